@@ -1,0 +1,41 @@
+"""Rewrite the golden outputs and the walkthroughs, deliberately: python3 tests/regenerate.py
+
+Run this only after a change that is meant to alter the output, and read the diff before you
+commit it: the tests compare against these files, so rewriting them to make a red test green
+hides the bug instead of fixing it.
+"""
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from tracenn.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# file (relative to the repo root) -> the tracenn arguments whose stdout it holds
+OUTPUTS = {
+    "tests/golden/mazur-steps-1.txt": ["mazur", "--steps", "1"],
+    "tests/golden/xor.txt": ["xor"],
+}
+
+
+def produce(args: list[str]) -> str:
+    result = CliRunner().invoke(cli, args, prog_name="tracenn")
+    if result.exit_code != 0:
+        raise SystemExit(f"tracenn {' '.join(args)} failed: {result.stderr}")
+    return result.stdout
+
+
+def main() -> None:
+    for rel, args in OUTPUTS.items():
+        path = ROOT / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = produce(args)
+        old = path.read_text(encoding="utf-8") if path.exists() else None
+        path.write_text(text, encoding="utf-8")
+        print(f"{'unchanged' if old == text else 'rewrote  '} {rel}")
+
+
+if __name__ == "__main__":
+    main()

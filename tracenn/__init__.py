@@ -1,0 +1,3 @@
+"""tracenn: backpropagation made visible, number by number."""
+
+__version__ = "0.1.0"

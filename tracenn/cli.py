@@ -1,0 +1,218 @@
+"""The command line: thin click commands that parse options, call the library and hand the
+result to a renderer.  Every bad input ends in one line on stderr and exit status 2."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import click
+from tabulate import tabulate_formats
+
+from . import render
+from .network import MISTAKES, TrainingDiverged
+from .render import DEFAULT_PRECISION
+from .spec import SpecError, load_spec
+from .trace import Step
+
+EXIT_BAD_INPUT = 2
+
+
+class BadInput(click.ClickException):
+    exit_code = EXIT_BAD_INPUT
+
+
+class TracennGroup(click.Group):
+    """A group whose errors are one line ("tracenn CMD: error: …") and exit status 2."""
+
+    def main(self, args=None, prog_name=None, **kwargs):
+        kwargs.pop("standalone_mode", None)
+        try:
+            rv = super().main(args=args, prog_name=prog_name, standalone_mode=False, **kwargs)
+        except click.exceptions.Abort:
+            click.echo("tracenn: interrupted", err=True)
+            sys.exit(130)
+        except click.ClickException as exc:
+            ctx = getattr(exc, "ctx", None)
+            where = ctx.command_path if ctx is not None else "tracenn"
+            click.echo(f"{where}: error: {exc.format_message()}", err=True)
+            sys.exit(EXIT_BAD_INPUT if isinstance(exc, click.UsageError) else exc.exit_code)
+        if isinstance(rv, int) and rv:
+            sys.exit(rv)
+        sys.exit(0)
+
+
+class PositiveFloat(click.ParamType):
+    name = "number > 0"
+
+    def convert(self, value, param, ctx):
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number; expected a finite number > 0", param, ctx)
+        if not math.isfinite(x) or x <= 0:
+            self.fail(f"{value!r} is not allowed; expected a finite number > 0", param, ctx)
+        return x
+
+
+def output_options(f):
+    """--format, --precision and --json, shared by every command that prints tables."""
+    f = click.option("--json", "as_json", is_flag=True,
+                     help="Print one JSON object per shown step (JSON Lines) and nothing else.")(f)
+    f = click.option("--precision", type=click.IntRange(0, 17), default=DEFAULT_PRECISION,
+                     show_default=True, help="Decimals shown in tables (0..17).")(f)
+    f = click.option("--format", "fmt", type=click.Choice(tabulate_formats), default="simple",
+                     show_default=True, metavar="FORMAT",
+                     help="Table format: any tabulate format, e.g. simple, github, grid, latex, "
+                     "html.")(f)
+    return f
+
+
+def steps_options(default_steps: int | None):
+    def deco(f):
+        f = click.option("--every", type=click.IntRange(min=1), default=1, show_default=True,
+                         help="Show every K-th step in full; step 1 and the last step, when not "
+                         "multiples of K, as one summary line.")(f)
+        f = click.option("--steps", type=click.IntRange(min=1), default=default_steps,
+                         show_default=default_steps is not None,
+                         help="Number of updates (training steps) to run.")(f)
+        return f
+
+    return deco
+
+
+mistake_option = click.option(
+    "--mistake", "mistakes", multiple=True, type=click.Choice(sorted(MISTAKES)),
+    help="Run the engine with a classic backprop mistake switched on (repeatable), to show its "
+    "effect: " + "; ".join(f"{k}: {v}" for k, v in MISTAKES.items()) + ".")
+
+
+def fail(message: str) -> None:
+    """Stop the current command with one line on stderr and exit status 2."""
+    exc = BadInput(message)
+    exc.ctx = click.get_current_context(silent=True)
+    raise exc
+
+
+@click.group(cls=TracennGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tracenn")
+def cli():
+    """tracenn: backpropagation made visible, number by number.
+
+    Weight convention throughout: W[j][k] connects input k to neuron j of the layer.
+    """
+
+
+def _print_run(run, *, fmt: str, precision: int, as_json: bool, note: str = "") -> None:
+    for entry in run.entries:
+        if as_json:
+            click.echo(render.json_line(entry))
+        elif isinstance(entry, Step):
+            click.echo(render.render_step(entry, fmt, precision))
+            if entry.step == 1 and note:
+                click.echo("\n" + note)
+            click.echo()
+        else:
+            click.echo(render.render_summary(entry, run.labels, precision))
+
+
+def _trace(source: str, *, steps, every, lr, update_biases, mistakes, fmt, precision, as_json,
+           seed=None):
+    from .runs import trace_spec
+
+    try:
+        spec = load_spec(source, seed=seed)
+    except SpecError as exc:
+        fail(str(exc))
+    if update_biases:
+        spec.train_biases()
+    try:
+        run = trace_spec(spec, steps=steps or spec.steps or 1, every=every, lr=lr,
+                         mistakes=tuple(mistakes))
+    except TrainingDiverged as exc:
+        fail(str(exc))
+    _print_run(run, fmt=fmt, precision=precision, as_json=as_json, note=spec.note)
+
+
+@cli.command()
+@steps_options(1)
+@click.option("--lr", type=PositiveFloat(), default=None, help="Learning rate η (default 0.5, the blog's).")
+@click.option("--update-biases", is_flag=True, help="Update b1 and b2 too (the blog leaves them fixed).")
+@mistake_option
+@output_options
+def mazur(steps, every, lr, update_biases, mistakes, fmt, precision, as_json):
+    """Matt Mazur's 2-2-2 step-by-step backpropagation example, with the blog's names.
+
+    Prints, for each shown step, the forward pass (net, out), the error, the backward pass of
+    the output and hidden layers (∂E/∂out · ∂out/∂net · ∂net/∂w = ∂E/∂w, new value) and the error
+    before and after the update.
+    """
+    _trace("mazur", steps=steps, every=every, lr=lr, update_biases=update_biases,
+           mistakes=mistakes, fmt=fmt, precision=precision, as_json=as_json)
+
+
+@cli.command()
+@click.argument("spec", metavar="SPEC.toml")
+@steps_options(None)
+@click.option("--lr", type=PositiveFloat(), default=None, help="Learning rate η (default: the spec's).")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Seed for layers the spec initialises at random (default: the spec's).")
+@click.option("--update-biases", is_flag=True, help="Update every bias, even those the spec freezes.")
+@mistake_option
+@output_options
+def trace(spec, steps, every, lr, seed, update_biases, mistakes, fmt, precision, as_json):
+    """Trace any network described by a TOML spec (or a preset: mazur, xor, softmax).
+
+    Steps default to the spec's [training] steps.  Names come from the spec; where it gives
+    none, indexed names such as W2[1,2] (layer 2, neuron 1, input 2) are used.
+    """
+    _trace(spec, steps=steps, every=every, lr=lr, update_biases=update_biases, mistakes=mistakes,
+           fmt=fmt, precision=precision, as_json=as_json, seed=seed)
+
+
+@cli.command()
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Seed of the random initial weights (default 0, which converges).")
+@click.option("--epochs", type=click.IntRange(min=1), default=None,
+              help="Passes over the four samples (default 2000).")
+@click.option("--every", type=click.IntRange(min=1), default=None,
+              help="Show the loss every K epochs (default: about ten lines).")
+@click.option("--lr", type=PositiveFloat(), default=None, help="Learning rate η (default 1.0).")
+@click.option("--batch", is_flag=True, help="Full-batch updates (one per epoch) instead of online.")
+@mistake_option
+@output_options
+def xor(seed, epochs, every, lr, batch, mistakes, fmt, precision, as_json):
+    """Train a 2-2-1 logistic network on XOR and show how it learns.
+
+    Shows the first epoch in full (each sample's forward values, deltas, gradients and updates),
+    the loss at intervals, and the truth table at the end.  A seed that gets stuck in a local
+    minimum is reported as such.
+    """
+    from .runs import train_xor, xor_curve_every
+
+    try:
+        spec = load_spec("xor", seed=seed)
+    except SpecError as exc:
+        fail(str(exc))
+    epochs = epochs or spec.epochs or 1
+    every = every or xor_curve_every(epochs)
+    try:
+        run = train_xor(spec, epochs=epochs, every=every, batch=batch, lr=lr,
+                        mistakes=tuple(mistakes))
+    except TrainingDiverged as exc:
+        fail(str(exc))
+    if as_json:
+        for step in run.first_epoch:
+            click.echo(render.json_line(step))
+        click.echo(render.json_line(render.xor_json(run)))
+        return
+    for step in run.first_epoch:
+        click.echo(render.render_step(step, fmt, precision))
+        click.echo()
+    click.echo(render.format_tables(render.xor_tables(run, precision), fmt))
+    click.echo()
+    click.echo(render.xor_verdict(run))
+
+
+def main() -> None:
+    cli.main(prog_name="tracenn")

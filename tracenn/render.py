@@ -1,0 +1,248 @@
+"""Views of a trace: tables (any `tabulate` format) and JSON Lines.
+
+Renderers only look values up and format them; every number shown was computed by the engine
+and stored in the trace.  Each table is built once as a `Table` (title, headers, rows) and the
+output format is a parameter, so tables, Markdown and LaTeX share the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from tabulate import tabulate
+
+from .trace import Labels, Step, StepSummary
+
+DEFAULT_PRECISION = 9  # decimals, as in Mazur's blog
+
+
+@dataclass
+class Table:
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+
+
+def num(x: float, precision: int) -> str:
+    """Fixed-point with `precision` decimals; scientific for tiny non-zero values that would
+    otherwise print as zeros."""
+    x = float(x) + 0.0  # turns −0.0 (e.g. −t/a with t = 0) into 0.0
+    if (x != 0 and abs(x) < 10.0 ** -min(precision, 4) and precision > 0) or abs(x) >= 1e9:
+        return f"{x:.{max(precision - 1, 0)}e}"
+    return f"{x:.{precision}f}"
+
+
+def format_tables(tables: list[Table], fmt: str) -> str:
+    parts = []
+    for table in tables:
+        body = tabulate(table.rows, headers=table.headers, tablefmt=fmt, disable_numparse=True,
+                        colalign=_align(table))
+        parts.append(f"{table.title}\n{body}" if table.title else body)
+    return "\n\n".join(parts)
+
+
+def _align(table: Table) -> list[str]:
+    # A column is right-aligned when its cells look like numbers (or are empty).
+    def numeric(cell: str) -> bool:
+        try:
+            float(cell.replace("(frozen)", "").strip() or "0")
+            return True
+        except ValueError:
+            return False
+
+    return ["right" if all(numeric(r[i]) for r in table.rows) else "left"
+            for i in range(len(table.headers))]
+
+
+# --------------------------------------------------------------------------------------------
+# One step
+# --------------------------------------------------------------------------------------------
+
+
+def step_tables(step: Step, precision: int) -> list[Table]:
+    """The tables of one step: forward pass, error, each layer's backward pass (output layer
+    first, as backprop runs), and the error before and after the update."""
+    labels = step.labels
+    tables = [_forward(step, labels, precision), _error(step, labels, precision)]
+    L = len(step.layers)
+    for l in range(L, 0, -1):
+        tables.append(_backward(step, labels, l, precision))
+    tables.append(_before_after(step, labels, precision))
+    return tables
+
+
+def _samples_prefix(step: Step, s: int) -> list[str]:
+    return [str(step.samples[s] + 1)] if len(step.samples) > 1 else []
+
+
+def _sample_header(step: Step) -> list[str]:
+    return ["sample"] if len(step.samples) > 1 else []
+
+
+def _net_formula(labels: Labels, l: int, j: int, n_in: int, shared: bool) -> str:
+    if n_in > 4:
+        return ""
+    terms = [f"{labels.weights[l - 1][j][k]}·{labels.out(l - 1, k)}" for k in range(n_in)]
+    bias = labels.biases[l - 1][0 if shared else j]
+    return " + ".join(terms + [bias])
+
+
+def _forward(step: Step, labels: Labels, p: int) -> Table:
+    show_formula = all(layer.W.shape[1] <= 4 for layer in step.layers)
+    headers = _sample_header(step) + ["neuron", "net", "out"] + (["net ="] if show_formula else [])
+    rows = []
+    for s in range(len(step.samples)):
+        pre = _samples_prefix(step, s)
+        for k, name in enumerate(labels.inputs):
+            rows.append(pre + [name, "", num(step.x[s, k], p)] + ([""] if show_formula else []))
+        for l, layer in enumerate(step.layers, start=1):
+            for j, name in enumerate(labels.neurons[l - 1]):
+                row = pre + [name, num(layer.z[s, j], p), num(layer.a[s, j], p)]
+                if show_formula:
+                    row.append(_net_formula(labels, l, j, layer.W.shape[1], layer.shared_bias))
+                rows.append(row)
+    acts = ", ".join(f"{l.name}: {l.activation}" for l in step.layers)
+    return Table(f"Step {step.step} · forward pass ({acts})", headers, rows)
+
+
+def _error(step: Step, labels: Labels, p: int) -> Table:
+    headers = _sample_header(step) + ["output", "target", "out", "E"]
+    out = step.layers[-1]
+    rows = []
+    for s in range(len(step.samples)):
+        pre = _samples_prefix(step, s)
+        for k, name in enumerate(labels.neurons[-1]):
+            rows.append(pre + [f"{name} ({labels.error(k)})", num(step.t[s, k], p),
+                               num(out.a[s, k], p), num(step.losses[s, k], p)])
+    total = labels.total + (" (mean over samples)" if len(step.samples) > 1 else "")
+    rows.append(([""] if len(step.samples) > 1 else []) + [total, "", "", num(step.loss, p)])
+    return Table(f"Step {step.step} · error", headers, rows)
+
+
+def _backward(step: Step, labels: Labels, l: int, p: int) -> Table:
+    """Backward pass through layer l: one row per weight (and bias) with its chain-rule factors
+    ∂E/∂out · ∂out/∂net · ∂net/∂w.  For a batch, the factors are shown per sample and the
+    gradient (their mean) on the weight's last row."""
+    layer = step.layers[l - 1]
+    n = len(step.samples)
+    L = len(step.layers)
+    elementwise = layer.da_dz is None or layer.da_dz.ndim == 2
+    headers = ["weight"] + _sample_header(step) + ["∂E/∂out", "∂out/∂net", "δ = ∂E/∂net",
+                                                   "∂net/∂w", "∂E/∂w", "new value"]
+    rows = []
+
+    def factor_cells(s: int, j: int) -> list[str]:
+        dadz = num(layer.da_dz[s, j], p) if (elementwise and layer.da_dz is not None) else "(Jacobian)"
+        return [num(layer.dE_da[s, j], p), dadz, num(layer.delta[s, j], p)]
+
+    def emit(label: str, per_sample, grad: float, new: str):
+        for s in range(n):
+            cells, dnet = per_sample(s)
+            last = s == n - 1
+            rows.append([label if s == 0 else ""] + _samples_prefix(step, s) + cells
+                        + [dnet, num(grad, p) if last else "", new if last else ""])
+
+    for j in range(layer.W.shape[0]):
+        for k in range(layer.W.shape[1]):
+            name = f"{labels.weights[l - 1][j][k]} ({labels.out(l - 1, k) if l == 1 else labels.neurons[l - 2][k]}→{labels.neurons[l - 1][j]})"
+            emit(name, lambda s, j=j, k=k: (factor_cells(s, j), num(layer.a_in[s, k], p)),
+                 layer.grad_W[j, k], num(layer.W_new[j, k], p))
+    frozen = "" if layer.bias_trainable else " (frozen)"
+    if layer.shared_bias:
+        # One bias feeds every neuron of the layer: a row per neuron, the gradient (the sum of
+        # their δ) and the new value on the last row.
+        bias = labels.biases[l - 1][0]
+        last_j = layer.W.shape[0] - 1
+        for j, neuron in enumerate(labels.neurons[l - 1]):
+            for s in range(n):
+                last = j == last_j and s == n - 1
+                label = f"{bias} (→{neuron})" if s == 0 else ""
+                rows.append([label] + _samples_prefix(step, s) + factor_cells(s, j)
+                            + ["1", num(layer.grad_b[0], p) if last else "",
+                               num(layer.b_new[0], p) + frozen if last else ""])
+    else:
+        for j in range(layer.W.shape[0]):
+            emit(f"{labels.biases[l - 1][j]} (→{labels.neurons[l - 1][j]})",
+                 lambda s, j=j: (factor_cells(s, j), "1"),
+                 layer.grad_b[j], num(layer.b_new[j], p) + frozen)
+    if l == L:
+        what = f"output layer ({layer.activation})"
+    else:
+        what = f"hidden layer {l} ({layer.activation}); ∂E/∂out = Σ over layer {l + 1} of δ·w"
+    return Table(f"Step {step.step} · backward pass, {what}", headers, rows)
+
+
+def _before_after(step: Step, labels: Labels, p: int) -> Table:
+    before = step.losses.mean(axis=0)
+    after = step.losses_after.mean(axis=0)
+    rows = [[labels.error(k), num(b, p), num(a, p), num(a - b, p)]
+            for k, (b, a) in enumerate(zip(before, after))]
+    rows.append([labels.total, num(step.loss, p), num(step.loss_after, p),
+                 num(step.loss_after - step.loss, p)])
+    return Table(f"Step {step.step} · error before and after the update (η = {step.eta:g})",
+                 ["error", "before", "after", "change"], rows)
+
+
+def render_step(step: Step, fmt: str, precision: int) -> str:
+    text = format_tables(step_tables(step, precision), fmt)
+    if step.mistakes:
+        text += "\n\nMistake switched on: " + ", ".join(step.mistakes)
+    return text
+
+
+def render_summary(entry: StepSummary, labels: Labels, precision: int) -> str:
+    return (f"step {entry.step}: {labels.total} {num(entry.loss, precision)} before the update, "
+            f"{num(entry.loss_after, precision)} after")
+
+
+def json_line(obj) -> str:
+    """One JSON object on one line, full float precision (Python's shortest round-trip repr)."""
+    return json.dumps(obj.to_json() if hasattr(obj, "to_json") else obj, ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------------------------
+# The XOR run
+# --------------------------------------------------------------------------------------------
+
+
+def xor_tables(run, precision: int) -> list[Table]:
+    labels = run.labels
+    curve = Table(f"Loss ({labels.total}, mean over the four samples) during training",
+                  ["epoch", labels.total], [[str(e), num(loss, precision)] for e, loss in run.curve])
+    x_names = labels.inputs
+    truth = Table("Truth table after training",
+                  x_names + ["target", "output", "rounded", "correct?"],
+                  [[f"{v:g}" for v in r.x] + [f"{r.target:g}", num(r.output, precision),
+                                              str(r.rounded), "yes" if r.correct else "NO"]
+                   for r in run.table])
+    return [curve, truth]
+
+
+def xor_verdict(run) -> str:
+    seed = "" if run.seed is None else f" (seed {run.seed})"
+    right = sum(r.correct for r in run.table)
+    if run.verdict == "solved":
+        return f"Solved{seed}: all four outputs round to their targets after {run.epochs} epochs."
+    if run.verdict == "stuck":
+        return (f"Stuck in a local minimum{seed}: {right} of 4 correct and the loss has stopped "
+                "falling. Hint: try another --seed, or a different --lr.")
+    return (f"Not solved yet{seed}: {right} of 4 correct, but the loss is still falling. "
+            "Hint: train longer with --epochs, or raise --lr.")
+
+
+def xor_json(run) -> dict:
+    from .trace import FORMAT_VERSION
+
+    return {
+        "format": FORMAT_VERSION,
+        "kind": "result",
+        "epochs": run.epochs,
+        "seed": run.seed,
+        "mode": run.mode,
+        "eta": run.eta,
+        "verdict": run.verdict,
+        "curve": [{"epoch": e, "loss": loss} for e, loss in run.curve],
+        "truth_table": [{"x": r.x, "target": r.target, "output": r.output, "rounded": r.rounded,
+                         "correct": r.correct} for r in run.table],
+    }
