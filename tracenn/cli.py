@@ -87,6 +87,12 @@ mistake_option = click.option(
     "effect: " + "; ".join(f"{k}: {v}" for k, v in MISTAKES.items()) + ".")
 
 
+check_option = click.option(
+    "--check", is_flag=True,
+    help="Check every gradient against SymPy's derivative and central differences and add a "
+    "PASS/FAIL column (imports SymPy; exit status 1 if any check fails).")
+
+
 def fail(message: str) -> None:
     """Stop the current command with one line on stderr and exit status 2."""
     exc = BadInput(message)
@@ -103,21 +109,37 @@ def cli():
     """
 
 
-def _print_run(run, *, fmt: str, precision: int, as_json: bool, note: str = "") -> None:
-    for entry in run.entries:
+def _checks(step: Step, loss) -> dict:
+    from .symbolic import check_gradients
+
+    return {row.name: row for row in check_gradients(step, loss)}
+
+
+def _print_steps(entries, labels, *, loss, check: bool, fmt: str, precision: int, as_json: bool,
+                 note: str = "") -> bool:
+    """Print trace entries as tables or JSON Lines; returns False if a --check failed."""
+    all_ok = True
+    for entry in entries:
+        checks = _checks(entry, loss) if check and isinstance(entry, Step) else None
+        if checks is not None:
+            all_ok &= all(row.ok for row in checks.values())
         if as_json:
-            click.echo(render.json_line(entry))
+            obj = entry.to_json()
+            if checks is not None:
+                obj["checks"] = {name: row.to_json() for name, row in checks.items()}
+            click.echo(render.json_line(obj))
         elif isinstance(entry, Step):
-            click.echo(render.render_step(entry, fmt, precision))
+            click.echo(render.render_step(entry, fmt, precision, checks))
             if entry.step == 1 and note:
                 click.echo("\n" + note)
             click.echo()
         else:
-            click.echo(render.render_summary(entry, run.labels, precision))
+            click.echo(render.render_summary(entry, labels, precision))
+    return all_ok
 
 
-def _trace(source: str, *, steps, every, lr, update_biases, mistakes, fmt, precision, as_json,
-           seed=None):
+def _trace(source: str, *, steps, every, lr, update_biases, mistakes, check, fmt, precision,
+           as_json, seed=None):
     from .runs import trace_spec
 
     try:
@@ -131,7 +153,10 @@ def _trace(source: str, *, steps, every, lr, update_biases, mistakes, fmt, preci
                          mistakes=tuple(mistakes))
     except TrainingDiverged as exc:
         fail(str(exc))
-    _print_run(run, fmt=fmt, precision=precision, as_json=as_json, note=spec.note)
+    ok = _print_steps(run.entries, run.labels, loss=spec.network.loss, check=check, fmt=fmt,
+                      precision=precision, as_json=as_json, note=spec.note)
+    if not ok:
+        sys.exit(1)
 
 
 @cli.command()
@@ -139,8 +164,9 @@ def _trace(source: str, *, steps, every, lr, update_biases, mistakes, fmt, preci
 @click.option("--lr", type=PositiveFloat(), default=None, help="Learning rate η (default 0.5, the blog's).")
 @click.option("--update-biases", is_flag=True, help="Update b1 and b2 too (the blog leaves them fixed).")
 @mistake_option
+@check_option
 @output_options
-def mazur(steps, every, lr, update_biases, mistakes, fmt, precision, as_json):
+def mazur(steps, every, lr, update_biases, mistakes, check, fmt, precision, as_json):
     """Matt Mazur's 2-2-2 step-by-step backpropagation example, with the blog's names.
 
     Prints, for each shown step, the forward pass (net, out), the error, the backward pass of
@@ -148,7 +174,7 @@ def mazur(steps, every, lr, update_biases, mistakes, fmt, precision, as_json):
     before and after the update.
     """
     _trace("mazur", steps=steps, every=every, lr=lr, update_biases=update_biases,
-           mistakes=mistakes, fmt=fmt, precision=precision, as_json=as_json)
+           mistakes=mistakes, check=check, fmt=fmt, precision=precision, as_json=as_json)
 
 
 @cli.command()
@@ -159,15 +185,16 @@ def mazur(steps, every, lr, update_biases, mistakes, fmt, precision, as_json):
               help="Seed for layers the spec initialises at random (default: the spec's).")
 @click.option("--update-biases", is_flag=True, help="Update every bias, even those the spec freezes.")
 @mistake_option
+@check_option
 @output_options
-def trace(spec, steps, every, lr, seed, update_biases, mistakes, fmt, precision, as_json):
+def trace(spec, steps, every, lr, seed, update_biases, mistakes, check, fmt, precision, as_json):
     """Trace any network described by a TOML spec (or a preset: mazur, xor, softmax).
 
     Steps default to the spec's [training] steps.  Names come from the spec; where it gives
     none, indexed names such as W2[1,2] (layer 2, neuron 1, input 2) are used.
     """
     _trace(spec, steps=steps, every=every, lr=lr, update_biases=update_biases, mistakes=mistakes,
-           fmt=fmt, precision=precision, as_json=as_json, seed=seed)
+           check=check, fmt=fmt, precision=precision, as_json=as_json, seed=seed)
 
 
 @cli.command()
@@ -180,8 +207,9 @@ def trace(spec, steps, every, lr, seed, update_biases, mistakes, fmt, precision,
 @click.option("--lr", type=PositiveFloat(), default=None, help="Learning rate η (default 1.0).")
 @click.option("--batch", is_flag=True, help="Full-batch updates (one per epoch) instead of online.")
 @mistake_option
+@check_option
 @output_options
-def xor(seed, epochs, every, lr, batch, mistakes, fmt, precision, as_json):
+def xor(seed, epochs, every, lr, batch, mistakes, check, fmt, precision, as_json):
     """Train a 2-2-1 logistic network on XOR and show how it learns.
 
     Shows the first epoch in full (each sample's forward values, deltas, gradients and updates),
@@ -201,17 +229,71 @@ def xor(seed, epochs, every, lr, batch, mistakes, fmt, precision, as_json):
                         mistakes=tuple(mistakes))
     except TrainingDiverged as exc:
         fail(str(exc))
+    ok = _print_steps(run.first_epoch, run.labels, loss=spec.network.loss, check=check, fmt=fmt,
+                      precision=precision, as_json=as_json)
     if as_json:
-        for step in run.first_epoch:
-            click.echo(render.json_line(step))
         click.echo(render.json_line(render.xor_json(run)))
-        return
-    for step in run.first_epoch:
-        click.echo(render.render_step(step, fmt, precision))
+    else:
+        click.echo(render.format_tables(render.xor_tables(run, precision), fmt))
         click.echo()
-    click.echo(render.format_tables(render.xor_tables(run, precision), fmt))
-    click.echo()
-    click.echo(render.xor_verdict(run))
+        click.echo(render.xor_verdict(run))
+    if not ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("target", metavar="mazur|xor|softmax|SPEC.toml")
+@click.option("--step", "step_no", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Check the gradients at this step of the trace.")
+@click.option("--tolerance", type=PositiveFloat(), default=1e-6, show_default=True,
+              help="Largest allowed difference between the three values, relative to "
+              "max(1, |value|).")
+@click.option("--latex", is_flag=True,
+              help="Print the chain-rule formulas and their values as LaTeX (an align* block).")
+@click.option("--dps", type=click.IntRange(16, 1000), default=None,
+              help="Also recompute the whole step with this many significant digits (mpmath) "
+              "and show how far each float64 value is from it.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Seed for layers the spec initialises at random.")
+@output_options
+def verify(target, step_no, tolerance, latex, dps, seed, fmt, precision, as_json):
+    """Prove a step's numbers three independent ways and show the formulas.
+
+    SymPy builds the loss as an expression in named symbols (for mazur: i1, i2, w1..w8, b1, b2,
+    t1, t2), differentiates it by every parameter and substitutes the step's values; the table
+    sets that beside the engine's backprop value and a central finite difference, with the
+    textbook chain-rule form of each gradient.  A second table checks symbolically the identities
+    backprop relies on, taken from the engine's own formula objects.  Exit status 0 when every
+    row passes, 1 when any fails.
+    """
+    from . import symbolic
+    from .runs import trace_one_step
+
+    try:
+        spec = load_spec(target, seed=seed)
+        step = trace_one_step(spec, step_no)
+    except SpecError as exc:
+        fail(str(exc))
+    except TrainingDiverged as exc:
+        fail(str(exc))
+    loss = spec.network.loss
+    rows = symbolic.check_gradients(step, loss, tolerance)
+    identities = symbolic.check_identities()
+    hp = symbolic.high_precision(step, loss, dps) if dps else None
+    ok = all(r.ok for r in rows) and all(i.holds for i in identities)
+    if as_json:
+        click.echo(render.json_line(render.verify_json(step_no, rows, identities, hp)))
+    elif latex:
+        click.echo(render.latex_block(rows, precision))
+    else:
+        tables = [render.gradient_table(step_no, rows, precision), render.identity_table(identities)]
+        if hp is not None:
+            tables.append(render.precision_table(hp, dps))
+        click.echo(render.format_tables(tables, fmt))
+        failed = [r.name for r in rows if not r.ok] + [i.name for i in identities if not i.holds]
+        click.echo()
+        click.echo("All checks pass." if ok else f"FAILED: {', '.join(failed)}")
+    sys.exit(0 if ok else 1)
 
 
 def main() -> None:

@@ -175,7 +175,7 @@ class Loss:
     `terms(a, t, ops)` gives E_k for every output (n, K); a sample's loss is their sum and a
     batch's loss is the mean over its samples.  `dE_da(a, t)` is ∂E/∂a_k for one sample.
     `fused` maps an output activation's name to the simplified output delta δ = ∂E/∂z that a
-    textbook derives for that pair (softmax + cross-entropy: δ = a Σt − t, i.e. a − t for one-hot t);
+    textbook derives for that pair (softmax + cross-entropy: δ = a − t for targets summing to 1);
     the engine uses it because it stays finite where the chain rule would divide by a ≈ 0.
     """
 
@@ -232,8 +232,10 @@ CROSS_ENTROPY = Loss(
     "∂E/∂a_k = −t_k / a_k",
     lambda a, t, ops: -t * ops.log(a),
     lambda a, t: -t / a,
-    fused={"softmax": lambda a, t: a * t.sum(axis=-1, keepdims=True) - t},
-    fused_formula={"softmax": "δ_k = a_k − t_k (for targets that sum to 1)"},
+    # δ = a − t holds for targets that sum to 1 (one-hot or a distribution); the spec loader
+    # and the MNIST targets guarantee that.
+    fused={"softmax": lambda a, t: a - t},
+    fused_formula={"softmax": "δ_k = a_k − t_k"},
     aliases=("cross_entropy", "categorical-cross-entropy"),
 )
 BINARY_CROSS_ENTROPY = Loss(
@@ -260,7 +262,7 @@ def resolve_loss(name: str, output: Activation) -> Loss:
     outputs (the two forms a textbook pairs with those units).  Raises KeyError or ValueError.
     """
     loss = LOSSES[name]
-    if loss is CROSS_ENTROPY and output is SIGMOID:
+    if loss is CROSS_ENTROPY and output.name == "sigmoid":
         return BINARY_CROSS_ENTROPY
     if loss in (CROSS_ENTROPY, BINARY_CROSS_ENTROPY) and output.name not in loss.fused:
         raise ValueError(

@@ -51,6 +51,7 @@ def _align(table: Table) -> list[str]:
         except ValueError:
             return False
 
+
     return ["right" if all(numeric(r[i]) for r in table.rows) else "left"
             for i in range(len(table.headers))]
 
@@ -60,14 +61,15 @@ def _align(table: Table) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
-def step_tables(step: Step, precision: int) -> list[Table]:
+def step_tables(step: Step, precision: int, checks: dict | None = None) -> list[Table]:
     """The tables of one step: forward pass, error, each layer's backward pass (output layer
-    first, as backprop runs), and the error before and after the update."""
+    first, as backprop runs), and the error before and after the update.  With `checks`
+    (parameter name → symbolic.GradientRow), the backward tables get a PASS/FAIL column."""
     labels = step.labels
     tables = [_forward(step, labels, precision), _error(step, labels, precision)]
     L = len(step.layers)
     for l in range(L, 0, -1):
-        tables.append(_backward(step, labels, l, precision))
+        tables.append(_backward(step, labels, l, precision, checks))
     tables.append(_before_after(step, labels, precision))
     return tables
 
@@ -120,7 +122,7 @@ def _error(step: Step, labels: Labels, p: int) -> Table:
     return Table(f"Step {step.step} · error", headers, rows)
 
 
-def _backward(step: Step, labels: Labels, l: int, p: int) -> Table:
+def _backward(step: Step, labels: Labels, l: int, p: int, checks: dict | None = None) -> Table:
     """Backward pass through layer l: one row per weight (and bias) with its chain-rule factors
     ∂E/∂out · ∂out/∂net · ∂net/∂w.  For a batch, the factors are shown per sample and the
     gradient (their mean) on the weight's last row."""
@@ -130,23 +132,33 @@ def _backward(step: Step, labels: Labels, l: int, p: int) -> Table:
     elementwise = layer.da_dz is None or layer.da_dz.ndim == 2
     headers = ["weight"] + _sample_header(step) + ["∂E/∂out", "∂out/∂net", "δ = ∂E/∂net",
                                                    "∂net/∂w", "∂E/∂w", "new value"]
+    if checks is not None:
+        headers.append("check")
     rows = []
+
+    def check_cell(name: str, last: bool) -> list[str]:
+        if checks is None:
+            return []
+        return ["PASS" if checks[name].ok else "FAIL"] if last else [""]
 
     def factor_cells(s: int, j: int) -> list[str]:
         dadz = num(layer.da_dz[s, j], p) if (elementwise and layer.da_dz is not None) else "(Jacobian)"
         return [num(layer.dE_da[s, j], p), dadz, num(layer.delta[s, j], p)]
 
-    def emit(label: str, per_sample, grad: float, new: str):
+    def emit(param: str, label: str, per_sample, grad: float, new: str):
         for s in range(n):
             cells, dnet = per_sample(s)
             last = s == n - 1
             rows.append([label if s == 0 else ""] + _samples_prefix(step, s) + cells
-                        + [dnet, num(grad, p) if last else "", new if last else ""])
+                        + [dnet, num(grad, p) if last else "", new if last else ""]
+                        + check_cell(param, last))
 
     for j in range(layer.W.shape[0]):
         for k in range(layer.W.shape[1]):
-            name = f"{labels.weights[l - 1][j][k]} ({labels.out(l - 1, k) if l == 1 else labels.neurons[l - 2][k]}→{labels.neurons[l - 1][j]})"
-            emit(name, lambda s, j=j, k=k: (factor_cells(s, j), num(layer.a_in[s, k], p)),
+            param = labels.weights[l - 1][j][k]
+            source = labels.out(l - 1, k) if l == 1 else labels.neurons[l - 2][k]
+            emit(param, f"{param} ({source}→{labels.neurons[l - 1][j]})",
+                 lambda s, j=j, k=k: (factor_cells(s, j), num(layer.a_in[s, k], p)),
                  layer.grad_W[j, k], num(layer.W_new[j, k], p))
     frozen = "" if layer.bias_trainable else " (frozen)"
     if layer.shared_bias:
@@ -160,10 +172,11 @@ def _backward(step: Step, labels: Labels, l: int, p: int) -> Table:
                 label = f"{bias} (→{neuron})" if s == 0 else ""
                 rows.append([label] + _samples_prefix(step, s) + factor_cells(s, j)
                             + ["1", num(layer.grad_b[0], p) if last else "",
-                               num(layer.b_new[0], p) + frozen if last else ""])
+                               num(layer.b_new[0], p) + frozen if last else ""]
+                            + check_cell(bias, last))
     else:
         for j in range(layer.W.shape[0]):
-            emit(f"{labels.biases[l - 1][j]} (→{labels.neurons[l - 1][j]})",
+            emit(labels.biases[l - 1][j], f"{labels.biases[l - 1][j]} (→{labels.neurons[l - 1][j]})",
                  lambda s, j=j: (factor_cells(s, j), "1"),
                  layer.grad_b[j], num(layer.b_new[j], p) + frozen)
     if l == L:
@@ -184,8 +197,8 @@ def _before_after(step: Step, labels: Labels, p: int) -> Table:
                  ["error", "before", "after", "change"], rows)
 
 
-def render_step(step: Step, fmt: str, precision: int) -> str:
-    text = format_tables(step_tables(step, precision), fmt)
+def render_step(step: Step, fmt: str, precision: int, checks: dict | None = None) -> str:
+    text = format_tables(step_tables(step, precision, checks), fmt)
     if step.mistakes:
         text += "\n\nMistake switched on: " + ", ".join(step.mistakes)
     return text
@@ -246,3 +259,57 @@ def xor_json(run) -> dict:
         "truth_table": [{"x": r.x, "target": r.target, "output": r.output, "rounded": r.rounded,
                          "correct": r.correct} for r in run.table],
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Verification (tracenn verify, --check)
+# --------------------------------------------------------------------------------------------
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def gradient_table(step: int, rows, precision: int) -> Table:
+    return Table(
+        f"Step {step} · gradients three ways: SymPy's derivative, backprop, central differences",
+        ["parameter", "chain rule (textbook form)", "SymPy", "backprop", "finite diff.",
+         "max |diff|", "result"],
+        [[r.name, r.chain, num(r.sympy, precision), num(r.backprop, precision),
+          num(r.finite_difference, precision), f"{r.diff:.1e}", _verdict(r.ok)] for r in rows])
+
+
+def identity_table(rows) -> Table:
+    return Table("The identities behind backprop, checked symbolically",
+                 ["identity", "textbook form", "what SymPy found", "holds?"],
+                 [[r.name, r.textbook, r.found, "yes" if r.holds else "NO"] for r in rows])
+
+
+def precision_table(rows, dps: int) -> Table:
+    return Table(f"float64 against a recomputation with {dps} significant digits",
+                 ["quantity", "float64", f"{dps} digits", "|difference|"],
+                 [[r.name, repr(r.float64), r.exact, f"{r.difference:.1e}"] for r in rows])
+
+
+def latex_block(rows, precision: int) -> str:
+    """The chain-rule formulas with their values, as one align* environment."""
+    lines = [rf"  {r.latex.replace(' = ', ' &= ', 1)} = {num(r.backprop, precision)} \\" for r in rows]
+    if lines:
+        lines[-1] = lines[-1][: -len(r" \\")]
+    return "\n".join([r"\begin{align*}", *lines, r"\end{align*}"])
+
+
+def verify_json(step: int, rows, identities, precision_rows=None) -> dict:
+    from .trace import FORMAT_VERSION
+
+    out = {
+        "format": FORMAT_VERSION,
+        "kind": "verify",
+        "step": step,
+        "pass": all(r.ok for r in rows) and all(i.holds for i in identities),
+        "gradients": [r.to_json() for r in rows],
+        "identities": [i.to_json() for i in identities],
+    }
+    if precision_rows is not None:
+        out["precision"] = [r.to_json() for r in precision_rows]
+    return out

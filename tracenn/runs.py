@@ -42,6 +42,16 @@ def trace_spec(spec: Spec, *, steps: int, every: int = 1, lr: float | None = Non
 STUCK_AFTER_EPOCHS = 1000
 
 
+def trace_one_step(spec: Spec, step: int, *, lr: float | None = None,
+                   mistakes: tuple[str, ...] = ()) -> Step:
+    """Train up to update `step` and return that step's full trace."""
+    eta = lr if lr is not None else spec.learning_rate
+    recorder = TraceRecorder(lambda s: FULL if s == step else NONE, eta, mistakes)
+    train(spec.network, spec.data, SGD(eta), steps=step, batch_size=spec.batch_size,
+          observers=[recorder], mistakes=mistakes)
+    return recorder.entries[-1]
+
+
 @dataclass
 class TruthRow:
     x: list[float]

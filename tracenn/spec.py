@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .functions import ACTIVATIONS, LOSSES, SOFTMAX, names_allowed, resolve_loss
+from .functions import ACTIVATIONS, LOSSES, names_allowed, resolve_loss
 from .network import INIT_SCHEMES, ArrayData, Layer, Network, init_layers
 from .trace import Labels
 
@@ -237,9 +237,9 @@ class _Reader:
             act = ACTIVATIONS.get(self.string(name, key))
             if act is None:
                 self.fail(key, f"unknown activation {name!r}; allowed: {names_allowed(ACTIVATIONS)}")
-            if act is SOFTMAX and i != L - 1:
+            if act.name == "softmax" and i != L - 1:
                 self.fail(key, "softmax is allowed only in the last layer")
-            if act is SOFTMAX and sizes[-1] < 2:
+            if act.name == "softmax" and sizes[-1] < 2:
                 self.fail(key, "softmax needs at least two outputs")
             activations.append(act)
 
