@@ -184,8 +184,9 @@ _CACHE: dict = {}
 
 def symbolic_network(step: Step, loss_name: str) -> SymbolicNetwork:
     labels = step.labels
-    key = (repr(labels), tuple(l.activation for l in step.layers), loss_name,
-           tuple(l.shared_bias for l in step.layers))
+    # keyed by the formula objects themselves, so a swapped-in activation is never served stale
+    key = (repr(labels), tuple(id(ACTIVATIONS[l.activation]) for l in step.layers),
+           id(LOSSES[loss_name]), tuple(l.shared_bias for l in step.layers))
     if key not in _CACHE:
         _CACHE[key] = SymbolicNetwork(labels, [l.activation for l in step.layers], loss_name,
                                       [l.shared_bias for l in step.layers])
