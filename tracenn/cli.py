@@ -296,5 +296,74 @@ def verify(target, step_no, tolerance, latex, dps, seed, fmt, precision, as_json
     sys.exit(0 if ok else 1)
 
 
+def _load(target: str, seed, update_biases: bool):
+    try:
+        spec = load_spec(target, seed=seed)
+    except SpecError as exc:
+        fail(str(exc))
+    if update_biases:
+        spec.train_biases()
+    return spec
+
+
+@cli.command()
+@click.argument("target", metavar="mazur|xor|softmax|SPEC.toml")
+@click.option("--values", "values_file", required=True, metavar="FILE",
+              help="Your numbers: tracenn's JSON Lines trace, a flat JSON object keyed by names "
+              "(out_h1, delta_o1, dE/dw5, w5 = w5 after the update), or CSV name,value rows.")
+@click.option("--step", "step_no", type=click.IntRange(min=1), default=1, show_default=True,
+              help="The step your numbers belong to.")
+@click.option("--tolerance", type=PositiveFloat(), default=1e-8, show_default=True,
+              help="Largest difference that still matches, relative to max(1, |right value|); "
+              "use 1e-5 for float32 code or numbers rounded to few decimals.")
+@click.option("--lr", type=PositiveFloat(), default=None, help="Learning rate η (default: the spec's).")
+@click.option("--update-biases", is_flag=True, help="Compare against a run that updates every bias.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Seed for layers the spec initialises at random.")
+@click.option("--precision", type=click.IntRange(0, 17), default=DEFAULT_PRECISION,
+              show_default=True, help="Decimals shown.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+def compare(target, values_file, step_no, tolerance, lr, update_biases, seed, precision, as_json):
+    """Find where your backprop went wrong: the first of your numbers that differs.
+
+    Walks the quantities in the order backprop computes them (forward, loss, deltas, gradients,
+    updates) and reports the first of your values that differs beyond --tolerance: the right
+    value, the formula with the right numbers substituted, and which of its inputs you had
+    right.  When your numbers match a classic mistake it names it.  Exit status 0 when every
+    value matches, 1 at a mismatch, 2 for a file that cannot be read.
+    """
+    from .compare import ValuesError, compare as compare_values, diagnose, read_values
+    from .quantities import StepQuantities
+    from .runs import trace_one_step
+
+    def quantities(mistakes=()):
+        spec = _load(target, seed, update_biases)
+        try:
+            step = trace_one_step(spec, step_no, lr=lr, mistakes=mistakes)
+        except TrainingDiverged as exc:
+            fail(str(exc))
+        return StepQuantities(step, spec.network.loss)
+
+    right = quantities()
+    try:
+        learner, unknown = read_values(values_file, step_no, right)
+    except ValuesError as exc:
+        fail(str(exc))
+    result = compare_values(right, learner, unknown, tolerance, precision)
+    if not result.ok:
+        mistaken = {}
+        for name in MISTAKES:
+            try:
+                mistaken[name] = quantities((name,))
+            except click.ClickException:
+                continue  # this mistake makes the run diverge: it cannot be what the learner did
+        result.mistakes = diagnose(learner, right, mistaken, tolerance)
+    if as_json:
+        click.echo(render.json_line(result))
+    else:
+        click.echo(render.render_comparison(result, precision))
+    sys.exit(0 if result.ok else 1)
+
+
 def main() -> None:
     cli.main(prog_name="tracenn")

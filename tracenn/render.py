@@ -313,3 +313,38 @@ def verify_json(step: int, rows, identities, precision_rows=None) -> dict:
     if precision_rows is not None:
         out["precision"] = [r.to_json() for r in precision_rows]
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# compare
+# --------------------------------------------------------------------------------------------
+
+
+def render_comparison(result, precision: int) -> str:
+    from .network import MISTAKES
+
+    lines = [f"Step {result.step}: compared {len(result.checked)} of your values "
+             f"({result.not_given} quantities not given)."]
+    if result.unknown:
+        lines.append("Unknown names (not quantities of this network, skipped): "
+                     + ", ".join(result.unknown))
+    m = result.first
+    if m is None:
+        lines.append("Every value you gave matches.")
+        return "\n".join(lines)
+    lines += [
+        "",
+        f"First mismatch: {m.name} ({m.stage})",
+        f"  yours:   {num(m.yours, precision)}",
+        f"  right:   {num(m.right, precision)}",
+        f"  formula: {m.formula}",
+    ]
+    if m.substituted.strip("= "):
+        lines.append(f"           {m.substituted}")
+    if m.inputs:
+        lines.append("  inputs:  " + ", ".join(f"{name} {status}" for name, status in m.inputs))
+    if result.mistakes:
+        lines.append("")
+        for name in result.mistakes:
+            lines.append(f"Your numbers match a known mistake: {name} — {MISTAKES[name]}.")
+    return "\n".join(lines)

@@ -56,7 +56,14 @@ _NAMED = re.compile(r"^(net|out|delta|E)_(.+)$")
 
 
 def latex_name(name: str) -> str:
-    """LaTeX for a display name: W2[1,2] → W^{(2)}_{1,2}, out_h1 → out_{h1}, w5 → w_{5}."""
+    """LaTeX for a display name: W2[1,2] → W^{(2)}_{1,2}, out_h1 → out_{h1}, w5 → w_{5},
+    dE/dw5 → ∂E/∂w_5 as a fraction, w5+ → w_{5}^{+}."""
+    if name == "η":
+        return r"\eta"
+    if name.startswith("dE/d"):
+        return rf"\frac{{\partial E}}{{\partial {latex_name(name[4:])}}}"
+    if name.endswith("+"):
+        return f"{latex_name(name[:-1])}^{{+}}"
     m = _INDEXED.match(name)
     if m:
         base = r"\delta" if m.group(1) == "delta" else m.group(1)

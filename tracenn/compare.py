@@ -1,0 +1,241 @@
+"""A learner's numbers against a correct trace: the first one that is wrong, why, and which
+classic mistake (network.MISTAKES) produces exactly those numbers.
+
+The learner's file is JSON (tracenn's JSON Lines trace, or one flat object keyed by display
+names such as out_h1, delta_o1, w5) or CSV (name,value rows).  Names follow the quantities
+module: net_h1, out_h1, E_o1, E_total, dE/dout_h1, delta_h1, dE/dw5 (also dE_dw5, grad_w5,
+∂E/∂w5), w5+ (also w5, w5_new: the value after the update), "E_total after".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .network import MISTAKES
+from .quantities import StepQuantities
+
+# Tight enough to tell the blog's 0.291027924 from 0.291027774, loose enough for numbers a
+# learner rounded to 8 or more decimals; float32 implementations want --tolerance 1e-5.
+DEFAULT_TOLERANCE = 1e-8
+
+
+class ValuesError(ValueError):
+    """The learner's file cannot be used; names the file and what is wrong."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}")
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+
+
+def read_values(path: str, step: int, qs: StepQuantities) -> tuple[dict[str, float], list[str]]:
+    """The learner's values by canonical quantity name, and the names that are not quantities
+    of this network.  Raises ValuesError."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValuesError(path, "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValuesError(path, f"cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
+    stripped = text.strip()
+    if not stripped:
+        raise ValuesError(path, "is empty; expected JSON (a trace or a flat object) or CSV "
+                          "name,value rows")
+    if stripped[0] in "{[":
+        raw = _read_json(path, stripped, step, qs)
+    else:
+        raw = _read_csv(path, stripped)
+    values, unknown = {}, []
+    for key, value in raw.items():
+        name = canonical_name(key, qs)
+        if name is None:
+            unknown.append(key)
+        else:
+            values[name] = value
+    return values, unknown
+
+
+def _number(path: str, where: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValuesError(path, f"{where}: expected a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValuesError(path, f"{where}: expected a finite number, got {value!r}")
+    return float(value)
+
+
+def _read_json(path: str, text: str, step: int, qs: StepQuantities) -> dict[str, float]:
+    from .quantities import flatten_trace_json
+
+    objects = []
+    try:
+        objects = [json.loads(text)]
+    except json.JSONDecodeError:
+        try:  # JSON Lines
+            objects = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError as exc:
+            raise ValuesError(path, f"not valid JSON (line {exc.lineno}: {exc.msg}); expected "
+                              "JSON or CSV name,value rows") from None
+    if len(objects) == 1 and isinstance(objects[0], dict) and "layers" not in objects[0]:
+        flat = objects[0]
+        return {str(k): _number(path, f"key {k!r}", v) for k, v in flat.items()}
+    steps = [o for o in objects if isinstance(o, dict) and o.get("kind", "step") == "step"
+             and "layers" in o]
+    if not steps:
+        raise ValuesError(path, "expected a flat JSON object of name: value, or tracenn's JSON "
+                          "Lines trace (objects with \"format\": 1 and \"layers\")")
+    chosen = [o for o in steps if o.get("step") == step] or (steps[:1] if step == 1 else [])
+    if not chosen:
+        raise ValuesError(path, f"holds no trace of step {step}")
+    flat = flatten_trace_json(chosen[0], qs)
+    return {k: _number(path, f"value of {k}", v) for k, v in flat.items()}
+
+
+def _read_csv(path: str, text: str) -> dict[str, float]:
+    out = {}
+    rows = list(csv.reader(io.StringIO(text)))
+    for i, row in enumerate(rows, start=1):
+        if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+            continue
+        if len(row) != 2:
+            raise ValuesError(path, f"row {i}: expected name,value, got {len(row)} field(s)")
+        name, value = row[0].strip(), row[1].strip()
+        if i == 1 and name.lower() == "name":
+            continue  # header
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValuesError(path, f"row {i}: the value of {name} is not a number: {value!r}") from None
+        out[name] = _number(path, f"row {i} ({name})", number)
+    if not out:
+        raise ValuesError(path, "holds no name,value rows")
+    return out
+
+
+def canonical_name(key: str, qs: StepQuantities) -> str | None:
+    """The quantity a learner's key names, or None.  Plain parameter names (w5) mean the value
+    after the update, as in the JSON trace's "params"."""
+    names = qs.by_name
+    k = key.strip()
+    if k in names:
+        return k
+    for old, new in (("∂E/∂", "dE/d"), ("dE_d", "dE/d"), ("grad_", "dE/d"), ("δ_", "delta_"),
+                     ("δ", "delta")):
+        if k.startswith(old) and k.replace(old, new, 1) in names:
+            return k.replace(old, new, 1)
+    for suffix in ("_new", "_updated", "⁺"):
+        if k.endswith(suffix) and qs.new_name(k[: -len(suffix)]) in names:
+            return qs.new_name(k[: -len(suffix)])
+    if k.startswith("new_") and qs.new_name(k[4:]) in names:
+        return qs.new_name(k[4:])
+    if qs.new_name(k) in names:
+        return qs.new_name(k)
+    total = qs.step.labels.total
+    aliases = {"loss": total, "loss_after": f"{total} after", f"{total}_after": f"{total} after",
+               f"{total}+": f"{total} after"}
+    return aliases.get(k)
+
+
+# --------------------------------------------------------------------------------------------
+# Comparing
+# --------------------------------------------------------------------------------------------
+
+
+def close(a: float, b: float, tolerance: float) -> bool:
+    return abs(a - b) <= tolerance * max(1.0, abs(b))
+
+
+@dataclass
+class Mismatch:
+    name: str
+    stage: str
+    yours: float
+    right: float
+    formula: str
+    substituted: str
+    inputs: list[tuple[str, str]]  # (name, "right" | "wrong" | "given" | "not given")
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "stage": self.stage, "yours": self.yours, "right": self.right,
+                "formula": self.formula, "with_numbers": self.substituted,
+                "inputs": {name: status for name, status in self.inputs}}
+
+
+@dataclass
+class Comparison:
+    step: int
+    checked: list[str]
+    not_given: int
+    unknown: list[str]
+    first: Mismatch | None
+    mistakes: list[str] = field(default_factory=list)  # names from network.MISTAKES
+
+    @property
+    def ok(self) -> bool:
+        return self.first is None
+
+    def to_json(self) -> dict:
+        from .trace import FORMAT_VERSION
+
+        return {"format": FORMAT_VERSION, "kind": "compare", "step": self.step, "match": self.ok,
+                "checked": len(self.checked), "not_given": self.not_given,
+                "unknown": self.unknown,
+                "first_mismatch": None if self.first is None else self.first.to_json(),
+                "mistakes": [{"name": m, "description": MISTAKES[m]} for m in self.mistakes]}
+
+
+def compare(qs: StepQuantities, learner: dict[str, float], unknown: list[str],
+            tolerance: float = DEFAULT_TOLERANCE, precision: int = 9) -> Comparison:
+    """Walk the quantities in computation order; stop at the first of the learner's values that
+    differs from the right one beyond `tolerance` (relative to max(1, |right|))."""
+    checked = []
+    right = qs.values()
+    for q in qs.items:
+        if q.name not in learner:
+            continue
+        checked.append(q.name)
+        if close(learner[q.name], q.value, tolerance):
+            continue
+        formula, substituted = qs.as_text(q, right, precision)
+        inputs = []
+        for name in q.inputs:
+            if name in qs.given:
+                status = "given"
+            elif name in learner:
+                status = "right" if close(learner[name], right[name], tolerance) else "wrong"
+            else:
+                status = "not given"
+            inputs.append((name, status))
+        mismatch = Mismatch(q.name, q.stage, learner[q.name], q.value, f"{q.name} = {formula}",
+                            f"= {substituted}", inputs)
+        return Comparison(qs.step.step, checked, _not_given(qs, learner), unknown, mismatch)
+    return Comparison(qs.step.step, checked, _not_given(qs, learner), unknown, None)
+
+
+def _not_given(qs: StepQuantities, learner: dict[str, float]) -> int:
+    return sum(1 for q in qs.items if q.name not in learner)
+
+
+def diagnose(learner: dict[str, float], right: StepQuantities, mistaken: dict[str, StepQuantities],
+             tolerance: float = DEFAULT_TOLERANCE) -> list[str]:
+    """The mistakes whose numbers match every value the learner gave, where those numbers differ
+    from the right ones somewhere among the learner's values."""
+    found = []
+    right_values = right.values()
+    for name, qs in mistaken.items():
+        values = qs.values()
+        given = [k for k in learner if k in values]
+        if not given:
+            continue
+        if not any(not close(values[k], right_values[k], tolerance) for k in given):
+            continue  # this mistake changes none of the numbers the learner gave
+        if all(close(learner[k], values[k], tolerance) for k in given):
+            found.append(name)
+    return found
