@@ -17,6 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTPUTS = {
     "tests/golden/mazur-steps-1.txt": ["mazur", "--steps", "1"],
     "tests/golden/xor.txt": ["xor"],
+    "walkthroughs/mazur.md": ["walkthrough", "mazur"],
+    "walkthroughs/xor.md": ["walkthrough", "xor"],
+    "walkthroughs/softmax.md": ["walkthrough", "softmax"],
 }
 
 

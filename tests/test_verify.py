@@ -33,8 +33,9 @@ def test_verify_mazur_rows_hold_the_blog_values(run):
 
 def test_latex_of_w5_gradient(run):
     out = run("verify", "mazur", "--latex").stdout
-    expected = (r"\frac{\partial E_{total}}{\partial w_{5}} &= \left(out_{o1} - t_{1}\right) "
-                r"\cdot out_{o1} \left(1 - out_{o1}\right) \cdot out_{h1} = 0.082167041")
+    expected = (r"\frac{\partial E_{\mathrm{total}}}{\partial w_{5}} &= "
+                r"\left(\mathrm{out}_{o1} - t_{1}\right) \cdot \mathrm{out}_{o1} "
+                r"\left(1 - \mathrm{out}_{o1}\right) \cdot \mathrm{out}_{h1} = 0.082167041")
     assert expected in out
     assert out.startswith(r"\begin{align*}") and out.rstrip().endswith(r"\end{align*}")
 

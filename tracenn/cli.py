@@ -365,5 +365,55 @@ def compare(target, values_file, step_no, tolerance, lr, update_biases, seed, pr
     sys.exit(0 if result.ok else 1)
 
 
+def write_atomically(path: str, text: str) -> None:
+    """Write `text` to `path` through a temporary file in the same folder, renamed into place
+    only when complete: an existing file is never left half-written."""
+    import os
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tracenn-", suffix=".tmp")
+    except OSError as exc:
+        fail(f"{path}: cannot write there: {exc.strerror}")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        os.unlink(tmp)
+        fail(f"{path}: cannot write: {exc.strerror}")
+
+
+@cli.command()
+@click.argument("target", metavar="mazur|xor|softmax|SPEC.toml")
+@click.option("--step", "step_no", type=click.IntRange(min=1), default=1, show_default=True,
+              help="The training step to walk through.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Seed for layers the spec initialises at random.")
+@click.option("--precision", type=click.IntRange(0, 17), default=DEFAULT_PRECISION,
+              show_default=True, help="Decimals shown.")
+@click.option("-o", "--output", metavar="FILE", default=None,
+              help="Write the document to FILE (replaced only once it is complete) instead of "
+              "printing it.")
+def walkthrough(target, step_no, seed, precision, output):
+    """Print a Markdown walkthrough of one training step, as a textbook page would show it.
+
+    For every quantity: the formula (LaTeX in $$ blocks, which GitHub renders), the formula
+    with the numbers substituted, and the result; a table per stage; every weight's update; and
+    what each classic mistake would have produced instead.
+    """
+    from .walkthrough import collect, to_markdown
+
+    try:
+        doc = to_markdown(collect(target, step_no, seed), precision)
+    except (SpecError, TrainingDiverged) as exc:
+        fail(str(exc))
+    if output:
+        write_atomically(output, doc)
+    else:
+        click.echo(doc, nl=False)
+
+
 def main() -> None:
     cli.main(prog_name="tracenn")

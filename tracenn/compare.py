@@ -175,7 +175,7 @@ class Comparison:
     not_given: int
     unknown: list[str]
     first: Mismatch | None
-    mistakes: list[str] = field(default_factory=list)  # names from network.MISTAKES
+    mistakes: list = field(default_factory=list)  # Diagnosis objects
 
     @property
     def ok(self) -> bool:
@@ -188,7 +188,7 @@ class Comparison:
                 "checked": len(self.checked), "not_given": self.not_given,
                 "unknown": self.unknown,
                 "first_mismatch": None if self.first is None else self.first.to_json(),
-                "mistakes": [{"name": m, "description": MISTAKES[m]} for m in self.mistakes]}
+                "mistakes": [d.to_json() for d in self.mistakes]}
 
 
 def compare(qs: StepQuantities, learner: dict[str, float], unknown: list[str],
@@ -223,19 +223,33 @@ def _not_given(qs: StepQuantities, learner: dict[str, float]) -> int:
     return sum(1 for q in qs.items if q.name not in learner)
 
 
+@dataclass
+class Diagnosis:
+    """A catalogued mistake that reproduces every one of the learner's wrong values.  `conflicts`
+    names values the learner has right that the mistake would also have changed (empty when the
+    mistake explains all of the learner's numbers)."""
+
+    name: str
+    conflicts: list[str]
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "description": MISTAKES[self.name], "conflicts": self.conflicts}
+
+
 def diagnose(learner: dict[str, float], right: StepQuantities, mistaken: dict[str, StepQuantities],
-             tolerance: float = DEFAULT_TOLERANCE) -> list[str]:
-    """The mistakes whose numbers match every value the learner gave, where those numbers differ
-    from the right ones somewhere among the learner's values."""
-    found = []
+             tolerance: float = DEFAULT_TOLERANCE) -> list[Diagnosis]:
+    """The mistakes whose numbers reproduce every value the learner got wrong; full matches
+    (no conflicts) first."""
     right_values = right.values()
+    wrong = [k for k in learner if k in right_values and not close(learner[k], right_values[k], tolerance)]
+    if not wrong:
+        return []
+    found = []
     for name, qs in mistaken.items():
         values = qs.values()
-        given = [k for k in learner if k in values]
-        if not given:
+        if not all(k in values and close(learner[k], values[k], tolerance) for k in wrong):
             continue
-        if not any(not close(values[k], right_values[k], tolerance) for k in given):
-            continue  # this mistake changes none of the numbers the learner gave
-        if all(close(learner[k], values[k], tolerance) for k in given):
-            found.append(name)
-    return found
+        conflicts = [k for k in learner if k in values and k not in wrong
+                     and not close(learner[k], values[k], tolerance)]
+        found.append(Diagnosis(name, conflicts))
+    return sorted(found, key=lambda d: len(d.conflicts))

@@ -29,8 +29,9 @@ class Quantity:
     name: str
     stage: str
     value: float
-    expr: sp.Expr | None  # None for given values and for the loss after the update
+    expr: sp.Expr | None  # None for the loss after the update (a whole forward pass)
     symbol: sp.Symbol = field(repr=False, default=None)
+    layer: int | None = None  # the layer it belongs to (1..L); None for the loss
 
     @property
     def inputs(self) -> list[str]:
@@ -66,8 +67,8 @@ class StepQuantities:
     def _sym(self, name: str) -> sp.Symbol:
         return sp.Symbol(name, real=True)
 
-    def _add(self, name, stage, value, expr):
-        self.items.append(Quantity(name, stage, float(value), expr, self._sym(name)))
+    def _add(self, name, stage, value, expr, layer=None):
+        self.items.append(Quantity(name, stage, float(value), expr, self._sym(name), layer))
 
     # --- building -------------------------------------------------------------------------
 
@@ -101,11 +102,11 @@ class StepQuantities:
                     expr = sp.Add(*[sp.Mul(self._sym(labels.weights[l - 1][j][k]), out_sym(l - 1, k, s),
                                            evaluate=False) for k in range(layer.W.shape[1])],
                                   self._sym(b_name), evaluate=False)
-                    self._add(self._s(labels.net(l, j), s), "forward", layer.z[s, j], expr)
+                    self._add(self._s(labels.net(l, j), s), "forward", layer.z[s, j], expr, l)
                     nets.append(self._sym(self._s(labels.net(l, j), s)))
                 outs = act.symbolic(nets)
                 for j in range(layer.W.shape[0]):
-                    self._add(self._s(labels.out(l, j), s), "forward", layer.a[s, j], outs[j])
+                    self._add(self._s(labels.out(l, j), s), "forward", layer.a[s, j], outs[j], l)
 
         # loss
         out_layer = step.layers[-1]
@@ -152,14 +153,14 @@ class StepQuantities:
                     deltas = None
                 for j in range(n_out):
                     dname = f"dE/d{outs[j].name}"
-                    self._add(dname, "delta", layer.dE_da[s, j], dE_da[j])
+                    self._add(dname, "delta", layer.dE_da[s, j], dE_da[j], l)
                 for j in range(n_out):
                     if deltas is not None:
                         expr = deltas[j]
                     else:
                         expr = sp.Mul(self._sym(f"dE/d{outs[j].name}"),
                                       act.prime(nets[j], outs[j], SYMPY_OPS), evaluate=False)
-                    self._add(self._s(labels.delta(l, j), s), "delta", layer.delta[s, j], expr)
+                    self._add(self._s(labels.delta(l, j), s), "delta", layer.delta[s, j], expr, l)
 
         # gradients, output layer first (mean over the samples of a batch)
         def mean(terms):
@@ -174,15 +175,17 @@ class StepQuantities:
                     terms = [sp.Mul(self._sym(self._s(labels.delta(l, j), s)), out_sym(l - 1, k, s),
                                     evaluate=False) for s in range(n)]
                     self._add(self.grad_name(labels.weights[l - 1][j][k]), "gradient",
-                              layer.grad_W[j, k], mean(terms))
+                              layer.grad_W[j, k], mean(terms), l)
             if layer.shared_bias:
                 terms = [sp.Add(*[self._sym(self._s(labels.delta(l, j), s))
                                   for j in range(layer.W.shape[0])], evaluate=False) for s in range(n)]
-                self._add(self.grad_name(labels.biases[l - 1][0]), "gradient", layer.grad_b[0], mean(terms))
+                self._add(self.grad_name(labels.biases[l - 1][0]), "gradient", layer.grad_b[0],
+                          mean(terms), l)
             else:
                 for j in range(layer.W.shape[0]):
                     terms = [self._sym(self._s(labels.delta(l, j), s)) for s in range(n)]
-                    self._add(self.grad_name(labels.biases[l - 1][j]), "gradient", layer.grad_b[j], mean(terms))
+                    self._add(self.grad_name(labels.biases[l - 1][j]), "gradient", layer.grad_b[j],
+                              mean(terms), l)
 
         # updates, output layer first
         for l in range(L, 0, -1):
@@ -190,10 +193,10 @@ class StepQuantities:
             for j in range(layer.W.shape[0]):
                 for k in range(layer.W.shape[1]):
                     p = labels.weights[l - 1][j][k]
-                    self._add(self.new_name(p), "update", layer.W_new[j, k], self._update(p, eta))
+                    self._add(self.new_name(p), "update", layer.W_new[j, k], self._update(p, eta), l)
             for j, p in enumerate(labels.biases[l - 1]):
                 expr = self._update(p, eta) if layer.bias_trainable else self._sym(p)
-                self._add(self.new_name(p), "update", layer.b_new[j], expr)
+                self._add(self.new_name(p), "update", layer.b_new[j], expr, l)
 
         self._add(f"{labels.total} after", "after", step.loss_after, None)
 

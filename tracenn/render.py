@@ -34,11 +34,19 @@ def num(x: float, precision: int) -> str:
 
 
 def format_tables(tables: list[Table], fmt: str) -> str:
+    """Tables in a tabulate format; in Markdown formats (github, pipe) each title is bold and
+    set apart by a blank line, so the table after it is not swallowed by the paragraph."""
+    markdown = fmt in ("github", "pipe")
     parts = []
     for table in tables:
         body = tabulate(table.rows, headers=table.headers, tablefmt=fmt, disable_numparse=True,
                         colalign=_align(table))
-        parts.append(f"{table.title}\n{body}" if table.title else body)
+        if not table.title:
+            parts.append(body)
+        elif markdown:
+            parts.append(f"**{table.title.strip('*')}**\n\n{body}")
+        else:
+            parts.append(f"{table.title}\n{body}")
     return "\n\n".join(parts)
 
 
@@ -345,6 +353,11 @@ def render_comparison(result, precision: int) -> str:
         lines.append("  inputs:  " + ", ".join(f"{name} {status}" for name, status in m.inputs))
     if result.mistakes:
         lines.append("")
-        for name in result.mistakes:
-            lines.append(f"Your numbers match a known mistake: {name} — {MISTAKES[name]}.")
+        for d in result.mistakes:
+            if d.conflicts:
+                lines.append(f"Your wrong numbers match a known mistake: {d.name} — "
+                             f"{MISTAKES[d.name]}; but it would also have changed "
+                             f"{', '.join(d.conflicts)}, which you have right.")
+            else:
+                lines.append(f"Your numbers match a known mistake: {d.name} — {MISTAKES[d.name]}.")
     return "\n".join(lines)

@@ -70,8 +70,9 @@ def latex_name(name: str) -> str:
         return f"{base}^{{({m.group(2)})}}_{{{m.group(3)}}}"
     m = _NAMED.match(name)
     if m:
-        base = r"\delta" if m.group(1) == "delta" else m.group(1)
-        return f"{base}_{{{m.group(2)}}}"
+        base = {"delta": r"\delta", "E": "E"}.get(m.group(1), rf"\mathrm{{{m.group(1)}}}")
+        sub = r"\mathrm{total}" if m.group(2) == "total" else m.group(2)
+        return f"{base}_{{{sub}}}"
     m = re.match(r"^([A-Za-z]+)(\d+)$", name)
     if m:
         return f"{m.group(1)}_{{{m.group(2)}}}"

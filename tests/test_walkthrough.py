@@ -1,0 +1,53 @@
+"""Walkthroughs: the committed documents are checked in test_golden.py; here, their content."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_mazur_walkthrough_has_the_blog_values_and_the_note():
+    text = (ROOT / "walkthroughs" / "mazur.md").read_text(encoding="utf-8")
+    for value in ["0.593269992", "1.105905967", "0.751365070", "0.298371109", "0.082167041",
+                  "0.358916480", "0.149780716", "0.291027774", "0.291027924"]:
+        assert value in text, value
+    assert "## About the figures in the source" in text
+    assert "## Common mistakes" in text
+    # a formula, its numbers and its result on one line
+    assert ("w_{5}^{+} = w_{5} - \\eta \\frac{\\partial E}{\\partial w_{5}} = "
+            "0.4 - 0.5 \\cdot 0.082167041 = 0.358916480") in text
+
+
+def test_softmax_walkthrough_explains_the_delta():
+    text = (ROOT / "walkthroughs" / "softmax.md").read_text(encoding="utf-8")
+    assert "## Why δ = a − y for softmax with cross-entropy" in text
+    assert "\\delta_{o1} = \\mathrm{out}_{o1} - t_{1}" in text
+
+
+def test_every_mistake_appears_in_every_walkthrough():
+    from tracenn.network import MISTAKES
+
+    for name in ("mazur", "xor", "softmax"):
+        text = (ROOT / "walkthroughs" / f"{name}.md").read_text(encoding="utf-8")
+        for mistake in MISTAKES:
+            assert f"`{mistake}`" in text
+
+
+def test_output_file_written_whole(run, tmp_path):
+    out = tmp_path / "m.md"
+    out.write_text("old")
+    assert run("walkthrough", "mazur", "-o", out).exit_code == 0
+    assert out.read_text(encoding="utf-8") == run("walkthrough", "mazur").stdout
+
+
+def test_output_into_missing_folder_fails_cleanly(run, tmp_path):
+    result = run("walkthrough", "mazur", "-o", tmp_path / "no" / "such" / "m.md")
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "cannot write" in result.stderr
+
+
+def test_bad_spec_leaves_existing_output_untouched(run, tmp_path):
+    out = tmp_path / "m.md"
+    out.write_text("keep me")
+    result = run("walkthrough", tmp_path / "missing.toml", "-o", out)
+    assert result.exit_code == 2
+    assert out.read_text() == "keep me"
