@@ -415,5 +415,152 @@ def walkthrough(target, step_no, seed, precision, output):
         click.echo(doc, nl=False)
 
 
+class LayerSizes(click.ParamType):
+    name = "sizes"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, list):
+            return value
+        try:
+            sizes = [int(v) for v in str(value).split(",")]
+        except ValueError:
+            self.fail(f"{value!r} is not a comma-separated list of whole numbers, e.g. 784,128,64,10",
+                      param, ctx)
+        if len(sizes) < 2 or sizes[0] != 784 or sizes[-1] != 10 or min(sizes) < 1:
+            self.fail(f"{value!r}: expected 784 inputs (28×28 pixels) first, 10 outputs (digits) "
+                      "last, and sizes ≥ 1 between, e.g. 784,128,64,10", param, ctx)
+        return sizes
+
+
+@cli.command()
+@click.option("--data", "data_path", metavar="PATH", default=None,
+              help="MNIST as a folder of IDX files (gzipped or not), mnist.npz, a CSV file or "
+              "mnist.pkl.gz. Default: $TRACENN_DATA, the --download cache, or the sample that "
+              "ships with tracenn.")
+@click.option("--download", is_flag=True,
+              help="Download the full MNIST into the cache folder ($XDG_CACHE_HOME/tracenn/mnist) "
+              "first, verifying each file's MD5.")
+@click.option("--layers", type=LayerSizes(), default="784,128,64,10", show_default=True,
+              help="Layer sizes, input first.")
+@click.option("--activation", type=click.Choice(["relu", "sigmoid", "tanh"]), default="relu",
+              show_default=True, help="Activation of the hidden layers.")
+@click.option("--output", "output_act", type=click.Choice(["softmax", "sigmoid"]),
+              default="softmax", show_default=True, help="Activation of the output layer.")
+@click.option("--loss", type=click.Choice(["cross-entropy", "mse", "half-sse", "sse"]),
+              default="cross-entropy", show_default=True, help="Loss per sample.")
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="momentum",
+              show_default=True, help="Update rule.")
+@click.option("--lr", type=PositiveFloat(), default=None,
+              help="Learning rate η (default: sgd 0.1, momentum 0.05, adam 0.001).")
+@click.option("--momentum", "mu", type=click.FloatRange(0, 1, max_open=True), default=0.9,
+              show_default=True, help="Momentum coefficient μ (with --optimizer momentum).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Samples per update: 1 is stochastic, the whole set is full-batch gradient "
+              "descent, anything between is mini-batch.")
+@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Passes over the training set.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the initial weights and the shuffling.")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Train on the first N training images only.")
+@click.option("--every", type=click.IntRange(min=1), default=None,
+              help="Also show a summary every N batches.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per summary and nothing else on stdout.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--format", "fmt", type=click.Choice(tabulate_formats), default="simple",
+              show_default=True, metavar="FORMAT", help="Table format (any tabulate format).")
+def mnist(data_path, download, layers, activation, output_act, loss, optimizer, lr, mu,
+          batch_size, epochs, seed, limit, every, as_json, quiet, fmt):
+    """Train an MLP on MNIST and summarise every layer as it learns.
+
+    The same engine as the small traces, in float32, with a per-layer summary instead of a full
+    trace: after every epoch (and every --every batches), one row per layer with the mean and
+    spread of z and a, the fraction of saturated or dead units, the size of δ, ‖∂E/∂W‖, ‖W‖ and
+    the update ratio ‖ΔW‖/‖W‖, plus loss, train and test accuracy.  Ctrl-C stops after the
+    current batch and prints the summary so far.
+    """
+    import signal
+
+    from .mnist.data import DataError, resolve
+    from .mnist.train import MnistConfig, run
+
+    show_bar = not (quiet or as_json) and sys.stderr.isatty()
+    if download:
+        from .mnist.download import download as fetch
+
+        def bar(label, total):
+            return click.progressbar(length=total, label=label, file=sys.stderr) if show_bar else None
+
+        try:
+            folder = fetch(progress=bar)
+        except DataError as exc:
+            fail(str(exc))
+        data_path = data_path or str(folder)
+    try:
+        data = resolve(data_path)
+    except DataError as exc:
+        fail(str(exc))
+    cfg = MnistConfig(layers, activation, output_act, loss, optimizer, lr, mu, batch_size, epochs,
+                      seed, limit, every)
+    if not as_json:
+        n = len(data.train_images[:limit] if limit else data.train_images)
+        click.echo(f"MNIST from {data.source}: {n} training, {len(data.test_images)} test images")
+        click.echo(f"network {'-'.join(map(str, layers))}, {activation} hidden, {output_act} "
+                   f"output, {loss}; {optimizer} η = {cfg.eta:g}"
+                   + (f", μ = {mu:g}" if optimizer == "momentum" else "")
+                   + f"; batch {batch_size}, {epochs} epoch(s), seed {seed}\n")
+
+    state = {"stop": False, "bar": None, "epoch": 0}
+
+    def on_sigint(signum, frame):
+        state["stop"] = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C stops at once
+
+    def close_bar():
+        if state["bar"] is not None:
+            state["bar"].render_finish()
+            state["bar"] = None
+
+    def progress(epoch, n):
+        if epoch != state["epoch"]:
+            close_bar()
+            state["epoch"] = epoch
+            total = len(data.train_images[:limit] if limit else data.train_images)
+            state["bar"] = click.progressbar(length=total, label=f"epoch {epoch}/{epochs}",
+                                             file=sys.stderr, update_min_steps=max(1, total // 100))
+            state["bar"].render_progress()
+        state["bar"].update(n)
+
+    def emit(summary):
+        close_bar()
+        if as_json:
+            click.echo(render.json_line(summary))
+        else:
+            click.echo(render.format_tables([render.mnist_summary_table(summary, epochs)], fmt))
+            click.echo()
+
+    old = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        result = run(data, cfg, emit=emit, progress=progress if show_bar else None,
+                     should_stop=lambda: state["stop"])
+    except TrainingDiverged as exc:
+        close_bar()
+        fail(str(exc))
+    finally:
+        signal.signal(signal.SIGINT, old)
+    close_bar()
+    if as_json:
+        return
+    if result.interrupted:
+        click.echo("Interrupted: the summary above covers the batches done so far.")
+    if result.epoch_losses:
+        click.echo(f"loss per epoch: {render.sparkline(result.epoch_losses)}  "
+                   f"({result.epoch_losses[0]:.4g} → {result.epoch_losses[-1]:.4g})")
+    click.echo(f"test accuracy {100 * result.test_accuracy:.2f}% after {result.seconds:.1f} s of "
+               "training\n")
+    click.echo(render.format_tables([render.confusion_table(result.confusion)], fmt))
+
+
 def main() -> None:
     cli.main(prog_name="tracenn")

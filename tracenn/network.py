@@ -224,8 +224,9 @@ class StepRecord:
     deltas: list[np.ndarray]
     grads_W: list[np.ndarray]
     grads_b: list[np.ndarray]
-    W_old: list[np.ndarray]
-    b_old: list[np.ndarray]
+    W_old: list[np.ndarray] | None  # W and b before the update; None unless recorded in detail
+    b_old: list[np.ndarray] | None
+    updates_W: list[np.ndarray]  # the step subtracted from each W (ΔW = −update)
 
     @property
     def loss(self) -> float:
@@ -244,7 +245,8 @@ def train_step(
     """Forward, backward and update on the batch (x, t); returns what was computed.
 
     With `detail`, the chain-rule factors ∂E/∂a and ∂a/∂z of the output layer are computed even
-    where the loss's fused delta makes them unnecessary (the full trace shows them).
+    where the loss's fused delta makes them unnecessary, and the arrays from before the update
+    are kept (the full trace shows them); without it, the weights are updated in place.
     """
     layers = net.layers
     L = len(layers)
@@ -257,8 +259,7 @@ def train_step(
     deltas: list = [None] * L
     grads_W: list = [None] * L
     grads_b: list = [None] * L
-    W_new: list = [None] * L
-    b_new: list = [None] * L
+    updates: list = [None] * L
     scale = 1.0 if "summed-batch" in mistakes else 1.0 / n
     wrong_prime = "sigma-prime-of-a" in mistakes
 
@@ -287,10 +288,14 @@ def train_step(
         delta = out.activation.backprop(dE_das[-1], z, a)
     deltas[-1] = delta
 
+    sign = -1.0 if "added-update" in mistakes else 1.0
+    b_updates: list = [None] * L
     for l in range(L - 1, -1, -1):  # layer l+1 in the book's numbering
         layer = layers[l]
         if l < L - 1:
-            nxt = W_new[l + 1] if "updated-weights" in mistakes else layers[l + 1].W
+            nxt = layers[l + 1].W  # the weights from before the update
+            if "updated-weights" in mistakes:
+                nxt = nxt - updates[l + 1]
             dE_da = deltas[l + 1] @ nxt  # (n, n_{l+1}) @ (n_{l+1}, n_l): Σ over next neurons
             da_dz = prime(layer.activation, zs[l], acts[l + 1])
             dE_das[l], da_dzs[l] = dE_da, da_dz
@@ -301,21 +306,28 @@ def train_step(
         if layer.shared_bias:
             gb = gb.sum(keepdims=True)  # one bias feeds every neuron: its gradient is the sum
         grads_W[l], grads_b[l] = gW, gb
-        sign = -1.0 if "added-update" in mistakes else 1.0
-        W_new[l] = layer.W - sign * optimizer.step((l, "W"), gW)
+        updates[l] = optimizer.step((l, "W"), gW)
+        if sign != 1.0:
+            updates[l] = sign * updates[l]
         if layer.bias_trainable or "frozen-bias-updated" in mistakes:
-            if "bias-no-lr" in mistakes:
-                b_new[l] = layer.b - sign * gb
-            else:
-                b_new[l] = layer.b - sign * optimizer.step((l, "b"), gb)
-        else:
-            b_new[l] = layer.b
+            b_updates[l] = sign * gb if "bias-no-lr" in mistakes else sign * optimizer.step((l, "b"), gb)
 
-    W_old = [layer.W for layer in layers]
-    b_old = [layer.b for layer in layers]
-    for layer, W, b in zip(layers, W_new, b_new):
-        layer.W, layer.b = W, b
-    return StepRecord(x, t, zs, acts, losses, dE_das, da_dzs, deltas, grads_W, grads_b, W_old, b_old)
+    # Apply the updates only now, so every delta above used the weights from before the update.
+    # A step recorded in full keeps the old arrays (the trace shows W and W_new); otherwise the
+    # update is done in place, which saves an allocation per layer on the training hot path.
+    W_old = [layer.W for layer in layers] if detail else None
+    b_old = [layer.b for layer in layers] if detail else None
+    for layer, upd, b_upd in zip(layers, updates, b_updates):
+        if detail:
+            layer.W = layer.W - upd
+            if b_upd is not None:
+                layer.b = layer.b - b_upd
+        else:
+            layer.W -= upd
+            if b_upd is not None:
+                layer.b -= b_upd
+    return StepRecord(x, t, zs, acts, losses, dE_das, da_dzs, deltas, grads_W, grads_b, W_old, b_old,
+                      updates)
 
 
 # --------------------------------------------------------------------------------------------
@@ -401,9 +413,9 @@ class TraceRecorder:
 
 
 def _check_finite(net: Network, rec: StepRecord, step: int) -> None:
-    # Cheap on the hot path: one reduction per layer.  A sum that is not finite means some z is
-    # NaN or infinite, or the values are so large that their sum overflows: either way, diverged.
-    if np.isfinite(rec.loss) and all(np.isfinite(z.sum()) for z in rec.zs):
+    # On the hot path only the loss is checked: a NaN or an overflow anywhere reaches it within a
+    # step or two (weights that became infinite without touching the loss are caught at the end).
+    if np.isfinite(rec.loss):
         return
     for l, (z, a) in enumerate(zip(rec.zs, rec.activations[1:])):
         if not np.isfinite(z.sum()):

@@ -361,3 +361,56 @@ def render_comparison(result, precision: int) -> str:
             else:
                 lines.append(f"Your numbers match a known mistake: {d.name} — {MISTAKES[d.name]}.")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# MNIST
+# --------------------------------------------------------------------------------------------
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def _g(x, digits: int = 4) -> str:
+    if x is None or x != x:  # None or NaN
+        return "—"
+    return f"{x:.{digits}g}"
+
+
+def _pct(x) -> str:
+    return "—" if x is None or x != x else f"{100 * x:.2f}%"
+
+
+def mnist_summary_table(summary, epochs: int) -> Table:
+    """One row per layer: the per-layer statistics of a summary (mnist.summary.Summary)."""
+    where = f"epoch {summary.epoch}/{epochs}"
+    if summary.kind == "every":
+        where += f", batches to {summary.batch}"
+    elif summary.kind == "partial":
+        where += f", interrupted after batch {summary.batch}"
+    title = (f"{where} · loss {_g(summary.loss)} · train {_pct(summary.train_accuracy)} · "
+             f"test {_pct(summary.test_accuracy)} · {summary.seconds:.2f} s")
+    rows = []
+    for s in summary.layers:
+        kind = s.inactive_kind
+        inactive = f"{_pct(s.inactive_fraction)} {kind}" if kind else "—"
+        rows.append([s.name, s.activation, _g(s.z_mean), _g(s.z_std), _g(s.a_mean), _g(s.a_std),
+                     inactive, _g(s.delta_norm), _g(s.grad_norm), _g(s.grad_rms, 3),
+                     _g(s.weight_norm), _g(s.update_ratio, 3)])
+    return Table(title, ["layer", "f", "z mean", "z std", "a mean", "a std", "saturated/dead",
+                         "rms ‖δ‖", "‖∂E/∂W‖", "per weight", "‖W‖", "‖ΔW‖/‖W‖"], rows)
+
+
+def sparkline(values) -> str:
+    vals = [v for v in values if v == v]
+    if not vals:
+        return ""
+    lo, hi = min(vals), max(vals)
+    span = hi - lo or 1.0
+    return "".join(SPARK[min(int((v - lo) / span * (len(SPARK) - 1) + 0.5), len(SPARK) - 1)]
+                   for v in vals)
+
+
+def confusion_table(matrix) -> Table:
+    rows = [[str(d)] + [str(int(v)) for v in row] for d, row in enumerate(matrix)]
+    return Table("Confusion matrix of the test set (row: true digit, column: predicted)",
+                 ["true"] + [str(d) for d in range(10)], rows)

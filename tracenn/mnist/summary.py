@@ -1,0 +1,317 @@
+"""Per-layer summaries of training: the same quantities as a full trace, as statistics that add.
+
+A `LayerSummary` holds sums and counts, so the summary of an epoch is the sum of its batches'
+summaries (`sum(batches)` works) and the means and spreads are read off at the end.  The one
+state that does not add, ‖W‖, is the norm after the latest batch; a sum keeps the right
+operand's.
+
+Per layer: mean and std of z and of a; the fraction of units saturated (sigmoid, tanh: f′ below
+0.01, counted over every sample and unit) or dead (ReLU: zero for every sample of a batch,
+counted over units and batches); the root-mean-square norm of a sample's delta ‖δ‖; the mean
+‖∂E/∂W‖ per batch, and that over √(number of weights), the size of one weight's gradient, which
+is what compares between layers of different sizes; ‖W‖; and the update ratio, the mean ‖ΔW‖ per
+batch over ‖W‖.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..network import SUMMARY, Network, StepRecord
+
+SATURATION = 0.01  # f′ below this counts as saturated
+
+
+# The additive fields of a LayerSummary, kept in one float64 vector so that adding two
+# summaries is one vector addition (this runs twice per layer per batch).
+FIELDS = ("n_values", "sum_z", "sumsq_z", "sum_a", "sumsq_a", "inactive", "inactive_of",
+          "samples", "sum_delta_sq", "batches", "sum_grad_norm", "sum_update_norm")
+_INDEX = {name: i for i, name in enumerate(FIELDS)}
+
+
+class LayerSummary:
+    """Sums and counts for one layer: n_values (samples × units), sum and sum of squares of z
+    and of a, inactive (saturated sample-unit pairs or dead unit-batch pairs) out of
+    inactive_of, samples and Σ‖δ‖² over them, batches and Σ‖∂E/∂W‖, Σ‖ΔW‖ over them; plus
+    weight_norm, the ‖W‖ after the latest batch (a state: a sum keeps the right operand's)."""
+
+    __slots__ = ("name", "activation", "values", "weight_norm", "n_weights")
+
+    def __init__(self, name: str, activation: str, values=None, weight_norm: float | None = None,
+                 n_weights: int = 0):
+        self.name, self.activation = name, activation
+        self.values = np.zeros(len(FIELDS)) if values is None else values
+        self.weight_norm = weight_norm
+        self.n_weights = n_weights
+
+    def __getattr__(self, item):
+        try:
+            return self.values[_INDEX[item]]
+        except KeyError:
+            raise AttributeError(item) from None
+
+    def __add__(self, other: "LayerSummary") -> "LayerSummary":
+        return LayerSummary(self.name, self.activation, self.values + other.values,
+                            other.weight_norm if other.weight_norm is not None else self.weight_norm,
+                            self.n_weights)
+
+    def __radd__(self, other) -> "LayerSummary":
+        return self if other == 0 else other + self  # sum() starts from 0
+
+    def __iadd__(self, other: "LayerSummary") -> "LayerSummary":
+        self.values += other.values
+        if other.weight_norm is not None:
+            self.weight_norm = other.weight_norm
+        return self
+
+    @property
+    def inactive_kind(self) -> str:
+        return {"relu": "dead", "sigmoid": "saturated", "tanh": "saturated"}.get(self.activation, "")
+
+    @staticmethod
+    def _mean(total: float, count: float) -> float:
+        return float(total / count) if count else float("nan")
+
+    @property
+    def z_mean(self) -> float:
+        return self._mean(self.sum_z, self.n_values)
+
+    @property
+    def z_std(self) -> float:
+        return _std(self.sum_z, self.sumsq_z, self.n_values)
+
+    @property
+    def a_mean(self) -> float:
+        return self._mean(self.sum_a, self.n_values)
+
+    @property
+    def a_std(self) -> float:
+        return _std(self.sum_a, self.sumsq_a, self.n_values)
+
+    @property
+    def inactive_fraction(self) -> float:
+        return self._mean(self.inactive, self.inactive_of) if self.inactive_kind else float("nan")
+
+    @property
+    def delta_norm(self) -> float:
+        """The root-mean-square of a sample's ‖δ‖ (the mean of ‖δ‖² is what adds up)."""
+        return math.sqrt(self._mean(self.sum_delta_sq, self.samples))
+
+    @property
+    def grad_norm(self) -> float:
+        return self._mean(self.sum_grad_norm, self.batches)
+
+    @property
+    def grad_rms(self) -> float:
+        """‖∂E/∂W‖ / √(number of weights): the size of one weight's gradient.  ‖∂E/∂W‖ itself
+        grows with the number of weights (784×128 in MNIST's first layer, 64×10 in its last),
+        so this is the figure to compare between layers, e.g. for vanishing gradients."""
+        return self.grad_norm / math.sqrt(self.n_weights) if self.n_weights else float("nan")
+
+    @property
+    def update_ratio(self) -> float:
+        if not self.weight_norm:
+            return float("nan")
+        return self._mean(self.sum_update_norm, self.batches) / self.weight_norm
+
+    def to_json(self) -> dict:
+        out = {"name": self.name, "activation": self.activation, "z_mean": self.z_mean,
+               "z_std": self.z_std, "a_mean": self.a_mean, "a_std": self.a_std,
+               "delta_norm": self.delta_norm, "grad_norm": self.grad_norm,
+               "grad_rms": self.grad_rms,
+               "weight_norm": self.weight_norm, "update_ratio": self.update_ratio}
+        if self.inactive_kind:
+            out[self.inactive_kind] = self.inactive_fraction
+        return {k: _finite_or_none(v) for k, v in out.items()}
+
+
+def _std(total: float, sumsq: float, n: int) -> float:
+    if not n:
+        return float("nan")
+    mean = total / n
+    return math.sqrt(max(sumsq / n - mean * mean, 0.0))
+
+
+def _finite_or_none(v):
+    return None if isinstance(v, float) and not math.isfinite(v) else v
+
+
+def _norm(x: np.ndarray) -> float:
+    flat = x.reshape(-1)
+    return math.sqrt(float(np.dot(flat, flat)))
+
+
+_ONES: dict = {}
+
+
+def _ones(n: int, dtype) -> np.ndarray:
+    key = (n, np.dtype(dtype))
+    if key not in _ONES:
+        _ONES[key] = np.ones(n, dtype=dtype)
+    return _ONES[key]
+
+
+def summarise_batch(net: Network, rec: StepRecord) -> np.ndarray:
+    """The additive statistics of one step, one row per layer (columns: FIELDS), from the
+    engine's arrays without copying them.  This runs after every batch, so each reduction is
+    one BLAS call where it can be (a sum is a dot with ones)."""
+    n = rec.x.shape[0]
+    dtype = rec.x.dtype
+    ones_n = _ones(n, dtype)
+    rows = []
+    for l, layer in enumerate(net.layers):
+        z, a, delta = rec.zs[l], rec.activations[l + 1], rec.deltas[l]
+        act = layer.activation.name
+        zf, af, df = z.ravel(), a.ravel(), delta.ravel()
+        units = a.shape[1]
+        if act == "relu":  # a ≥ 0: a unit is dead for the batch exactly when its column sums to 0
+            col_a = ones_n @ a
+            sum_a = col_a.sum()
+            inactive, inactive_of = units - np.count_nonzero(col_a), units
+        else:
+            sum_a = np.dot(af, _ones(af.size, dtype))
+            inactive = inactive_of = 0
+            if act in ("sigmoid", "tanh"):
+                prime = af * (1 - af) if act == "sigmoid" else 1 - af * af
+                inactive, inactive_of = np.count_nonzero(prime < SATURATION), af.size
+        gW, uW = rec.grads_W[l].ravel(), rec.updates_W[l].ravel()
+        rows.append((z.size, np.dot(zf, _ones(zf.size, dtype)), np.dot(zf, zf), sum_a,
+                     np.dot(af, af), inactive, inactive_of, n, np.dot(df, df), 1,
+                     math.sqrt(np.dot(gW, gW)), math.sqrt(np.dot(uW, uW))))
+    return np.array(rows, dtype=np.float64)
+
+
+@dataclass
+class Summary:
+    """What one summary line reports: the loss, accuracies and the per-layer statistics.
+    `stats` is (layers, FIELDS): the sum of the batches' `summarise_batch` rows."""
+
+    epoch: int
+    batch: int  # batches done in this epoch
+    kind: str = "epoch"  # "epoch": a whole epoch; "every": the last --every batches; "partial"
+    samples: int = 0
+    sum_loss: float = 0.0
+    correct: int = 0
+    stats: np.ndarray | None = None
+    names: list[str] = field(default_factory=list)
+    activations: list[str] = field(default_factory=list)
+    n_weights: list[int] = field(default_factory=list)
+    weight_norms: list[float] = field(default_factory=list)
+    test_accuracy: float | None = None
+    seconds: float = 0.0
+
+    def add_batch(self, stats: np.ndarray | None, loss_sum: float, n: int, correct: int):
+        if stats is None:
+            pass
+        elif self.stats is None:
+            self.stats = stats.copy()
+        else:
+            self.stats += stats
+        self.sum_loss += loss_sum
+        self.samples += n
+        self.correct += correct
+
+    @property
+    def layers(self) -> list[LayerSummary]:
+        if self.stats is None:
+            return []
+        norms = self.weight_norms or [None] * len(self.names)
+        return [LayerSummary(name, act, row, norm, size) for name, act, row, norm, size
+                in zip(self.names, self.activations, self.stats, norms, self.n_weights)]
+
+    @property
+    def loss(self) -> float:
+        return self.sum_loss / self.samples if self.samples else float("nan")
+
+    @property
+    def train_accuracy(self) -> float:
+        return self.correct / self.samples if self.samples else float("nan")
+
+    def to_json(self) -> dict:
+        from ..trace import FORMAT_VERSION
+
+        return {"format": FORMAT_VERSION, "kind": "mnist-summary", "span": self.kind,
+                "epoch": self.epoch, "batch": self.batch, "loss": _finite_or_none(self.loss),
+                "train_accuracy": _finite_or_none(self.train_accuracy),
+                "test_accuracy": self.test_accuracy, "seconds": self.seconds,
+                "layers": [s.to_json() for s in self.layers]}
+
+
+def accuracy(net: Network, images: np.ndarray, labels: np.ndarray, chunk: int = 2000) -> tuple[float, np.ndarray]:
+    """Accuracy on uint8 images, and the predictions."""
+    preds = np.empty(len(images), dtype=np.int64)
+    scale = net.dtype.type(1 / 255)
+    for start in range(0, len(images), chunk):
+        x = np.multiply(images[start:start + chunk], scale, dtype=net.dtype)
+        preds[start:start + chunk] = net.output(x).argmax(axis=1)
+    return float((preds == labels).mean()) if len(labels) else float("nan"), preds
+
+
+class SummaryObserver:
+    """Summarises every step; hands a `Summary` to `emit` every `every` batches (if set) and
+    after every epoch.  Test accuracy and ‖W‖ are measured when a summary is emitted.  With
+    `layer_stats` off, only the loss and the accuracies are kept."""
+
+    def __init__(self, emit, test_images, test_labels, every: int | None = None,
+                 layer_stats: bool = True):
+        self.emit = emit
+        self.layer_stats = layer_stats
+        self.test_images, self.test_labels = test_images, test_labels
+        self.every = every
+        self.epoch_summary: Summary | None = None
+        self.window: Summary | None = None
+        self.start = time.perf_counter()
+        self.epoch_start = self.start
+        self.batch_in_epoch = 0
+
+    def needs(self, step: int) -> int:
+        return SUMMARY
+
+    def on_step(self, net, rec, step, epoch, idx):
+        if self.epoch_summary is None or self.epoch_summary.epoch != epoch:
+            self.epoch_summary = self._new(net, epoch, 0, "epoch")
+            self.window = self._new(net, epoch, 0, "every") if self.every else None
+            self.batch_in_epoch = 0
+            self.epoch_start = time.perf_counter()
+        self.batch_in_epoch += 1
+        stats = summarise_batch(net, rec) if self.layer_stats else None
+        out, t = rec.activations[-1], rec.t
+        correct = int(np.count_nonzero(out.argmax(axis=1) == t.argmax(axis=1)))
+        loss_sum = float(rec.losses.sum())
+        self.epoch_summary.add_batch(stats, loss_sum, len(t), correct)
+        self.epoch_summary.batch = self.batch_in_epoch
+        if self.window is not None:
+            self.window.add_batch(stats, loss_sum, len(t), correct)
+            self.window.batch = self.batch_in_epoch
+            if self.batch_in_epoch % self.every == 0:
+                self._emit(net, self.window)
+                self.window = self._new(net, epoch, self.batch_in_epoch, "every")
+
+    @staticmethod
+    def _new(net, epoch: int, batch: int, kind: str) -> Summary:
+        L = len(net.layers)
+        names = ["output" if l == L - 1 else f"hidden {l + 1}" for l in range(L)]
+        return Summary(epoch, batch, kind, names=names,
+                       activations=[layer.activation.name for layer in net.layers],
+                       n_weights=[layer.W.size for layer in net.layers])
+
+    def on_epoch(self, net, epoch):
+        self._emit(net, self.epoch_summary)
+
+    def finish_partial(self, net):
+        """After an interruption: emit what the current epoch has so far."""
+        if self.epoch_summary is not None and self.epoch_summary.samples and \
+                self.epoch_summary.test_accuracy is None:
+            self.epoch_summary.kind = "partial"
+            self._emit(net, self.epoch_summary)
+
+    def _emit(self, net, summary: Summary):
+        if self.layer_stats:
+            summary.weight_norms = [_norm(layer.W) for layer in net.layers]
+        summary.test_accuracy, _ = accuracy(net, self.test_images, self.test_labels)
+        summary.seconds = time.perf_counter() - self.epoch_start
+        self.emit(summary)

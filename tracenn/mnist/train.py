@@ -1,0 +1,142 @@
+"""Training an MLP on MNIST with the one engine (network.train), float32, observed by
+per-layer summaries instead of a full trace.
+
+Images stay uint8 and are scaled to [0, 1] one batch at a time, which keeps the process small
+(the full training set is 47 MB as bytes, 188 MB as float32).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..functions import ACTIVATIONS, resolve_loss
+from ..network import SGD, Adam, Momentum, Network, init_layers, train
+from .data import PIXELS, MnistData
+from .summary import Summary, SummaryObserver, accuracy
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+
+
+@dataclass
+class MnistConfig:
+    layers: list[int] = field(default_factory=lambda: [784, 128, 64, 10])
+    activation: str = "relu"  # hidden layers
+    output: str = "softmax"
+    loss: str = "cross-entropy"
+    optimizer: str = "momentum"
+    lr: float | None = None  # None: the optimizer's default below
+    momentum: float = 0.9
+    batch_size: int = 64
+    epochs: int = 10
+    seed: int = 0
+    limit: int | None = None
+    every: int | None = None
+
+    DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adam": 0.001}
+
+    @property
+    def eta(self) -> float:
+        return self.lr if self.lr is not None else self.DEFAULT_LR[self.optimizer]
+
+
+class MnistBatches:
+    """The engine's data interface over uint8 images: scaled to float32 [0, 1] and one-hot
+    targets, one batch at a time."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, dtype=np.float32):
+        self.images, self.labels = images, labels
+        self.dtype = np.dtype(dtype)
+        self.scale = self.dtype.type(1 / 255)
+        self.eye = np.eye(10, dtype=self.dtype)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def batch(self, idx):
+        x = np.multiply(self.images[idx], self.scale, dtype=self.dtype)  # (n, 784)
+        return x, self.eye[self.labels[idx]]  # (n, 10)
+
+
+def build_network(cfg: MnistConfig) -> Network:
+    """Seeded float32 network: He initialisation for ReLU layers, Glorot (Xavier) otherwise."""
+    hidden = ACTIVATIONS[cfg.activation]
+    out = ACTIVATIONS[cfg.output]
+    acts = [hidden] * (len(cfg.layers) - 2) + [out]
+    rng = np.random.default_rng(cfg.seed)
+    layers = []
+    for l, act in enumerate(acts):
+        scheme = "he" if act.name == "relu" else "xavier"
+        layers += init_layers(cfg.layers[l:l + 2], [act], rng, scheme, dtype=np.float32)
+    return Network(layers, resolve_loss(cfg.loss, out))
+
+
+def make_optimizer(cfg: MnistConfig):
+    if cfg.optimizer == "sgd":
+        return SGD(cfg.eta)
+    if cfg.optimizer == "momentum":
+        return Momentum(cfg.eta, cfg.momentum)
+    return Adam(cfg.eta)
+
+
+@dataclass
+class MnistRun:
+    summaries: list[Summary]  # every summary emitted, in order
+    epoch_losses: list[float]
+    confusion: np.ndarray  # (10, 10): row = true digit, column = predicted
+    test_accuracy: float
+    interrupted: bool
+    seconds: float
+    net: Network
+
+
+def run(data: MnistData, cfg: MnistConfig, *, emit=lambda s: None, progress=None,
+        should_stop=lambda: False, layer_stats: bool = True) -> MnistRun:
+    """Train on `data` as `cfg` says.  `emit(summary)` receives each summary (loss, train and
+    test accuracy, and with `layer_stats` the per-layer statistics) as it is made;
+    `progress(epoch, n)` is called after each batch.  Raises TrainingDiverged."""
+    if cfg.layers[0] != PIXELS:
+        raise ValueError(f"the first layer must have 784 units (28×28 pixels), not {cfg.layers[0]}")
+    d = data.limit(cfg.limit)
+    net = build_network(cfg)
+    batches = MnistBatches(d.train_images, d.train_labels)
+    collected: list[Summary] = []
+
+    def keep(summary: Summary):
+        collected.append(summary)
+        emit(summary)
+
+    observer = SummaryObserver(keep, d.test_images, d.test_labels, cfg.every, layer_stats)
+    observers = [observer]
+    if progress is not None:
+        observers.append(_Progress(progress))
+    start = time.perf_counter()
+    steps_per_epoch = -(-len(batches) // cfg.batch_size)
+    steps = train(net, batches, make_optimizer(cfg), epochs=cfg.epochs, batch_size=cfg.batch_size,
+                  rng=np.random.default_rng(cfg.seed + 1), observers=observers,
+                  should_stop=should_stop)
+    interrupted = steps < cfg.epochs * steps_per_epoch
+    if interrupted:
+        observer.finish_partial(net)
+    seconds = time.perf_counter() - start
+    acc, preds = accuracy(net, d.test_images, d.test_labels)
+    confusion = np.zeros((10, 10), dtype=np.int64)
+    np.add.at(confusion, (d.test_labels.astype(np.int64), preds), 1)
+    epoch_losses = [s.loss for s in collected if s.kind == "epoch"]
+    return MnistRun(collected, epoch_losses, confusion, acc, interrupted, seconds, net)
+
+
+class _Progress:
+    def __init__(self, callback):
+        self.callback = callback
+
+    def needs(self, step):
+        return 0
+
+    def on_step(self, net, rec, step, epoch, idx):
+        self.callback(epoch, len(idx))
+
+    def on_epoch(self, net, epoch):
+        pass
