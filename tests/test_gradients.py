@@ -6,7 +6,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tracenn.functions import ACTIVATIONS, LOSSES, SOFTMAX, resolve_loss
-from tracenn.network import SGD, ArrayData, Network, init_layers, train_step
+from tracenn.network import SGD, Network, init_layers, train_step
 
 HIDDEN = ["sigmoid", "tanh", "relu", "identity"]
 OUTPUT = ["sigmoid", "tanh", "relu", "identity", "softmax"]

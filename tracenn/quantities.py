@@ -109,7 +109,6 @@ class StepQuantities:
                     self._add(self._s(labels.out(l, j), s), "forward", layer.a[s, j], outs[j], l)
 
         # loss
-        out_layer = step.layers[-1]
         per_sample_totals = []
         for s in range(n):
             a = _obj([out_sym(L, k, s) for k in range(K)])
@@ -214,8 +213,6 @@ class StepQuantities:
 
     def as_text(self, q: Quantity, values: dict[str, float], precision: int) -> tuple[str, str]:
         """`q`'s formula as text, and with the numbers of `values` substituted."""
-        from .render import num
-
         if q.expr is None:
             return (f"{self.step.labels.total} recomputed with the updated parameters, on the same "
                     "samples"), ""

@@ -5,7 +5,7 @@ These functions return plain data (trace.Run, XorRun); the CLI hands it to a ren
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .network import FULL, NONE, SGD, SUMMARY, TraceRecorder, train
 from .spec import Spec

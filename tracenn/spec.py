@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from .functions import ACTIVATIONS, LOSSES, names_allowed, resolve_loss
-from .network import INIT_SCHEMES, ArrayData, Layer, Network, init_layers
+from .network import INIT_SCHEMES, ArrayData, Network, init_layers
 from .trace import Labels
 
 PRESETS = ("mazur", "xor", "softmax")

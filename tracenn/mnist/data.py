@@ -130,8 +130,8 @@ def parse_idx(raw: bytes, path, expect: int) -> np.ndarray:
 
 
 def _find_idx(folder: Path, name: str) -> Path | None:
-    stem, kind = name.rsplit("-", 1)[0], name.rsplit("-", 2)[-2]  # "train-images", "idx3"
-    candidates = [name, f"{stem}.{kind}-ubyte"]
+    head, kind = name.rsplit("-", 2)[0], name.rsplit("-", 2)[1]  # "train-images", "idx3"
+    candidates = [name, f"{head}.{kind}-ubyte"]  # LeCun's name, and Kaggle's spelling
     for cand in candidates:
         for suffix in ("", ".gz"):
             p = folder / f"{cand}{suffix}"
@@ -282,6 +282,11 @@ def load_pickle(path: Path) -> MnistData:
             isinstance(p, (tuple, list)) and len(p) == 2 for p in parts):
         raise DataError(path, "expected (train, validation, test) pairs of (images, labels), as "
                         "in mnist.pkl.gz")
+    for part in parts:
+        for item in part:
+            if not isinstance(item, np.ndarray):
+                raise DataError(path, f"a pickle holding anything but arrays is refused (found "
+                                f"a {type(item).__name__})")
     xtr, ytr = _checked(*parts[0], path, "training")
     xte, yte = _checked(*parts[-1], path, "test")
     return MnistData(xtr, ytr, xte, yte, str(path))

@@ -162,7 +162,7 @@ def summarise_batch(net: Network, rec: StepRecord) -> np.ndarray:
     n = rec.x.shape[0]
     dtype = rec.x.dtype
     ones_n = _ones(n, dtype)
-    rows = []
+    out = np.empty((len(net.layers), len(FIELDS)))
     for l, layer in enumerate(net.layers):
         z, a, delta = rec.zs[l], rec.activations[l + 1], rec.deltas[l]
         act = layer.activation.name
@@ -170,7 +170,7 @@ def summarise_batch(net: Network, rec: StepRecord) -> np.ndarray:
         units = a.shape[1]
         if act == "relu":  # a ≥ 0: a unit is dead for the batch exactly when its column sums to 0
             col_a = ones_n @ a
-            sum_a = col_a.sum()
+            sum_a = np.dot(col_a, _ones(units, dtype))
             inactive, inactive_of = units - np.count_nonzero(col_a), units
         else:
             sum_a = np.dot(af, _ones(af.size, dtype))
@@ -179,10 +179,10 @@ def summarise_batch(net: Network, rec: StepRecord) -> np.ndarray:
                 prime = af * (1 - af) if act == "sigmoid" else 1 - af * af
                 inactive, inactive_of = np.count_nonzero(prime < SATURATION), af.size
         gW, uW = rec.grads_W[l].ravel(), rec.updates_W[l].ravel()
-        rows.append((z.size, np.dot(zf, _ones(zf.size, dtype)), np.dot(zf, zf), sum_a,
-                     np.dot(af, af), inactive, inactive_of, n, np.dot(df, df), 1,
-                     math.sqrt(np.dot(gW, gW)), math.sqrt(np.dot(uW, uW))))
-    return np.array(rows, dtype=np.float64)
+        out[l] = (z.size, np.dot(zf, _ones(zf.size, dtype)), np.dot(zf, zf), sum_a,
+                  np.dot(af, af), inactive, inactive_of, n, np.dot(df, df), 1,
+                  math.sqrt(np.dot(gW, gW)), math.sqrt(np.dot(uW, uW)))
+    return out
 
 
 @dataclass
