@@ -86,3 +86,14 @@ def test_json_is_one_object_per_shown_step_with_the_documented_keys(run):
 def test_step_one_explains_the_blog_figures(run):
     out = run("mazur").stdout
     assert "0.291027924" in out and "0.291027774" in out and "9,999" in out
+
+
+def test_mazur_starts_without_sympy():
+    import subprocess
+    import sys
+
+    code = ("import sys; from tracenn.cli import main; sys.argv = ['tracenn', 'mazur'];\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "assert 'sympy' not in sys.modules, 'tracenn mazur imported SymPy'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
