@@ -138,16 +138,22 @@ def _print_steps(entries, labels, *, loss, check: bool, fmt: str, precision: int
     return all_ok
 
 
-def _trace(source: str, *, steps, every, lr, update_biases, mistakes, check, fmt, precision,
-           as_json, seed=None):
-    from .runs import trace_spec
-
+def _load(target: str, seed=None, update_biases: bool = False):
+    """The spec of a preset or file; a bad one ends the command with its one-line message."""
     try:
-        spec = load_spec(source, seed=seed)
+        spec = load_spec(target, seed=seed)
     except SpecError as exc:
         fail(str(exc))
     if update_biases:
         spec.train_biases()
+    return spec
+
+
+def _trace(source: str, *, steps, every, lr, update_biases, mistakes, check, fmt, precision,
+           as_json, seed=None):
+    from .runs import trace_spec
+
+    spec = _load(source, seed, update_biases)
     try:
         run = trace_spec(spec, steps=steps or spec.steps or 1, every=every, lr=lr,
                          mistakes=tuple(mistakes))
@@ -218,10 +224,7 @@ def xor(seed, epochs, every, lr, batch, mistakes, check, fmt, precision, as_json
     """
     from .runs import train_xor, xor_curve_every
 
-    try:
-        spec = load_spec("xor", seed=seed)
-    except SpecError as exc:
-        fail(str(exc))
+    spec = _load("xor", seed)
     epochs = epochs or spec.epochs or 1
     every = every or xor_curve_every(epochs)
     try:
@@ -269,11 +272,9 @@ def verify(target, step_no, tolerance, latex, dps, seed, fmt, precision, as_json
     from . import symbolic
     from .runs import trace_one_step
 
+    spec = _load(target, seed)
     try:
-        spec = load_spec(target, seed=seed)
         step = trace_one_step(spec, step_no)
-    except SpecError as exc:
-        fail(str(exc))
     except TrainingDiverged as exc:
         fail(str(exc))
     loss = spec.network.loss
@@ -294,16 +295,6 @@ def verify(target, step_no, tolerance, latex, dps, seed, fmt, precision, as_json
         click.echo()
         click.echo("All checks pass." if ok else f"FAILED: {', '.join(failed)}")
     sys.exit(0 if ok else 1)
-
-
-def _load(target: str, seed, update_biases: bool):
-    try:
-        spec = load_spec(target, seed=seed)
-    except SpecError as exc:
-        fail(str(exc))
-    if update_biases:
-        spec.train_biases()
-    return spec
 
 
 @cli.command()

@@ -195,12 +195,7 @@ def _backward(step: Step, labels: Labels, l: int, p: int, checks: dict | None = 
 
 
 def _before_after(step: Step, labels: Labels, p: int) -> Table:
-    before = step.losses.mean(axis=0)
-    after = step.losses_after.mean(axis=0)
-    rows = [[labels.error(k), num(b, p), num(a, p), num(a - b, p)]
-            for k, (b, a) in enumerate(zip(before, after))]
-    rows.append([labels.total, num(step.loss, p), num(step.loss_after, p),
-                 num(step.loss_after - step.loss, p)])
+    rows = [[name, num(b, p), num(a, p), num(c, p)] for name, b, a, c in step.errors()]
     return Table(f"Step {step.step} · error before and after the update (η = {step.eta:g})",
                  ["error", "before", "after", "change"], rows)
 

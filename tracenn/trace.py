@@ -173,6 +173,14 @@ class Step:
                 out[name] = float(b[j])
         return out
 
+    def errors(self) -> list[tuple[str, float, float, float]]:
+        """(name, before, after, change) for each output's E (mean over samples) and the total."""
+        before, after = self.losses.mean(axis=0), self.losses_after.mean(axis=0)
+        rows = [(self.labels.error(k), float(b), float(a), float(a - b))
+                for k, (b, a) in enumerate(zip(before, after))]
+        rows.append((self.labels.total, self.loss, self.loss_after, self.loss_after - self.loss))
+        return rows
+
     def _loss_names(self, losses: np.ndarray) -> dict[str, float]:
         mean = losses.mean(axis=0)
         named = {self.labels.error(k): float(v) for k, v in enumerate(mean)}
