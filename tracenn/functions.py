@@ -75,9 +75,12 @@ class Activation:
 
 
 def _sigmoid(z):
-    # 1 / (1 + e^−z); for very negative z, e^−z overflows to inf and the result is exactly 0,
-    # which is the right limit (the training loop silences that harmless overflow warning).
-    return 1.0 / (1.0 + np.exp(-z))
+    # 1 / (1 + e^−z), computed in one new array; for very negative z, e^−z overflows to inf and
+    # the result is exactly 0, the right limit (the training loop silences that warning).
+    e = np.negative(z)
+    np.exp(e, out=e)
+    e += 1
+    return np.reciprocal(e, out=e)
 
 
 def _softmax(z):

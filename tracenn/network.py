@@ -88,7 +88,8 @@ class Network:
         zs, activations = [], [x]
         a = x
         for layer in self.layers:
-            z = a @ layer.W.T + layer.b  # (n, n_out)
+            z = a @ layer.W.T  # (n, n_out)
+            z += layer.b
             a = layer.activation.fn(z)
             zs.append(z)
             activations.append(a)
@@ -227,10 +228,7 @@ class StepRecord:
     W_old: list[np.ndarray] | None  # W and b before the update; None unless recorded in detail
     b_old: list[np.ndarray] | None
     updates_W: list[np.ndarray]  # the step subtracted from each W (ΔW = −update)
-
-    @property
-    def loss(self) -> float:
-        return float(self.losses.sum(axis=1).mean())
+    loss: float  # the batch loss: mean over samples of Σ_k E_k
 
 
 def train_step(
@@ -327,7 +325,7 @@ def train_step(
             if b_upd is not None:
                 layer.b -= b_upd
     return StepRecord(x, t, zs, acts, losses, dE_das, da_dzs, deltas, grads_W, grads_b, W_old, b_old,
-                      updates)
+                      updates, float(losses.sum()) / n)
 
 
 # --------------------------------------------------------------------------------------------

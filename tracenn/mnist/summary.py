@@ -281,7 +281,7 @@ class SummaryObserver:
         stats = summarise_batch(net, rec) if self.layer_stats else None
         out, t = rec.activations[-1], rec.t
         correct = int(np.count_nonzero(out.argmax(axis=1) == t.argmax(axis=1)))
-        loss_sum = float(rec.losses.sum())
+        loss_sum = rec.loss * len(t)
         self.epoch_summary.add_batch(stats, loss_sum, len(t), correct)
         self.epoch_summary.batch = self.batch_in_epoch
         if self.window is not None:
