@@ -21,9 +21,6 @@ from .functions import ACTIVATIONS
 from .symbolic import SYMPY_OPS, _obj, latex_name
 from .trace import Step
 
-STAGES = ("forward", "loss", "delta", "gradient", "update", "after")
-
-
 @dataclass
 class Quantity:
     name: str

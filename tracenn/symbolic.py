@@ -337,8 +337,9 @@ def check_identities() -> list[IdentityRow]:
     p = sp.Symbol("p", positive=True)
     rows = []
 
-    def elementwise(name: str, label: str, textbook: str, at=(z,)):
+    def elementwise(name: str, label: str, at=(z,)):
         act = ACTIVATIONS[name]
+        textbook = act.prime_formula
         a = act.symbolic([z])[0]
         difference = sp.diff(a, z) - act.prime(z, a, SYMPY_OPS)
         found, ok = _zero([difference.subs(z, point) for point in at])
@@ -346,10 +347,10 @@ def check_identities() -> list[IdentityRow]:
             found += " (for z > 0 and z < 0; relu′(0) is taken as 0)"
         rows.append(IdentityRow(label, textbook, found, ok))
 
-    elementwise("sigmoid", "sigmoid derivative", "σ′(z) = σ(z)(1 − σ(z))")
-    elementwise("tanh", "tanh derivative", "tanh′(z) = 1 − tanh²(z)")
-    elementwise("relu", "relu derivative", "relu′(z) = 1 if z > 0, 0 if z < 0", at=(p, -p))
-    elementwise("identity", "identity derivative", "f′(z) = 1")
+    elementwise("sigmoid", "sigmoid derivative")
+    elementwise("tanh", "tanh derivative")
+    elementwise("relu", "relu derivative", at=(p, -p))
+    elementwise("identity", "identity derivative")
 
     # Softmax Jacobian: the engine's backprop through softmax, applied to symbols g_k = ∂E/∂a_k,
     # against Σ_k g_k ∂a_k/∂z_j from SymPy's derivative of softmax itself.
@@ -361,7 +362,7 @@ def check_identities() -> list[IdentityRow]:
     engine = softmax.backprop(_obj(gs), _obj(zs), _obj(a))[0]
     found, ok = _zero([engine[j] - sum(gs[k] * sp.diff(a[k], zs[j]) for k in range(K))
                        for j in range(K)])
-    rows.append(IdentityRow("softmax Jacobian", "∂a_k/∂z_j = a_k (δ_kj − a_j)", found, ok))
+    rows.append(IdentityRow("softmax Jacobian", softmax.prime_formula, found, ok))
 
     # Softmax + cross-entropy: δ = a − y for one-hot y (each of the K one-hot targets).
     ce = LOSSES["cross-entropy"]
@@ -372,7 +373,8 @@ def check_identities() -> list[IdentityRow]:
         fused = ce.fused["softmax"](_obj(a), _obj(y))[0]
         differences += [sp.diff(E, zs[j]) - fused[j] for j in range(K)]
     found, ok = _zero(differences)
-    rows.append(IdentityRow("softmax + cross-entropy", "δ = a − y (one-hot y)", found, ok))
+    rows.append(IdentityRow("softmax + cross-entropy",
+                            ce.fused_formula["softmax"] + " (one-hot t)", found, ok))
 
     # Sigmoid + binary cross-entropy: δ = a − t.
     sig = ACTIVATIONS["sigmoid"]
@@ -381,14 +383,16 @@ def check_identities() -> list[IdentityRow]:
     a1 = sig.symbolic([z])[0]
     E = bce.terms(_obj([a1]), _obj([t]), SYMPY_OPS)[0, 0]
     found, ok = _zero([sp.diff(E, z) - bce.fused["sigmoid"](_obj([a1]), _obj([t]))[0, 0]])
-    rows.append(IdentityRow("sigmoid + binary cross-entropy", "δ = a − t", found, ok))
+    rows.append(IdentityRow("sigmoid + binary cross-entropy", bce.fused_formula["sigmoid"], found, ok))
 
     # Half-sse with a sigmoid output: δ = (a − t) a (1 − a), from the engine's dE_da and prime.
     half = LOSSES["half-sse"]
     E = half.terms(_obj([a1]), _obj([t]), SYMPY_OPS)[0, 0]
     engine = half.dE_da(_obj([a1]), _obj([t]))[0, 0] * sig.prime(z, a1, SYMPY_OPS)
     found, ok = _zero([sp.diff(E, z) - engine])
-    rows.append(IdentityRow("half-sse + sigmoid output", "δ = (a − t) a (1 − a)", found, ok))
+    rows.append(IdentityRow("half-sse + sigmoid output",
+                            f"δ = ∂E/∂a · σ′ with {half.dE_da_formula}: δ = (a − t) a (1 − a)",
+                            found, ok))
 
     # The hidden recurrence and the gradient formulas, on a 2-2-2 sigmoid network in symbols.
     rows.extend(_recurrence_rows())

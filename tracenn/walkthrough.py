@@ -177,10 +177,15 @@ def _stage_intro(stage: str, w: Walkthrough) -> list[str]:
     if stage == "loss":
         return [f"The loss compares each output with its target: {net.loss.formula}.", ""]
     if stage == "delta":
+        out_act = w.step.layers[-1].activation
+        fused = net.loss.fused_formula.get(out_act)
+        shortcut = (f" With {out_act} outputs and this loss the product simplifies to {fused}."
+                    if fused else "")
         return ["Backprop runs from the output layer back. For each neuron, δ = ∂E/∂net is "
-                "∂E/∂out times ∂out/∂net. For a hidden neuron, ∂E/∂out sums what it passed on to "
-                "every neuron of the next layer: the next layer's δ times the connecting weight "
-                "(the weights *before* the update).", ""]
+                f"∂E/∂out times ∂out/∂net; for this loss {net.loss.dE_da_formula}.{shortcut} "
+                "For a hidden neuron, ∂E/∂out sums what it passed on to every neuron of the next "
+                "layer: the next layer's δ times the connecting weight (the weights *before* the "
+                "update).", ""]
     if stage == "gradient":
         return ["A weight's gradient is the δ of the neuron it feeds times the input it carries; "
                 "a bias's is the δ of its neuron (for a shared bias, the sum over the layer).", ""]
