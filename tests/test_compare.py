@@ -155,3 +155,18 @@ def test_missing_values_file(run, tmp_path):
 def test_mistake_option_changes_the_trace(run):
     out = run("mazur", "--mistake", "updated-weights").stdout
     assert "0.291027924" in out and "Mistake switched on: updated-weights" in out
+
+
+def test_softmax_with_mse_goes_through_the_jacobian(run, tmp_path):
+    from tracenn.spec import preset_text
+
+    spec = tmp_path / "softmax-mse.toml"
+    spec.write_text(preset_text("softmax").replace('loss = "cross-entropy"', 'loss = "mse"'))
+    values = json.loads(run("trace", spec, "--json").stdout)
+    path = tmp_path / "v.json"
+    path.write_text(json.dumps(values))
+    assert run("compare", spec, "--values", path).exit_code == 0
+    values["layers"][1]["delta"][0][2] *= 2  # delta_o3
+    path.write_text(json.dumps(values))
+    result = run("compare", spec, "--values", path)
+    assert result.exit_code == 1 and "First mismatch: delta_o3 (delta)" in result.stdout

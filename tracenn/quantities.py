@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .functions import ACTIVATIONS
-from .symbolic import SYMPY_OPS, _obj, latex_name
+from .symbolic import SYMPY_OPS, _obj, latex_name, output_delta
 from .trace import Step
 
 @dataclass
@@ -130,16 +130,10 @@ class StepQuantities:
                 outs = [out_sym(l, j, s) for j in range(n_out)]
                 nets = [self._sym(self._s(labels.net(l, j), s)) for j in range(n_out)]
                 if l == L:
-                    t = _obj([self._sym(self._s(tn, s)) for tn in t_names])
-                    dE_da = self.loss.dE_da(_obj(outs), t)[0]
-                    fused = self.loss.fused.get(act.name)
-                    if fused is not None:
-                        deltas = list(fused(_obj(outs), t)[0])
-                    elif act.prime is None:
-                        grads = [self._sym(f"dE/d{o.name}") for o in outs]
-                        deltas = list(act.backprop(_obj(grads), _obj(nets), _obj(outs))[0])
-                    else:
-                        deltas = None
+                    t = [self._sym(self._s(tn, s)) for tn in t_names]
+                    dE_da = self.loss.dE_da(_obj(outs), _obj(t))[0]
+                    grads = [self._sym(f"dE/d{o.name}") for o in outs]  # δ refers to ∂E/∂out
+                    deltas = output_delta(self.loss, act, outs, nets, t, grads)
                 else:
                     nxt = step.layers[l]
                     dE_da = [sp.Add(*[sp.Mul(self._sym(self._s(labels.delta(l + 1, m), s)),

@@ -95,6 +95,18 @@ def _factor_text(expr) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def output_delta(loss, act, outs: list, nets: list, t: list, dE_da: list) -> list | None:
+    """δ_j of an output layer as expressions, from the engine's own formula objects: the loss's
+    fused form for this activation (a − t after softmax + cross-entropy), or the softmax Jacobian
+    applied to `dE_da`; None when δ is the plain product ∂E/∂a · f′(z)."""
+    fused = loss.fused.get(act.name)
+    if fused is not None:
+        return list(fused(_obj(outs), _obj(t))[0])
+    if act.prime is None:
+        return list(act.backprop(_obj(dE_da), _obj(nets), _obj(outs))[0])
+    return None
+
+
 class SymbolicNetwork:
     """A network's loss for one sample as a SymPy expression in named symbols.
 
@@ -150,13 +162,12 @@ class SymbolicNetwork:
         a = [self.out_symbol(l, m) for m in range(len(self.W[l - 1]))]
         net = sp.Symbol(self.labels.net(l, j), real=True)
         if l == L:
-            fused = self.loss.fused.get(act.name)
-            if fused is not None:
-                return [fused(_obj(a), _obj(self.t))[0, j]]
-            dE_da = self.loss.dE_da(_obj(a), _obj(self.t))
-            if act.prime is None:  # softmax with a loss that has no fused form: the Jacobian
-                return [act.backprop(dE_da, _obj([sp.Symbol(self.labels.net(l, m)) for m in range(len(a))]), _obj(a))[0, j]]
-            return [dE_da[0, j], act.prime(net, a[j], SYMPY_OPS)]
+            nets = [sp.Symbol(self.labels.net(l, m), real=True) for m in range(len(a))]
+            dE_da = list(self.loss.dE_da(_obj(a), _obj(self.t))[0])
+            deltas = output_delta(self.loss, act, a, nets, self.t, dE_da)
+            if deltas is not None:
+                return [deltas[j]]
+            return [dE_da[j], act.prime(net, a[j], SYMPY_OPS)]
         nxt = [sp.Symbol(self.labels.delta(l + 1, m), real=True) for m in range(len(self.W[l]))]
         dE_da = sum(d * row[j] for d, row in zip(nxt, self.W[l]))
         return [dE_da, act.prime(net, a[j], SYMPY_OPS)]
