@@ -191,6 +191,8 @@ def _backward(step: Step, labels: Labels, l: int, p: int, checks: dict | None = 
         what = f"output layer ({layer.activation})"
     else:
         what = f"hidden layer {l} ({layer.activation}); ∂E/∂out = Σ over layer {l + 1} of δ·w"
+    if n > 1:
+        what += f"; factors per sample, ∂E/∂w the mean over the {n} samples"
     return Table(f"Step {step.step} · backward pass, {what}", headers, rows)
 
 
