@@ -457,10 +457,10 @@ def train(
     if unknown:
         raise ValueError(f"unknown mistake(s): {', '.join(sorted(unknown))}")
     N = len(data)
-    step = 0
-    epoch = 0
+    step = epoch = 0
+    stop = False
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-        while (steps is None or step < steps) and (epochs is None or epoch < epochs):
+        while not stop and (steps is None or step < steps) and (epochs is None or epoch < epochs):
             epoch += 1
             order = rng.permutation(N) if rng is not None else np.arange(N)
             for start in range(0, N, batch_size):
@@ -472,16 +472,11 @@ def train(
                 _check_finite(net, rec, step)
                 for o in observers:
                     o.on_step(net, rec, step, epoch, idx)
+                if start + batch_size >= N:  # the epoch's last batch
+                    for o in observers:
+                        o.on_epoch(net, epoch)
                 if (steps is not None and step >= steps) or should_stop():
+                    stop = True
                     break
-            else:
-                for o in observers:
-                    o.on_epoch(net, epoch)
-                continue
-            # the inner loop stopped early: the epoch is complete only if it reached its end
-            if start + batch_size >= N:
-                for o in observers:
-                    o.on_epoch(net, epoch)
-            break
         _check_final(net, step)
     return step

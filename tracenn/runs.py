@@ -28,28 +28,29 @@ def show_policy(steps: int, every: int, first_full: bool = False):
     return show
 
 
-def trace_spec(spec: Spec, *, steps: int, every: int = 1, lr: float | None = None,
-               mistakes: tuple[str, ...] = ()) -> Run:
-    """Train `spec` for `steps` updates (online or full batch, as the spec says), recording the
-    steps `show_policy` selects.  Raises TrainingDiverged."""
+def _record(spec: Spec, steps: int, show, lr: float | None, mistakes: tuple[str, ...]):
+    """Train `spec` for `steps` updates (online or full batch, as the spec says) and return the
+    entries `show(step)` asked for.  Raises TrainingDiverged."""
     eta = lr if lr is not None else spec.learning_rate
-    recorder = TraceRecorder(show_policy(steps, every), eta, mistakes)
+    recorder = TraceRecorder(show, eta, mistakes)
     train(spec.network, spec.data, SGD(eta), steps=steps, batch_size=spec.batch_size,
           observers=[recorder], mistakes=mistakes)
-    return Run(spec.network.labels, recorder.entries)
+    return recorder.entries
 
 
-STUCK_AFTER_EPOCHS = 1000
+def trace_spec(spec: Spec, *, steps: int, every: int = 1, lr: float | None = None,
+               mistakes: tuple[str, ...] = ()) -> Run:
+    """The steps `show_policy(steps, every)` selects, as a Run."""
+    return Run(spec.network.labels, _record(spec, steps, show_policy(steps, every), lr, mistakes))
 
 
 def trace_one_step(spec: Spec, step: int, *, lr: float | None = None,
                    mistakes: tuple[str, ...] = ()) -> Step:
     """Train up to update `step` and return that step's full trace."""
-    eta = lr if lr is not None else spec.learning_rate
-    recorder = TraceRecorder(lambda s: FULL if s == step else NONE, eta, mistakes)
-    train(spec.network, spec.data, SGD(eta), steps=step, batch_size=spec.batch_size,
-          observers=[recorder], mistakes=mistakes)
-    return recorder.entries[-1]
+    return _record(spec, step, lambda s: FULL if s == step else NONE, lr, mistakes)[-1]
+
+
+STUCK_AFTER_EPOCHS = 1000
 
 
 @dataclass

@@ -234,7 +234,3 @@ class Run:
 
     labels: Labels
     entries: list[Step | StepSummary] = field(default_factory=list)
-
-    @property
-    def steps(self) -> list[Step]:
-        return [e for e in self.entries if isinstance(e, Step)]
