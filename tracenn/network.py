@@ -17,6 +17,7 @@ Hidden deltas use W^(l+1) from *before* the update, as Mazur's text prescribes.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Iterable, Protocol, Sequence
 
@@ -88,7 +89,10 @@ class Network:
         zs, activations = [], [x]
         a = x
         for layer in self.layers:
-            z = a @ layer.W.T  # (n, n_out)
+            # z = a Wᵀ, computed as (W aᵀ)ᵀ: the same numbers, and for a small batch against a
+            # wide layer this orientation is a quarter faster in OpenBLAS.  z is then stored
+            # column-major, which NumPy and BLAS handle without copying.
+            z = (layer.W @ a.T).T  # (n, n_out)
             z += layer.b
             a = layer.activation.fn(z)
             zs.append(z)
@@ -300,7 +304,7 @@ def train_step(
             deltas[l] = dE_da * da_dz
         scaled = deltas[l] * scale if scale != 1.0 else deltas[l]
         gW = scaled.T @ acts[l]  # (n_out, n) @ (n, n_in)
-        gb = scaled.sum(axis=0)
+        gb = np.add.reduce(scaled, axis=0)
         if layer.shared_bias:
             gb = gb.sum(keepdims=True)  # one bias feeds every neuron: its gradient is the sum
         grads_W[l], grads_b[l] = gW, gb
@@ -325,7 +329,7 @@ def train_step(
             if b_upd is not None:
                 layer.b -= b_upd
     return StepRecord(x, t, zs, acts, losses, dE_das, da_dzs, deltas, grads_W, grads_b, W_old, b_old,
-                      updates, float(losses.sum()) / n)
+                      updates, float(np.add.reduce(losses, axis=None)) / n)
 
 
 # --------------------------------------------------------------------------------------------
@@ -334,7 +338,10 @@ def train_step(
 
 
 class ArrayData:
-    """A small data set held as two float arrays: inputs (N, n_in) and targets (N, K)."""
+    """A small data set held as two float arrays: inputs (N, n_in) and targets (N, K).
+
+    A data set for `train` has a length and `batches(order, batch_size)`, which yields
+    (indices, x, t) for consecutive slices of `order`; the last batch may be smaller."""
 
     def __init__(self, X: np.ndarray, T: np.ndarray):
         self.X, self.T = X, T
@@ -342,8 +349,10 @@ class ArrayData:
     def __len__(self) -> int:
         return self.X.shape[0]
 
-    def batch(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.X[idx], self.T[idx]
+    def batches(self, order: np.ndarray, batch_size: int):
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            yield idx, self.X[idx], self.T[idx]
 
 
 NONE, SUMMARY, FULL = 0, 1, 2  # what an observer wants of a step
@@ -413,7 +422,7 @@ class TraceRecorder:
 def _check_finite(net: Network, rec: StepRecord, step: int) -> None:
     # On the hot path only the loss is checked: a NaN or an overflow anywhere reaches it within a
     # step or two (weights that became infinite without touching the loss are caught at the end).
-    if np.isfinite(rec.loss):
+    if math.isfinite(rec.loss):
         return
     for l, (z, a) in enumerate(zip(rec.zs, rec.activations[1:])):
         if not np.isfinite(z.sum()):
@@ -457,22 +466,23 @@ def train(
     if unknown:
         raise ValueError(f"unknown mistake(s): {', '.join(sorted(unknown))}")
     N = len(data)
+    per_epoch = -(-N // batch_size)  # batches
     step = epoch = 0
     stop = False
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         while not stop and (steps is None or step < steps) and (epochs is None or epoch < epochs):
             epoch += 1
             order = rng.permutation(N) if rng is not None else np.arange(N)
-            for start in range(0, N, batch_size):
+            for batch, (idx, x, t) in enumerate(data.batches(order, batch_size), 1):
                 step += 1
-                idx = order[start : start + batch_size]
-                x, t = data.batch(idx)
-                need = max((o.needs(step) for o in observers), default=NONE)
+                need = NONE
+                for o in observers:
+                    need = max(need, o.needs(step))
                 rec = train_step(net, x, t, optimizer, detail=need >= FULL, mistakes=mistakes)
                 _check_finite(net, rec, step)
                 for o in observers:
                     o.on_step(net, rec, step, epoch, idx)
-                if start + batch_size >= N:  # the epoch's last batch
+                if batch == per_epoch:
                     for o in observers:
                         o.on_epoch(net, epoch)
                 if (steps is not None and step >= steps) or should_stop():

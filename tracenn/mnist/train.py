@@ -43,8 +43,11 @@ class MnistConfig:
 
 
 class MnistBatches:
-    """The engine's data interface over uint8 images: scaled to float32 [0, 1] and one-hot
-    targets, one batch at a time."""
+    """The engine's data interface over uint8 images: scaled to float32 [0, 1], with one-hot
+    targets.  Images are converted a few thousand at a time, so that a small batch costs two
+    slices rather than a gather and a conversion of its own."""
+
+    CHUNK = 4096  # images converted at once (12.8 MB as float32)
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, dtype=np.float32):
         self.images, self.labels = images, labels
@@ -55,9 +58,14 @@ class MnistBatches:
     def __len__(self) -> int:
         return len(self.images)
 
-    def batch(self, idx):
-        x = np.multiply(self.images[idx], self.scale, dtype=self.dtype)  # (n, 784)
-        return x, self.eye[self.labels[idx]]  # (n, 10)
+    def batches(self, order: np.ndarray, batch_size: int):
+        per_chunk = max(1, self.CHUNK // batch_size) * batch_size
+        for c in range(0, len(order), per_chunk):
+            ids = order[c : c + per_chunk]
+            X = np.multiply(self.images[ids], self.scale, dtype=self.dtype)  # (m, 784)
+            T = self.eye[self.labels[ids]]  # (m, 10)
+            for s in range(0, len(ids), batch_size):
+                yield ids[s : s + batch_size], X[s : s + batch_size], T[s : s + batch_size]
 
 
 def build_network(cfg: MnistConfig) -> Network:
