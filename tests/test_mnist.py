@@ -22,7 +22,8 @@ import pytest
 from tracenn.mnist import data as mdata
 from tracenn.mnist.download import download
 from tracenn.mnist.summary import SummaryObserver
-from tracenn.mnist.train import MnistBatches, MnistConfig, build_network, make_optimizer, run
+from tracenn.mnist.train import (MnistBatches, MnistConfig, build_network, make_optimizer,
+                                  measure_start, run)
 from tracenn.network import FULL, TraceRecorder, train
 
 RNG = np.random.default_rng(42)
@@ -192,6 +193,14 @@ def test_bad_layers(run, layers):
     assert result.exit_code == 2 and "--layers" in result.stderr
 
 
+@pytest.mark.parametrize("args, words", [(["--init", "glorot"], "'glorot' is not one of"),
+                                          (["--init-scale", "0"], "--init-scale")])
+def test_bad_init(run, args, words):
+    result = run("mnist", *args)
+    assert result.exit_code == 2 and words in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 # --- download --------------------------------------------------------------------------------
 
 
@@ -259,9 +268,10 @@ def test_short_run_on_the_sample_learns(run):
     result = run("mnist", "--epochs", "3", "--json")
     assert result.exit_code == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [l["epoch"] for l in lines] == [1, 2, 3]
+    assert [(l["span"], l["epoch"]) for l in lines] == [("start", 0), ("epoch", 1), ("epoch", 2),
+                                                         ("epoch", 3)]
     assert all(l["format"] == 1 and l["kind"] == "mnist-summary" for l in lines)
-    assert lines[-1]["loss"] < lines[0]["loss"]
+    assert lines[-1]["loss"] < lines[1]["loss"] < lines[0]["loss"]
     # 784-128-64-10 ReLU on the 5,000-digit sample, 3 epochs: stated accuracy ≥ 85%
     assert lines[-1]["test_accuracy"] >= 0.85
     assert [l["name"] for l in lines[-1]["layers"]] == ["hidden 1", "hidden 2", "output"]
@@ -274,6 +284,64 @@ def test_tables_sparkline_and_confusion(run):
     assert "epoch 1/2, batches to 8" in out and "epoch 2/2 · loss" in out
     assert "loss per epoch:" in out and "Confusion matrix of the test set" in out
     assert "dead" in out
+
+
+def test_start_summary_measures_the_untrained_network_without_changing_it():
+    d = mdata.load_sample()
+    cfg = MnistConfig(activation="sigmoid")
+    net = build_network(cfg)
+    before = [layer.W.copy() for layer in net.layers]
+    batches = MnistBatches(d.train_images, d.train_labels)
+    start = measure_start(net, batches, cfg.batch_size, d.test_images, d.test_labels)
+    assert all(np.array_equal(w, layer.W) for w, layer in zip(before, net.layers))
+    assert start.kind == "start" and start.epoch == 0 and start.samples == 1024
+    # The loss is the untrained network's mean loss on the first 1,024 images, computed here
+    # with a plain forward pass (softmax and −ln of the right class's probability).
+    x = d.train_images[:1024].astype(np.float64) / 255
+    a = x
+    for layer in net.layers[:-1]:
+        a = 1 / (1 + np.exp(-(a @ layer.W.T.astype(np.float64) + layer.b)))
+    z = a @ net.layers[-1].W.T.astype(np.float64) + net.layers[-1].b
+    logp = z - z.max(axis=1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(axis=1, keepdims=True))
+    expected = -logp[np.arange(1024), d.train_labels[:1024]].mean()
+    assert math.isclose(start.loss, expected, rel_tol=1e-4)
+    assert abs(start.loss - math.log(10)) < 0.3  # an untrained 10-way softmax: about ln 10
+    layers = start.layers
+    assert all(math.isnan(s.update_ratio) for s in layers)  # no update was made
+    # Vanishing gradients at the start: with sigmoid hidden layers the first layer's ‖∂E/∂W‖
+    # is several times below the output layer's, and δ shrinks toward the input.
+    assert layers[0].grad_norm < layers[-1].grad_norm / 3
+    assert layers[0].delta_norm < layers[1].delta_norm < layers[2].delta_norm
+
+
+def test_relu_start_has_no_vanishing_first_layer_gradient():
+    d = mdata.load_sample()
+    cfg = MnistConfig()
+    net = build_network(cfg)
+    start = measure_start(net, MnistBatches(d.train_images, d.train_labels), cfg.batch_size,
+                          d.test_images, d.test_labels)
+    assert start.layers[0].grad_norm > start.layers[-1].grad_norm
+
+
+def test_start_summary_json_has_no_update_ratio(run):
+    result = run("mnist", "--epochs", "1", "--limit", "500", "--json")
+    first = json.loads(result.stdout.splitlines()[0])
+    assert first["span"] == "start" and first["seconds"] == 0.0
+    assert all(layer["update_ratio"] is None for layer in first["layers"])
+    assert "before training" in run("mnist", "--epochs", "1", "--limit", "500").stdout
+
+
+def test_init_option_chooses_the_initial_weights():
+    for init, check in [
+        ("he", lambda W, n_in, n_out: abs(W.std() - math.sqrt(2 / n_in)) < 0.1 * math.sqrt(2 / n_in)),
+        ("lecun", lambda W, n_in, n_out: abs(W.std() - math.sqrt(1 / n_in)) < 0.1 * math.sqrt(1 / n_in)),
+        ("xavier", lambda W, n_in, n_out: np.abs(W).max() <= math.sqrt(6 / (n_in + n_out))),
+        ("normal", lambda W, n_in, n_out: abs(W.std() - 0.5) < 0.05),
+    ]:
+        net = build_network(MnistConfig(layers=[784, 64, 10], init=init, init_scale=0.5))
+        W = net.layers[0].W
+        assert check(W, 784, 64), init
 
 
 def test_sigmoid_first_layer_gradient_per_weight_is_smaller(run):

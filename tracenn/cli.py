@@ -445,6 +445,13 @@ class LayerSizes(click.ParamType):
               help="Learning rate η (default: sgd 0.1, momentum 0.05, adam 0.001).")
 @click.option("--momentum", "mu", type=click.FloatRange(0, 1, max_open=True), default=0.9,
               show_default=True, help="Momentum coefficient μ (with --optimizer momentum).")
+@click.option("--init", type=click.Choice(["auto", "xavier", "he", "lecun", "normal", "uniform"]),
+              default="auto", show_default=True,
+              help="Initial weights: auto is He (N(0, 2/n_in)) for ReLU layers and Xavier "
+                   "(U(±√(6/(n_in+n_out)))) otherwise; lecun is N(0, 1/n_in); normal is "
+                   "N(0, s²) and uniform U(−s, s) for weights and biases, s = --init-scale.")
+@click.option("--init-scale", type=PositiveFloat(), default=1.0, show_default=True,
+              help="s of --init normal and --init uniform (normal with s = 1 is network.py's).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
               help="Samples per update: 1 is stochastic, the whole set is full-batch gradient "
               "descent, anything between is mini-batch.")
@@ -461,15 +468,15 @@ class LayerSizes(click.ParamType):
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--format", "fmt", type=click.Choice(tabulate_formats), default="simple",
               show_default=True, metavar="FORMAT", help="Table format (any tabulate format).")
-def mnist(data_path, download, layers, activation, output_act, loss, optimizer, lr, mu,
-          batch_size, epochs, seed, limit, every, as_json, quiet, fmt):
+def mnist(data_path, download, layers, activation, output_act, loss, optimizer, lr, mu, init,
+          init_scale, batch_size, epochs, seed, limit, every, as_json, quiet, fmt):
     """Train an MLP on MNIST and summarise every layer as it learns.
 
     The same engine as the small traces, in float32, with a per-layer summary instead of a full
-    trace: after every epoch (and every --every batches), one row per layer with the mean and
-    spread of z and a, the fraction of saturated or dead units, the size of δ, ‖∂E/∂W‖, ‖W‖ and
-    the update ratio ‖ΔW‖/‖W‖, plus loss, train and test accuracy.  Ctrl-C stops after the
-    current batch and prints the summary so far.
+    trace: before training, after every epoch (and every --every batches), one row per layer
+    with the mean and spread of z and a, the fraction of saturated or dead units, the size of
+    δ, ‖∂E/∂W‖ and that per weight, ‖W‖ and the update ratio ‖ΔW‖/‖W‖, plus loss, train and
+    test accuracy.  Ctrl-C stops after the current batch and prints the summary so far.
     """
     import signal
 
@@ -493,14 +500,15 @@ def mnist(data_path, download, layers, activation, output_act, loss, optimizer, 
     except DataError as exc:
         fail(str(exc))
     cfg = MnistConfig(layers, activation, output_act, loss, optimizer, lr, mu, batch_size, epochs,
-                      seed, limit, every)
+                      seed, limit, every, init, init_scale)
     if not as_json:
         n = len(data.train_images[:limit] if limit else data.train_images)
         click.echo(f"MNIST from {data.source}: {n} training, {len(data.test_images)} test images")
         click.echo(f"network {'-'.join(map(str, layers))}, {activation} hidden, {output_act} "
                    f"output, {loss}; {optimizer} η = {cfg.eta:g}"
                    + (f", μ = {mu:g}" if optimizer == "momentum" else "")
-                   + f"; batch {batch_size}, {epochs} epoch(s), seed {seed}\n")
+                   + f"; batch {batch_size}, {epochs} epoch(s), seed {seed}, init {init}"
+                   + (f" (s = {init_scale:g})" if init in ("normal", "uniform") else "") + "\n")
 
     state = {"stop": False, "bar": None, "epoch": 0}
 

@@ -129,7 +129,9 @@ def init_layers(
 
     Schemes: "uniform" draws weights and biases from U(−scale, scale); "normal" from
     N(0, scale²); "xavier" (Glorot & Bengio 2010) draws W from U(±√(6/(n_in+n_out))) and sets b to
-    0; "he" (He et al. 2015) draws W from N(0, 2/n_in) and sets b to 0; "zeros" sets all to 0.
+    0; "he" (He et al. 2015) draws W from N(0, 2/n_in) and sets b to 0; "lecun" (LeCun et al.
+    1998, and Nielsen's network2.py) draws W from N(0, 1/n_in) and sets b to 0; "zeros" sets all
+    to 0.
     """
     L = len(sizes) - 1
     shared_bias = shared_bias or [False] * L
@@ -149,6 +151,8 @@ def init_layers(
             W, b = rng.uniform(-r, r, (n_out, n_in)), np.zeros(n_b)
         elif scheme == "he":
             W, b = rng.normal(0.0, np.sqrt(2.0 / n_in), (n_out, n_in)), np.zeros(n_b)
+        elif scheme == "lecun":
+            W, b = rng.normal(0.0, np.sqrt(1.0 / n_in), (n_out, n_in)), np.zeros(n_b)
         elif scheme == "zeros":
             W, b = np.zeros((n_out, n_in)), np.zeros(n_b)
         else:
@@ -157,7 +161,7 @@ def init_layers(
     return layers
 
 
-INIT_SCHEMES = ("xavier", "he", "uniform", "normal", "zeros")
+INIT_SCHEMES = ("xavier", "he", "lecun", "uniform", "normal", "zeros")
 
 
 # --------------------------------------------------------------------------------------------

@@ -384,8 +384,13 @@ def mnist_summary_table(summary, epochs: int) -> Table:
         where += f", batches to {summary.batch}"
     elif summary.kind == "partial":
         where += f", interrupted after batch {summary.batch}"
+    elif summary.kind == "start":
+        where = (f"before training (the initial weights on {summary.samples} training images, "
+                 "no update)")
     title = (f"{where} · loss {_g(summary.loss)} · train {_pct(summary.train_accuracy)} · "
-             f"test {_pct(summary.test_accuracy)} · {summary.seconds:.2f} s")
+             f"test {_pct(summary.test_accuracy)}")
+    if summary.kind != "start":
+        title += f" · {summary.seconds:.2f} s"
     rows = []
     for s in summary.layers:
         kind = s.inactive_kind

@@ -10,7 +10,7 @@ key and what was expected.
     loss = "half-sse"
     input_names = ["i1", "i2"]  optional display names
     init = "xavier"             optional, when a [[layer]] gives no weights: xavier, he,
-    init_scale = 1.0              uniform, normal, zeros; scale for uniform/normal
+    init_scale = 1.0              lecun, uniform, normal, zeros; scale for uniform/normal
     seed = 0
     shared_bias = false         optional defaults for every layer (a [[layer]] may override)
     train_bias = true

@@ -214,7 +214,8 @@ class Summary:
 
     epoch: int
     batch: int  # batches done in this epoch
-    kind: str = "epoch"  # "epoch": a whole epoch; "every": the last --every batches; "partial"
+    kind: str = "epoch"  # "epoch": a whole epoch; "every": the last --every batches; "partial":
+    # an interrupted epoch; "start": the untrained network (epoch 0, no update)
     samples: int = 0
     sum_loss: float = 0.0
     correct: int = 0
@@ -294,8 +295,7 @@ class SummaryObserver:
         self.every = every
         self.epoch_summary: Summary | None = None
         self.window: Summary | None = None
-        self.start = time.perf_counter()
-        self.epoch_start = self.start
+        self.epoch_start = time.perf_counter()  # reset when an epoch's summary is emitted
         self.batch_in_epoch = 0
         self._pending: list[tuple] = []  # per step: output a, t, and with layer_stats zs, as, δs
         self._norms: list[float] = []  # per layer: Σ‖∂E/∂W‖, Σ‖ΔW‖ over the pending steps
@@ -309,7 +309,6 @@ class SummaryObserver:
             self.epoch_summary = self._new(net, epoch, 0, "epoch")
             self.window = self._new(net, epoch, 0, "every") if self.every else None
             self.batch_in_epoch = 0
-            self.epoch_start = time.perf_counter()
         n = len(rec.t)
         if self._pending and self._pending[0][1].shape[0] != n:  # a smaller last batch
             self._flush(net)
@@ -371,6 +370,7 @@ class SummaryObserver:
     def on_epoch(self, net, epoch):
         self._flush(net)
         self._emit(net, self.epoch_summary)
+        self.epoch_start = time.perf_counter()
 
     def finish_partial(self, net):
         """After an interruption: emit what the current epoch has so far."""

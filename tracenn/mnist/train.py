@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..functions import ACTIVATIONS, resolve_loss
-from ..network import SGD, Adam, Momentum, Network, init_layers, train
+from ..network import SGD, Adam, Momentum, Network, init_layers, train, train_step
 from .data import PIXELS, MnistData
-from .summary import Summary, SummaryObserver, accuracy
+from .summary import FIELDS, Summary, SummaryObserver, accuracy
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 
@@ -34,6 +34,8 @@ class MnistConfig:
     seed: int = 0
     limit: int | None = None
     every: int | None = None
+    init: str = "auto"  # "auto": He for ReLU layers, Glorot (Xavier) otherwise
+    init_scale: float = 1.0  # for "normal" and "uniform"
 
     DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adam": 0.001}
 
@@ -68,16 +70,23 @@ class MnistBatches:
                 yield ids[s : s + batch_size], X[s : s + batch_size], T[s : s + batch_size]
 
 
+INIT_CHOICES = ("auto", "xavier", "he", "lecun", "normal", "uniform")
+
+
 def build_network(cfg: MnistConfig) -> Network:
-    """Seeded float32 network: He initialisation for ReLU layers, Glorot (Xavier) otherwise."""
+    """Seeded float32 network, initialised as cfg.init says; "auto" is He for ReLU layers and
+    Glorot (Xavier) otherwise."""
     hidden = ACTIVATIONS[cfg.activation]
     out = ACTIVATIONS[cfg.output]
     acts = [hidden] * (len(cfg.layers) - 2) + [out]
     rng = np.random.default_rng(cfg.seed)
     layers = []
     for l, act in enumerate(acts):
-        scheme = "he" if act.name == "relu" else "xavier"
-        layers += init_layers(cfg.layers[l:l + 2], [act], rng, scheme, dtype=np.float32)
+        scheme = cfg.init
+        if scheme == "auto":
+            scheme = "he" if act.name == "relu" else "xavier"
+        layers += init_layers(cfg.layers[l:l + 2], [act], rng, scheme, cfg.init_scale,
+                              dtype=np.float32)
     return Network(layers, resolve_loss(cfg.loss, out))
 
 
@@ -101,10 +110,11 @@ class MnistRun:
 
 
 def run(data: MnistData, cfg: MnistConfig, *, emit=lambda s: None, progress=None,
-        should_stop=lambda: False, layer_stats: bool = True) -> MnistRun:
+        should_stop=lambda: False, layer_stats: bool = True, start_summary: bool = True) -> MnistRun:
     """Train on `data` as `cfg` says.  `emit(summary)` receives each summary (loss, train and
-    test accuracy, and with `layer_stats` the per-layer statistics) as it is made;
-    `progress(epoch, n)` is called after each batch.  Raises TrainingDiverged."""
+    test accuracy, and with `layer_stats` the per-layer statistics) as it is made, beginning
+    with the untrained network's (`start_summary`, see measure_start); `progress(epoch, n)` is
+    called after each batch.  Raises TrainingDiverged."""
     if cfg.layers[0] != PIXELS:
         raise ValueError(f"the first layer must have 784 units (28×28 pixels), not {cfg.layers[0]}")
     d = data.limit(cfg.limit)
@@ -116,6 +126,9 @@ def run(data: MnistData, cfg: MnistConfig, *, emit=lambda s: None, progress=None
         collected.append(summary)
         emit(summary)
 
+    if start_summary:
+        keep(measure_start(net, batches, cfg.batch_size, d.test_images, d.test_labels,
+                           layer_stats))
     observer = SummaryObserver(keep, d.test_images, d.test_labels, cfg.every, layer_stats)
     observers = [observer]
     if progress is not None:
@@ -134,6 +147,33 @@ def run(data: MnistData, cfg: MnistConfig, *, emit=lambda s: None, progress=None
     np.add.at(confusion, (d.test_labels.astype(np.int64), preds), 1)
     epoch_losses = [s.loss for s in collected if s.kind == "epoch"]
     return MnistRun(collected, epoch_losses, confusion, acc, interrupted, seconds, net)
+
+
+START_SAMPLES = 1024
+
+
+def measure_start(net: Network, batches: MnistBatches, batch_size: int, test_images,
+                  test_labels, layer_stats: bool = True) -> Summary:
+    """The summary of the untrained network: the first START_SAMPLES training images (at least
+    one batch) in batches of `batch_size`, forward and backward through the engine with an
+    update of zero, so the weights do not change.  It is where every column starts: for softmax
+    with cross-entropy the loss is near ln 10 = 2.303 and the accuracy near 10%; with sigmoid
+    hidden layers the gradients already shrink toward the input.  No update is made, so the
+    update ratio is not given."""
+    probe = net.copy()
+    unchanged = SGD(0.0)
+    seen: list[Summary] = []
+    observer = SummaryObserver(seen.append, test_images, test_labels, None, layer_stats)
+    order = np.arange(min(len(batches), max(START_SAMPLES, batch_size)))
+    for step, (idx, x, t) in enumerate(batches.batches(order, batch_size), 1):
+        observer.on_step(probe, train_step(probe, x, t, unchanged), step, 0, idx)
+    observer.on_epoch(probe, 0)
+    (summary,) = seen
+    summary.kind = "start"
+    summary.seconds = 0.0
+    if summary.stats is not None:
+        summary.stats[:, FIELDS.index("sum_update_norm")] = np.nan
+    return summary
 
 
 class _Progress:
