@@ -442,7 +442,7 @@ class LayerSizes(click.ParamType):
 @click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="momentum",
               show_default=True, help="Update rule.")
 @click.option("--lr", type=PositiveFloat(), default=None,
-              help="Learning rate η (default: sgd 0.1, momentum 0.05, adam 0.001).")
+              help="Learning rate η (default: sgd 0.1, momentum 0.02, adam 0.001).")
 @click.option("--momentum", "mu", type=click.FloatRange(0, 1, max_open=True), default=0.9,
               show_default=True, help="Momentum coefficient μ (with --optimizer momentum).")
 @click.option("--init", type=click.Choice(["auto", "xavier", "he", "lecun", "normal", "uniform"]),

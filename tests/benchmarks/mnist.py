@@ -1,6 +1,6 @@
 """MNIST benchmark: tracenn's engine against PyTorch (if installed) on the same data, same run.
 
-    python3 tests/benchmarks/mnist.py --data DIR [--epochs N] [--only NAME]
+    python3 tests/benchmarks/mnist.py --data DIR [--epochs N] [--nielsen-epochs N] [--only NAME]
 
 DIR holds the full MNIST (../shared/tools/get-mnist DIR writes it).  Not part of the test run:
 it takes minutes and reports figures rather than asserting them.  Configurations:
@@ -9,7 +9,8 @@ it takes minutes and reports figures rather than asserting them.  Configurations
            epoch with per-layer summaries off and on, the same network in PyTorch, and test
            accuracy after 10 epochs with tracenn's defaults.
   nielsen  Nielsen's network.py: [784, 30, 10], sigmoid, quadratic cost, mini-batch 10, η = 3.0,
-           on the first 50,000 training images: seconds per epoch and accuracy after N epochs.
+           on the first 50,000 training images: seconds per epoch with and without per-layer
+           statistics, and accuracy after --nielsen-epochs epochs (30, as in the book).
   memory   peak resident memory of a whole `tracenn mnist` process (10 epochs, defaults).
 """
 
@@ -24,24 +25,78 @@ import time
 import numpy as np
 
 from tracenn.mnist.data import load
+from tracenn.mnist.summary import SummaryObserver
 from tracenn.mnist.train import MnistConfig, run
 
 
 def tracenn_epochs(data, cfg: MnistConfig, layer_stats: bool) -> tuple[list[float], float]:
-    """Wall seconds of each epoch and the final test accuracy.  Every epoch ends with its
-    summary line (loss, train and test accuracy); `layer_stats` adds the per-layer statistics,
-    gathered after every batch."""
-    marks = [time.perf_counter()]
-    epochs_seen = [1]
+    """Wall seconds of each epoch (its summary's: every batch, then the summary line with the test
+    accuracy) and the final test accuracy.  `layer_stats` adds the per-layer statistics."""
+    seen = []
+    result = run(data, cfg, layer_stats=layer_stats, emit=seen.append, start_summary=False)
+    return [s.seconds for s in seen if s.kind == "epoch"], result.test_accuracy
 
-    def progress(epoch, n):
-        if epoch != epochs_seen[-1]:
-            epochs_seen.append(epoch)
-            marks.append(time.perf_counter())
 
-    result = run(data, cfg, layer_stats=layer_stats, progress=progress)
-    marks.append(marks[0] + result.seconds)
-    return [b - a for a, b in zip(marks, marks[1:])], result.test_accuracy
+def statistics_cost(data, cfg: MnistConfig, reps: int) -> tuple[float, float]:
+    """Seconds per epoch spent in the summary observer with per-layer statistics on and off
+    (medians over `reps` one-epoch runs, alternated), timed inside the run: the difference is
+    what the statistics cost, without the run-to-run noise of comparing whole epochs."""
+    spent = {False: [], True: []}
+    clock = [0.0]
+    original = {name: getattr(SummaryObserver, name) for name in ("on_step", "on_epoch")}
+
+    def timed(f):
+        def call(*args):
+            t = time.perf_counter()
+            f(*args)
+            clock[0] += time.perf_counter() - t
+        return call
+
+    for name, f in original.items():
+        setattr(SummaryObserver, name, timed(f))
+    try:
+        for rep in range(reps):
+            for stats in (False, True):
+                clock[0] = 0.0
+                run(data, MnistConfig(**{**cfg.__dict__, "epochs": 1, "seed": rep}),
+                    layer_stats=stats, start_summary=False)
+                spent[stats].append(clock[0])
+    finally:
+        for name, f in original.items():
+            setattr(SummaryObserver, name, f)
+    return statistics.median(spent[True]), statistics.median(spent[False])
+
+
+def numpy_floor_epochs(data, epochs: int) -> list[float]:
+    """Seconds per epoch of the least a NumPy program can do for Nielsen's network: the same
+    float32 arithmetic as tracenn (sigmoid, quadratic cost, batch 10, η = 3.0, images converted
+    4,000 at a time) written out as one loop, with no observers, records or loss.  It is the
+    yardstick for the 10× target: tracenn's engine cannot be faster than this."""
+    rng = np.random.default_rng(0)
+    W1 = rng.normal(0, 1 / 28, (30, 784)).astype(np.float32)
+    W2 = rng.normal(0, 1 / 5.5, (10, 30)).astype(np.float32)
+    b1, b2 = np.zeros(30, np.float32), np.zeros(10, np.float32)
+    eye, scale, eta = np.eye(10, dtype=np.float32), np.float32(1 / 255), np.float32(3.0 / 10)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        order = rng.permutation(len(data.train_images))
+        for c in range(0, len(order), 4000):
+            ids = order[c:c + 4000]
+            X = np.multiply(data.train_images[ids], scale, dtype=np.float32)
+            T = eye[data.train_labels[ids]]
+            for s in range(0, len(ids), 10):
+                x, t = X[s:s + 10], T[s:s + 10]
+                a1 = 1 / (1 + np.exp(-((W1 @ x.T).T + b1)))
+                a2 = 1 / (1 + np.exp(-((W2 @ a1.T).T + b2)))
+                d2 = (a2 - t) * a2 * (1 - a2)
+                d1 = (d2 @ W2) * a1 * (1 - a1)
+                W2 -= (eta * d2.T) @ a1
+                b2 -= eta * d2.sum(0)
+                W1 -= (eta * d1.T) @ x
+                b1 -= eta * d1.sum(0)
+        times.append(time.perf_counter() - start)
+    return times
 
 
 def torch_epochs(data, layers, epochs: int, batch: int, lr: float, momentum: float,
@@ -92,7 +147,9 @@ def best(times):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="folder (or file) with the full MNIST")
-    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--epochs", type=int, default=10, help="epochs of the default network's run")
+    ap.add_argument("--nielsen-epochs", type=int, default=30,
+                    help="epochs of Nielsen's network (network.py's own example runs 30)")
     ap.add_argument("--only", choices=["default", "nielsen", "memory"], default=None)
     args = ap.parse_args()
     data = load(args.data)
@@ -103,14 +160,19 @@ def main() -> None:
         # Per-layer statistics off and on, one epoch each, alternated so that both see the same
         # machine; then a full default run for the accuracy.
         off, on = [], []
-        for rep in range(5):
+        for rep in range(7):
             for stats, times in ((False, off), (True, on)):
                 times += tracenn_epochs(data, MnistConfig(epochs=1, seed=rep), stats)[0]
         print(f"default, tracenn, per-layer summaries off: {best(off)[1]:.3f} s/epoch median "
-              f"({best(off)[0]:.3f} best), 5 epochs")
+              f"({best(off)[0]:.3f} best), 7 epochs")
         print(f"default, tracenn, per-layer summaries on:  {best(on)[1]:.3f} s/epoch median "
-              f"({best(on)[0]:.3f} best), 5 epochs; they add "
-              f"{100 * (best(on)[1] / best(off)[1] - 1):.1f}% (medians)")
+              f"({best(on)[0]:.3f} best), 7 epochs; whole epochs differ by "
+              f"{100 * (best(on)[1] / best(off)[1] - 1):+.1f}% (medians)")
+        with_stats, without = statistics_cost(data, MnistConfig(), 7)
+        print(f"default, per-layer statistics timed inside the run: the observer takes "
+              f"{1e3 * with_stats:.1f} ms/epoch with them, {1e3 * without:.1f} ms without: they add "
+              f"{1e3 * (with_stats - without):.1f} ms = "
+              f"{100 * (with_stats - without) / best(off)[1]:.1f}% of an epoch without them")
         cfg = MnistConfig(epochs=args.epochs)
         times, acc = tracenn_epochs(data, cfg, layer_stats=True)
         print(f"default, tracenn, {cfg.epochs} epochs with summaries: test accuracy {acc:.4f}, "
@@ -127,12 +189,20 @@ def main() -> None:
         d50 = data.limit(50000)
         cfg = MnistConfig(layers=[784, 30, 10], activation="sigmoid", output="sigmoid",
                           loss="half-sse", optimizer="sgd", lr=3.0, batch_size=10,
-                          epochs=args.epochs)
+                          epochs=args.nielsen_epochs)
         on, acc = tracenn_epochs(d50, cfg, layer_stats=True)
-        off, _ = tracenn_epochs(d50, MnistConfig(**{**cfg.__dict__, "epochs": 2}), layer_stats=False)
-        print(f"nielsen [784,30,10], tracenn: {best(off)[1]:.3f} s/epoch summaries off, "
-              f"{best(on)[1]:.3f} on (medians); accuracy after {cfg.epochs} epochs {acc:.4f}; "
-              f"network.py was measured at 2.6 s/epoch: {2.6 / best(on)[1]:.1f}x faster")
+        off, _ = tracenn_epochs(d50, MnistConfig(**{**cfg.__dict__, "epochs": 3}), layer_stats=False)
+        with_stats, without = statistics_cost(d50, cfg, 3)
+        print(f"nielsen [784,30,10], tracenn: {best(off)[1]:.3f} s/epoch summaries without "
+              f"per-layer statistics ({best(off)[0]:.3f} best), {best(on)[1]:.3f} with them "
+              f"({best(on)[0]:.3f} best); the statistics take {1e3 * (with_stats - without):.1f} "
+              f"ms/epoch timed inside the run")
+        floor = numpy_floor_epochs(d50, 3)
+        print(f"nielsen, the same arithmetic as one bare NumPy loop: {best(floor)[1]:.3f} s/epoch "
+              f"({best(floor)[0]:.3f} best), {2.6 / best(floor)[1]:.1f}x network.py")
+        print(f"nielsen: test accuracy after {cfg.epochs} epochs {acc:.4f}; network.py was measured "
+              f"at 2.6 s/epoch: {2.6 / best(on)[1]:.1f}x faster with per-layer statistics, "
+              f"{2.6 / best(off)[1]:.1f}x without")
 
     if args.only in (None, "memory"):
         # Measured by GNU time in the child itself: getrusage(RUSAGE_CHILDREN) would count the

@@ -37,7 +37,7 @@ class MnistConfig:
     init: str = "auto"  # "auto": He for ReLU layers, Glorot (Xavier) otherwise
     init_scale: float = 1.0  # for "normal" and "uniform"
 
-    DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adam": 0.001}
+    DEFAULT_LR = {"sgd": 0.1, "momentum": 0.02, "adam": 0.001}  # momentum: see README
 
     @property
     def eta(self) -> float:
