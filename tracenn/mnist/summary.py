@@ -1,16 +1,17 @@
 """Per-layer summaries of training: the same quantities as a full trace, as statistics that add.
 
 A `LayerSummary` holds sums and counts, so the summary of an epoch is the sum of its batches'
-summaries (`sum(batches)` works) and the means and spreads are read off at the end.  The one
-state that does not add, ‖W‖, is the norm after the latest batch; a sum keeps the right
+summaries (`sum(batches)` works) and the means and spreads are read off at the end.  Two states
+do not add: ‖W‖ after the latest batch and ‖ΔW‖ of the latest update; a sum keeps the right
 operand's.
 
 Per layer: mean and std of z and of a; the fraction of units saturated (sigmoid, tanh: f′ below
 0.01, counted over every sample and unit) or dead (ReLU: zero for every sample of a batch,
 counted over units and batches); the root-mean-square norm of a sample's delta ‖δ‖; the mean
 ‖∂E/∂W‖ per batch, and that over √(number of weights), the size of one weight's gradient, which
-is what compares between layers of different sizes; ‖W‖; and the update ratio, the mean ‖ΔW‖ per
-batch over ‖W‖.
+is what compares between layers of different sizes; ‖W‖; and the update ratio ‖ΔW‖/‖W‖ of the
+latest update, the figure of CS231n's rule of thumb (about 1e-3).  Taking ‖ΔW‖ once per summary
+rather than after every batch saves a pass over every weight matrix per step.
 """
 
 from __future__ import annotations
@@ -30,24 +31,26 @@ SATURATION = 0.01  # f′ below this counts as saturated
 # The additive fields of a LayerSummary, kept in one float64 vector so that adding two
 # summaries is one vector addition (this runs twice per layer per batch).
 FIELDS = ("n_values", "sum_z", "sumsq_z", "sum_a", "sumsq_a", "inactive", "inactive_of",
-          "samples", "sum_delta_sq", "batches", "sum_grad_norm", "sum_update_norm")
+          "samples", "sum_delta_sq", "batches", "sum_grad_norm")
 _INDEX = {name: i for i, name in enumerate(FIELDS)}
 
 
 class LayerSummary:
     """Sums and counts for one layer: n_values (samples × units), sum and sum of squares of z
     and of a, inactive (saturated sample-unit pairs or dead unit-batch pairs) out of
-    inactive_of, samples and Σ‖δ‖² over them, batches and Σ‖∂E/∂W‖, Σ‖ΔW‖ over them; plus
-    weight_norm, the ‖W‖ after the latest batch (a state: a sum keeps the right operand's)."""
+    inactive_of, samples and Σ‖δ‖² over them, batches and Σ‖∂E/∂W‖ over them; plus two
+    states, weight_norm and update_norm: ‖W‖ after the latest batch and ‖ΔW‖ of the latest
+    update (a sum keeps the right operand's)."""
 
-    __slots__ = ("name", "activation", "values", "weight_norm", "n_weights")
+    __slots__ = ("name", "activation", "values", "weight_norm", "n_weights", "update_norm")
 
     def __init__(self, name: str, activation: str, values=None, weight_norm: float | None = None,
-                 n_weights: int = 0):
+                 n_weights: int = 0, update_norm: float | None = None):
         self.name, self.activation = name, activation
         self.values = np.zeros(len(FIELDS)) if values is None else values
         self.weight_norm = weight_norm
         self.n_weights = n_weights
+        self.update_norm = update_norm
 
     def __getattr__(self, item):
         try:
@@ -56,9 +59,9 @@ class LayerSummary:
             raise AttributeError(item) from None
 
     def __add__(self, other: "LayerSummary") -> "LayerSummary":
+        latest = other if other.weight_norm is not None else self
         return LayerSummary(self.name, self.activation, self.values + other.values,
-                            other.weight_norm if other.weight_norm is not None else self.weight_norm,
-                            self.n_weights)
+                            latest.weight_norm, self.n_weights, latest.update_norm)
 
     def __radd__(self, other) -> "LayerSummary":
         return self if other == 0 else other + self  # sum() starts from 0
@@ -66,7 +69,7 @@ class LayerSummary:
     def __iadd__(self, other: "LayerSummary") -> "LayerSummary":
         self.values += other.values
         if other.weight_norm is not None:
-            self.weight_norm = other.weight_norm
+            self.weight_norm, self.update_norm = other.weight_norm, other.update_norm
         return self
 
     @property
@@ -115,9 +118,10 @@ class LayerSummary:
 
     @property
     def update_ratio(self) -> float:
-        if not self.weight_norm:
+        """‖ΔW‖/‖W‖ of the latest update, as CS231n's rule of thumb (about 1e-3) means it."""
+        if not self.weight_norm or self.update_norm is None:
             return float("nan")
-        return self._mean(self.sum_update_norm, self.batches) / self.weight_norm
+        return self.update_norm / self.weight_norm
 
     def to_json(self) -> dict:
         out = {"name": self.name, "activation": self.activation, "z_mean": self.z_mean,
@@ -178,10 +182,10 @@ def saturation_bound(act: Activation) -> float:
 
 
 def summarise(net: Network, zs: list[np.ndarray], acts: list[np.ndarray],
-              deltas: list[np.ndarray], batch_size: int, norms: list[float]) -> np.ndarray:
+              deltas: list[np.ndarray], batch_size: int, grad_norms: list[float]) -> np.ndarray:
     """The additive statistics of k batches of `batch_size` samples, one row per layer (columns:
     FIELDS).  zs[l], acts[l] and deltas[l] hold layer l+1's z, a and δ of the k batches stacked
-    (k·batch_size rows); norms holds, per layer, Σ‖∂E/∂W‖ and Σ‖ΔW‖ over the k batches."""
+    (k·batch_size rows); grad_norms[l] is Σ‖∂E/∂W‖ of layer l+1 over the k batches."""
     n = zs[0].shape[0]
     k = n // batch_size
     dtype = zs[0].dtype
@@ -203,7 +207,7 @@ def summarise(net: Network, zs: list[np.ndarray], acts: list[np.ndarray],
                 bound = dtype.type(saturation_bound(act))
                 inactive, inactive_of = np.count_nonzero(np.abs(zf) > bound), zf.size
         out[l] = (zf.size, np.dot(zf, ones), np.dot(zf, zf), sum_a, np.dot(af, af),
-                  inactive, inactive_of, n, np.dot(df, df), k, norms[2 * l], norms[2 * l + 1])
+                  inactive, inactive_of, n, np.dot(df, df), k, grad_norms[l])
     return out
 
 
@@ -223,7 +227,8 @@ class Summary:
     names: list[str] = field(default_factory=list)
     activations: list[str] = field(default_factory=list)
     n_weights: list[int] = field(default_factory=list)
-    weight_norms: list[float] = field(default_factory=list)
+    weight_norms: list[float] = field(default_factory=list)  # ‖W‖ when emitted
+    update_norms: list[float] = field(default_factory=list)  # ‖ΔW‖ of the latest update
     test_accuracy: float | None = None
     seconds: float = 0.0
 
@@ -244,8 +249,9 @@ class Summary:
         if self.stats is None:
             return []
         norms = self.weight_norms or [None] * len(self.names)
-        return [LayerSummary(name, act, row, norm, size) for name, act, row, norm, size
-                in zip(self.names, self.activations, self.stats, norms, self.n_weights)]
+        updates = self.update_norms or [None] * len(self.names)
+        return [LayerSummary(name, act, row, norm, size, update) for name, act, row, norm, size, update
+                in zip(self.names, self.activations, self.stats, norms, self.n_weights, updates)]
 
     @property
     def loss(self) -> float:
@@ -280,12 +286,13 @@ class SummaryObserver:
     after every epoch.  Test accuracy and ‖W‖ are measured when a summary is emitted.  With
     `layer_stats` off, only the loss and the accuracies are kept.
 
-    ‖∂E/∂W‖ and ‖ΔW‖ are taken after every step.  The other statistics are sums over values,
-    so the observer keeps each step's z, a and δ (the engine makes new arrays every step) and
-    reduces up to PENDING_SAMPLES samples' worth at once: for small batches that is a tenth of
-    the NumPy calls, and the result is the same sums."""
+    ‖∂E/∂W‖ is taken after every step; ‖W‖ and ‖ΔW‖ (of the latest update) when a summary is
+    emitted.  The other statistics are sums over values, so the observer keeps each step's z, a
+    and δ (the engine makes new arrays every step) and reduces up to PENDING_SAMPLES samples'
+    worth at once: for small batches that is a tenth of the NumPy calls, and the result is the
+    same sums."""
 
-    PENDING_SAMPLES = 256
+    PENDING_SAMPLES = 512
 
     def __init__(self, emit, test_images, test_labels, every: int | None = None,
                  layer_stats: bool = True):
@@ -298,8 +305,9 @@ class SummaryObserver:
         self.epoch_start = time.perf_counter()  # reset when an epoch's summary is emitted
         self.batch_in_epoch = 0
         self._pending: list[tuple] = []  # per step: output a, t, and with layer_stats zs, as, δs
-        self._norms: list[float] = []  # per layer: Σ‖∂E/∂W‖, Σ‖ΔW‖ over the pending steps
+        self._norms: list[float] = []  # per layer: Σ‖∂E/∂W‖ over the pending steps
         self._loss_sum = 0.0
+        self._latest_updates: list[np.ndarray] | None = None  # the latest step's ΔW, by layer
 
     def needs(self, step: int) -> int:
         return SUMMARY
@@ -315,15 +323,15 @@ class SummaryObserver:
         self.batch_in_epoch += 1
         self._loss_sum += rec.loss * n
         if self.layer_stats:
-            # Only what the sums need is kept: the gradients and updates, the largest arrays of
-            # a step, are reduced to their norms now.
+            # Only what the sums need is kept: the gradients, the largest arrays of a step, are
+            # reduced to their norms now.
             self._pending.append((rec.activations[-1], rec.t, rec.zs, rec.activations, rec.deltas))
-            norms = self._norms or [0.0] * (2 * len(net.layers))
-            for l, (gW, uW) in enumerate(zip(rec.grads_W, rec.updates_W)):
-                gW, uW = gW.ravel("K"), uW.ravel("K")
-                norms[2 * l] += math.sqrt(np.dot(gW, gW))
-                norms[2 * l + 1] += math.sqrt(np.dot(uW, uW))
+            norms = self._norms or [0.0] * len(net.layers)
+            for l, gW in enumerate(rec.grads_W):
+                gW = gW.ravel("K")
+                norms[l] += math.sqrt(np.dot(gW, gW))
             self._norms = norms
+            self._latest_updates = rec.updates_W
         else:
             self._pending.append((rec.activations[-1], rec.t))
         if len(self._pending) * n >= self.PENDING_SAMPLES:
@@ -383,6 +391,8 @@ class SummaryObserver:
     def _emit(self, net, summary: Summary):
         if self.layer_stats:
             summary.weight_norms = [_norm(layer.W) for layer in net.layers]
+            if self._latest_updates is not None:
+                summary.update_norms = [_norm(u) for u in self._latest_updates]
         summary.test_accuracy, _ = accuracy(net, self.test_images, self.test_labels)
         summary.seconds = time.perf_counter() - self.epoch_start
         self.emit(summary)
