@@ -6,11 +6,13 @@ DIR holds the full MNIST (../shared/tools/get-mnist DIR writes it).  Not part of
 it takes minutes and reports figures rather than asserting them.  Configurations:
 
   default  784-128-64-10, ReLU, softmax + cross-entropy, batch 64, momentum 0.9: seconds per
-           epoch with per-layer summaries off and on, the same network in PyTorch, and test
-           accuracy after 10 epochs with tracenn's defaults.
+           epoch with per-layer statistics off and on and of the same network in PyTorch, in
+           rounds; the statistics' cost timed inside the run; test accuracy after --epochs
+           epochs with tracenn's defaults.
   nielsen  Nielsen's network.py: [784, 30, 10], sigmoid, quadratic cost, mini-batch 10, η = 3.0,
            on the first 50,000 training images: seconds per epoch with and without per-layer
-           statistics, and accuracy after --nielsen-epochs epochs (30, as in the book).
+           statistics and of the same arithmetic as a bare NumPy loop, in rounds; accuracy after
+           --nielsen-epochs epochs (30, as in the book).
   memory   peak resident memory of a whole `tracenn mnist` process (10 epochs, defaults).
 """
 
@@ -145,6 +147,12 @@ def best(times):
     return min(times), statistics.median(times)
 
 
+def ratios(a, b) -> str:
+    """Median and range of the per-round ratios a[i] / b[i]."""
+    r = sorted(x / y for x, y in zip(a, b))
+    return f"{statistics.median(r):.2f} (from {r[0]:.2f} to {r[-1]:.2f})"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="folder (or file) with the full MNIST")
@@ -157,53 +165,61 @@ def main() -> None:
     print(f"data: {len(data.train_images)} training, {len(data.test_images)} test images; "
           f"numpy {np.__version__}")
 
+    # This machine's speed drifts by tens of percent within minutes, so every comparison below
+    # is made in rounds: one epoch of each contender per round, and the ratio of each round.
     if args.only in (None, "default"):
-        # Per-layer statistics off and on, one epoch each, alternated so that both see the same
-        # machine; then a full default run for the accuracy.
-        off, on = [], []
+        cfg = MnistConfig(epochs=1)
+        off, on, ref = [], [], []
         for rep in range(7):
-            for stats, times in ((False, off), (True, on)):
-                times += tracenn_epochs(data, MnistConfig(epochs=1, seed=rep), stats)[0]
+            off += tracenn_epochs(data, MnistConfig(epochs=1, seed=rep), False)[0]
+            on += tracenn_epochs(data, MnistConfig(epochs=1, seed=rep), True)[0]
+            t = torch_epochs(data, cfg.layers, 1, cfg.batch_size, cfg.eta, cfg.momentum)
+            if t is not None:
+                ref += t[0]
         print(f"default, tracenn, per-layer summaries off: {best(off)[1]:.3f} s/epoch median "
-              f"({best(off)[0]:.3f} best), 7 epochs")
+              f"({best(off)[0]:.3f} best), 7 rounds")
         print(f"default, tracenn, per-layer summaries on:  {best(on)[1]:.3f} s/epoch median "
-              f"({best(on)[0]:.3f} best), 7 epochs; whole epochs differ by "
-              f"{100 * (best(on)[1] / best(off)[1] - 1):+.1f}% (medians)")
+              f"({best(on)[0]:.3f} best); on/off per round: {ratios(on, off)}")
+        if ref:
+            print(f"default, PyTorch {cfg.layers}: {best(ref)[1]:.3f} s/epoch median "
+                  f"({best(ref)[0]:.3f} best); tracenn with summaries / PyTorch per round: "
+                  f"{ratios(on, ref)}")
+        else:
+            print("default, PyTorch: not installed (pip install torch==2.13.0)")
         with_stats, without = statistics_cost(data, MnistConfig(), 7)
         print(f"default, per-layer statistics timed inside the run: the observer takes "
               f"{1e3 * with_stats:.1f} ms/epoch with them, {1e3 * without:.1f} ms without: they add "
               f"{1e3 * (with_stats - without):.1f} ms = "
-              f"{100 * (with_stats - without) / best(off)[1]:.1f}% of an epoch without them")
-        cfg = MnistConfig(epochs=args.epochs)
-        times, acc = tracenn_epochs(data, cfg, layer_stats=True)
-        print(f"default, tracenn, {cfg.epochs} epochs with summaries: test accuracy {acc:.4f}, "
+              f"{100 * (with_stats - without) / best(off)[0]:.1f}% of the best epoch without them")
+        long = MnistConfig(epochs=args.epochs)
+        times, acc = tracenn_epochs(data, long, layer_stats=True)
+        print(f"default, tracenn, {long.epochs} epochs with summaries: test accuracy {acc:.4f}, "
               f"{best(times)[1]:.3f} s/epoch median")
-        t = torch_epochs(data, cfg.layers, 3, cfg.batch_size, cfg.eta, cfg.momentum)
-        if t is None:
-            print("default, PyTorch: not installed (pip install torch==2.13.0)")
-        else:
-            print(f"default, PyTorch {cfg.layers}: {best(t[0])[1]:.3f} s/epoch median "
-                  f"({best(t[0])[0]:.3f} best), 3 epochs; tracenn with summaries / PyTorch = "
-                  f"{best(on)[1] / best(t[0])[1]:.2f}")
 
     if args.only in (None, "nielsen"):
         d50 = data.limit(50000)
         cfg = MnistConfig(layers=[784, 30, 10], activation="sigmoid", output="sigmoid",
-                          loss="half-sse", optimizer="sgd", lr=3.0, batch_size=10,
-                          epochs=args.nielsen_epochs)
-        on, acc = tracenn_epochs(d50, cfg, layer_stats=True)
-        off, _ = tracenn_epochs(d50, MnistConfig(**{**cfg.__dict__, "epochs": 3}), layer_stats=False)
-        with_stats, without = statistics_cost(d50, cfg, 3)
-        print(f"nielsen [784,30,10], tracenn: {best(off)[1]:.3f} s/epoch summaries without "
-              f"per-layer statistics ({best(off)[0]:.3f} best), {best(on)[1]:.3f} with them "
-              f"({best(on)[0]:.3f} best); the statistics take {1e3 * (with_stats - without):.1f} "
-              f"ms/epoch timed inside the run")
-        floor = numpy_floor_epochs(d50, 3)
+                          loss="half-sse", optimizer="sgd", lr=3.0, batch_size=10, epochs=1)
+        off, on, floor = [], [], []
+        for rep in range(5):
+            off += tracenn_epochs(d50, MnistConfig(**{**cfg.__dict__, "seed": rep}), False)[0]
+            on += tracenn_epochs(d50, MnistConfig(**{**cfg.__dict__, "seed": rep}), True)[0]
+            floor += numpy_floor_epochs(d50, 1)
+        print(f"nielsen [784,30,10], tracenn: {best(off)[1]:.3f} s/epoch without per-layer "
+              f"statistics ({best(off)[0]:.3f} best), {best(on)[1]:.3f} with them "
+              f"({best(on)[0]:.3f} best), 5 rounds")
         print(f"nielsen, the same arithmetic as one bare NumPy loop: {best(floor)[1]:.3f} s/epoch "
-              f"({best(floor)[0]:.3f} best), {2.6 / best(floor)[1]:.1f}x network.py")
-        print(f"nielsen: test accuracy after {cfg.epochs} epochs {acc:.4f}; network.py was measured "
-              f"at 2.6 s/epoch: {2.6 / best(on)[1]:.1f}x faster with per-layer statistics, "
-              f"{2.6 / best(off)[1]:.1f}x without")
+              f"({best(floor)[0]:.3f} best); tracenn / bare loop per round: without statistics "
+              f"{ratios(off, floor)}, with {ratios(on, floor)}")
+        print(f"nielsen, against network.py's 2.6 s/epoch: tracenn {2.6 / best(off)[1]:.1f}x "
+              f"faster without per-layer statistics, {2.6 / best(on)[1]:.1f}x with them, the bare "
+              f"loop {2.6 / best(floor)[1]:.1f}x (medians)")
+        with_stats, without = statistics_cost(d50, cfg, 3)
+        print(f"nielsen, per-layer statistics timed inside the run: "
+              f"{1e3 * (with_stats - without):.1f} ms/epoch")
+        _, acc = tracenn_epochs(d50, MnistConfig(**{**cfg.__dict__, "epochs": args.nielsen_epochs}),
+                                True)
+        print(f"nielsen: test accuracy after {args.nielsen_epochs} epochs {acc:.4f}")
 
     if args.only in (None, "memory"):
         # Measured by GNU time in the child itself: getrusage(RUSAGE_CHILDREN) would count the
