@@ -332,6 +332,28 @@ def test_start_summary_json_has_no_update_ratio(run):
     assert "before training" in run("mnist", "--epochs", "1", "--limit", "500").stdout
 
 
+def test_tables_say_how_the_first_layer_gradient_compares(run):
+    sigmoid = run("mnist", "--activation", "sigmoid", "--epochs", "1", "--limit", "500").stdout
+    relu = run("mnist", "--epochs", "1", "--limit", "500").stdout
+    # The first note follows the "before training" table.
+    first = next(line for line in sigmoid.splitlines() if line.startswith("hidden 1 against output"))
+    assert "‖∂E/∂W‖" in first and first.count("smaller") == 2
+    first = next(line for line in relu.splitlines() if line.startswith("hidden 1 against output"))
+    assert "‖∂E/∂W‖" in first and "larger" in first
+
+
+def test_gradient_ratios_are_output_over_first_layer():
+    d = mdata.load_sample()
+    cfg = MnistConfig(activation="sigmoid")
+    start = measure_start(build_network(cfg), MnistBatches(d.train_images, d.train_labels),
+                          cfg.batch_size, d.test_images, d.test_labels)
+    plain, per_weight = start.gradient_ratios
+    first, last = start.layers[0], start.layers[-1]
+    assert plain == pytest.approx(last.grad_norm / first.grad_norm)
+    # per weight: divide by √(784·128) and √(64·10)
+    assert per_weight == pytest.approx(plain * math.sqrt(784 * 128) / math.sqrt(64 * 10))
+
+
 def test_init_option_chooses_the_initial_weights():
     for init, check in [
         ("he", lambda W, n_in, n_out: abs(W.std() - math.sqrt(2 / n_in)) < 0.1 * math.sqrt(2 / n_in)),

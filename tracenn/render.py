@@ -402,6 +402,20 @@ def mnist_summary_table(summary, epochs: int) -> Table:
                          "rms ‖δ‖", "‖∂E/∂W‖", "per weight", "‖W‖", "‖ΔW‖/‖W‖"], rows)
 
 
+def gradient_note(summary) -> str:
+    """One line comparing the first layer's ‖∂E/∂W‖ with the output layer's."""
+    ratios = summary.gradient_ratios
+    if ratios is None:
+        return ""
+
+    def times(r: float) -> str:
+        return f"{r:.3g}× smaller" if r >= 1 else f"{1 / r:.3g}× larger"
+
+    first = summary.names[0]
+    return (f"{first} against output: ‖∂E/∂W‖ {times(ratios[0])}, per weight "
+            f"{times(ratios[1])}")
+
+
 def sparkline(values) -> str:
     vals = [v for v in values if v == v]
     if not vals:

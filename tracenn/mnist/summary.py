@@ -254,6 +254,16 @@ class Summary:
                 in zip(self.names, self.activations, self.stats, norms, self.n_weights, updates)]
 
     @property
+    def gradient_ratios(self) -> tuple[float, float] | None:
+        """How many times the output layer's ‖∂E/∂W‖ exceeds the first layer's, plain and per
+        weight (above 1: the gradient shrinks toward the input, as it vanishes with sigmoid)."""
+        layers = self.layers
+        if len(layers) < 2 or not layers[0].grad_norm:
+            return None
+        first, last = layers[0], layers[-1]
+        return last.grad_norm / first.grad_norm, last.grad_rms / first.grad_rms
+
+    @property
     def loss(self) -> float:
         return self.sum_loss / self.samples if self.samples else float("nan")
 
