@@ -354,6 +354,14 @@ def test_gradient_ratios_are_output_over_first_layer():
     assert per_weight == pytest.approx(plain * math.sqrt(784 * 128) / math.sqrt(64 * 10))
 
 
+def test_zero_initial_weights_cannot_learn(run):
+    # Every hidden unit computes the same thing and gets the same gradient (zero, with ReLU),
+    # so the network stays a guess of the class frequencies: loss near ln 10.
+    result = run("mnist", "--init", "zeros", "--epochs", "2", "--limit", "500", "--json")
+    last = json.loads(result.stdout.splitlines()[-1])
+    assert last["loss"] > 2.2 and last["layers"][0]["grad_norm"] == 0
+
+
 def test_init_option_chooses_the_initial_weights():
     for init, check in [
         ("he", lambda W, n_in, n_out: abs(W.std() - math.sqrt(2 / n_in)) < 0.1 * math.sqrt(2 / n_in)),

@@ -10,7 +10,7 @@ import click
 from tabulate import tabulate_formats
 
 from . import render
-from .network import MISTAKES, TrainingDiverged
+from .network import INIT_SCHEMES, MISTAKES, TrainingDiverged
 from .render import DEFAULT_PRECISION
 from .spec import SpecError, load_spec
 from .trace import Step
@@ -445,11 +445,13 @@ class LayerSizes(click.ParamType):
               help="Learning rate η (default: sgd 0.1, momentum 0.02, adam 0.001).")
 @click.option("--momentum", "mu", type=click.FloatRange(0, 1, max_open=True), default=0.9,
               show_default=True, help="Momentum coefficient μ (with --optimizer momentum).")
-@click.option("--init", type=click.Choice(["auto", "xavier", "he", "lecun", "normal", "uniform"]),
-              default="auto", show_default=True,
+@click.option("--init", type=click.Choice(["auto", *INIT_SCHEMES]), default="auto",
+              show_default=True,
               help="Initial weights: auto is He (N(0, 2/n_in)) for ReLU layers and Xavier "
                    "(U(±√(6/(n_in+n_out)))) otherwise; lecun is N(0, 1/n_in); normal is "
-                   "N(0, s²) and uniform U(−s, s) for weights and biases, s = --init-scale.")
+                   "N(0, s²) and uniform U(−s, s) for weights and biases, s = --init-scale; "
+                   "zeros makes every unit of a layer the same, the symmetry random weights "
+                   "break.")
 @click.option("--init-scale", type=PositiveFloat(), default=1.0, show_default=True,
               help="s of --init normal and --init uniform (normal with s = 1 is network.py's).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,

@@ -72,9 +72,6 @@ class MnistBatches:
                 yield ids[s : s + batch_size], X[s : s + batch_size], T[s : s + batch_size]
 
 
-INIT_CHOICES = ("auto", "xavier", "he", "lecun", "normal", "uniform")
-
-
 def build_network(cfg: MnistConfig) -> Network:
     """Seeded float32 network, initialised as cfg.init says; "auto" is He for ReLU layers and
     Glorot (Xavier) otherwise."""
