@@ -539,8 +539,7 @@ def mnist(data_path, download, layers, activation, output_act, loss, optimizer, 
             click.echo(render.json_line(summary))
         else:
             click.echo(render.format_tables([render.mnist_summary_table(summary, epochs)], fmt))
-            note = render.gradient_note(summary)
-            click.echo(f"{note}\n" if note else "")
+            click.echo()
 
     old = signal.signal(signal.SIGINT, on_sigint)
     try:

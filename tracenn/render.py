@@ -22,6 +22,7 @@ class Table:
     title: str
     headers: list[str]
     rows: list[list[str]]
+    note: str = ""  # a line under the table
 
 
 def num(x: float, precision: int) -> str:
@@ -41,6 +42,8 @@ def format_tables(tables: list[Table], fmt: str) -> str:
     for table in tables:
         body = tabulate(table.rows, headers=table.headers, tablefmt=fmt, disable_numparse=True,
                         colalign=_align(table))
+        if table.note:  # in Markdown a line right under a table would become one of its rows
+            body += ("\n\n" if markdown else "\n") + table.note
         if not table.title:
             parts.append(body)
         elif markdown:
@@ -399,7 +402,8 @@ def mnist_summary_table(summary, epochs: int) -> Table:
                      inactive, _g(s.delta_norm), _g(s.grad_norm), _g(s.grad_rms, 3),
                      _g(s.weight_norm), _g(s.update_ratio, 3)])
     return Table(title, ["layer", "f", "z mean", "z std", "a mean", "a std", "saturated/dead",
-                         "rms ‖δ‖", "‖∂E/∂W‖", "per weight", "‖W‖", "‖ΔW‖/‖W‖"], rows)
+                         "rms ‖δ‖", "‖∂E/∂W‖", "per weight", "‖W‖", "‖ΔW‖/‖W‖"], rows,
+                 gradient_note(summary))
 
 
 def gradient_note(summary) -> str:
