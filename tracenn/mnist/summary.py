@@ -314,7 +314,7 @@ class SummaryObserver:
         self.window: Summary | None = None
         self.epoch_start = time.perf_counter()  # reset when an epoch's summary is emitted
         self.batch_in_epoch = 0
-        self._pending: list[tuple] = []  # per step: output a, t, and with layer_stats zs, as, δs
+        self._pending: list[tuple] = []  # per step: t, and the activations, zs and δs it needs
         self._norms: list[float] = []  # per layer: Σ‖∂E/∂W‖ over the pending steps
         self._loss_sum = 0.0
         self._latest_updates: list[np.ndarray] | None = None  # the latest step's ΔW, by layer
@@ -328,14 +328,14 @@ class SummaryObserver:
             self.window = self._new(net, epoch, 0, "every") if self.every else None
             self.batch_in_epoch = 0
         n = len(rec.t)
-        if self._pending and self._pending[0][1].shape[0] != n:  # a smaller last batch
+        if self._pending and self._pending[0][0].shape[0] != n:  # a smaller last batch
             self._flush(net)
         self.batch_in_epoch += 1
         self._loss_sum += rec.loss * n
         if self.layer_stats:
             # Only what the sums need is kept: the gradients, the largest arrays of a step, are
             # reduced to their norms now.
-            self._pending.append((rec.activations[-1], rec.t, rec.zs, rec.activations, rec.deltas))
+            self._pending.append((rec.t, rec.activations, rec.zs, rec.deltas))
             norms = self._norms or [0.0] * len(net.layers)
             for l, gW in enumerate(rec.grads_W):
                 gW = gW.ravel("K")
@@ -343,7 +343,7 @@ class SummaryObserver:
             self._norms = norms
             self._latest_updates = rec.updates_W
         else:
-            self._pending.append((rec.activations[-1], rec.t))
+            self._pending.append((rec.t, rec.activations[-1:]))
         if len(self._pending) * n >= self.PENDING_SAMPLES:
             self._flush(net)
         self.epoch_summary.batch = self.batch_in_epoch
@@ -359,18 +359,20 @@ class SummaryObserver:
         pending = self._pending
         if not pending:
             return
-        n = pending[0][1].shape[0]
+        n = pending[0][0].shape[0]
         stack = np.concatenate if len(pending) > 1 else (lambda arrays: arrays[0])
-        out = stack([p[0] for p in pending])
-        t = stack([p[1] for p in pending])
-        correct = int(np.count_nonzero(out.argmax(axis=1) == t.argmax(axis=1)))
+        t = stack([p[0] for p in pending])
         stats = None
         if self.layer_stats:
             L = len(net.layers)
-            stats = summarise(net, [stack([p[2][l] for p in pending]) for l in range(L)],
-                              [stack([p[3][l + 1] for p in pending]) for l in range(L)],
-                              [stack([p[4][l] for p in pending]) for l in range(L)],
+            acts = [stack([p[1][l + 1] for p in pending]) for l in range(L)]
+            stats = summarise(net, [stack([p[2][l] for p in pending]) for l in range(L)], acts,
+                              [stack([p[3][l] for p in pending]) for l in range(L)],
                               n, self._norms)
+            out = acts[-1]
+        else:
+            out = stack([p[1][-1] for p in pending])
+        correct = int(np.count_nonzero(out.argmax(axis=1) == t.argmax(axis=1)))
         for summary in (self.epoch_summary, self.window):
             if summary is not None:
                 summary.add(stats, self._loss_sum, len(pending) * n, correct)
