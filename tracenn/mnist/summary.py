@@ -1,9 +1,9 @@
 """Per-layer summaries of training: the same quantities as a full trace, as statistics that add.
 
-A `LayerSummary` holds sums and counts, so the summary of an epoch is the sum of its batches'
-summaries (`sum(batches)` works) and the means and spreads are read off at the end.  Two states
-do not add: ‖W‖ after the latest batch and ‖ΔW‖ of the latest update; a sum keeps the right
-operand's.
+The statistics are sums and counts (one float64 row per layer, columns FIELDS), so the summary
+of an epoch is the sum of its batches' rows and the means and spreads are read off at the end,
+by `LayerSummary`.  Two states do not add: ‖W‖ after the latest batch and ‖ΔW‖ of the latest
+update, both taken when a summary is emitted.
 
 Per layer: mean and std of z and of a; the fraction of units saturated (sigmoid, tanh: f′ below
 0.01, counted over every sample and unit) or dead (ReLU: zero for every sample of a batch,
@@ -28,19 +28,19 @@ from ..network import SUMMARY, Network
 SATURATION = 0.01  # f′ below this counts as saturated
 
 
-# The additive fields of a LayerSummary, kept in one float64 vector so that adding two
-# summaries is one vector addition (this runs twice per layer per batch).
+# The additive fields of a layer's statistics, kept in one float64 row so that adding the
+# statistics of some batches is one array addition.
 FIELDS = ("n_values", "sum_z", "sumsq_z", "sum_a", "sumsq_a", "inactive", "inactive_of",
           "samples", "sum_delta_sq", "batches", "sum_grad_norm")
 _INDEX = {name: i for i, name in enumerate(FIELDS)}
 
 
 class LayerSummary:
-    """Sums and counts for one layer: n_values (samples × units), sum and sum of squares of z
-    and of a, inactive (saturated sample-unit pairs or dead unit-batch pairs) out of
-    inactive_of, samples and Σ‖δ‖² over them, batches and Σ‖∂E/∂W‖ over them; plus two
-    states, weight_norm and update_norm: ‖W‖ after the latest batch and ‖ΔW‖ of the latest
-    update (a sum keeps the right operand's)."""
+    """One layer's row of a summary, read as figures: the sums and counts n_values (samples ×
+    units), sum and sum of squares of z and of a, inactive (saturated sample-unit pairs or dead
+    unit-batch pairs) out of inactive_of, samples and Σ‖δ‖² over them, batches and Σ‖∂E/∂W‖
+    over them; plus two states, weight_norm and update_norm: ‖W‖ after the latest batch and
+    ‖ΔW‖ of the latest update."""
 
     __slots__ = ("name", "activation", "values", "weight_norm", "n_weights", "update_norm")
 
@@ -57,20 +57,6 @@ class LayerSummary:
             return self.values[_INDEX[item]]
         except KeyError:
             raise AttributeError(item) from None
-
-    def __add__(self, other: "LayerSummary") -> "LayerSummary":
-        latest = other if other.weight_norm is not None else self
-        return LayerSummary(self.name, self.activation, self.values + other.values,
-                            latest.weight_norm, self.n_weights, latest.update_norm)
-
-    def __radd__(self, other) -> "LayerSummary":
-        return self if other == 0 else other + self  # sum() starts from 0
-
-    def __iadd__(self, other: "LayerSummary") -> "LayerSummary":
-        self.values += other.values
-        if other.weight_norm is not None:
-            self.weight_norm, self.update_norm = other.weight_norm, other.update_norm
-        return self
 
     @property
     def inactive_kind(self) -> str:
