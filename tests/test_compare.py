@@ -5,7 +5,6 @@ import json
 
 import pytest
 
-from tracenn.network import MISTAKES
 
 BATCH_SPEC = """
 [network]
@@ -38,7 +37,9 @@ WHERE = {
 
 
 def test_catalogue_is_covered():
-    assert set(WHERE) == set(MISTAKES)
+    from tracenn.engine.mistakes import applicable
+
+    assert set(WHERE) == set(applicable("sgd", 0.0, step=1))
 
 
 def target_path(target, tmp_path):

@@ -5,8 +5,10 @@ import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tracenn.functions import ACTIVATIONS, LOSSES, SOFTMAX, resolve_loss
-from tracenn.network import SGD, Network, init_layers, train_step
+from tracenn.engine.backprop import train_step
+from tracenn.engine.functions import ACTIVATIONS, LOSSES, SOFTMAX, resolve_loss
+from tracenn.engine.network import Network, init_layers
+from tracenn.engine.optim import SGD
 
 HIDDEN = ["sigmoid", "tanh", "relu", "identity"]
 OUTPUT = ["sigmoid", "tanh", "relu", "identity", "softmax"]
@@ -85,7 +87,7 @@ def test_finite_difference_check_can_fail():
     """A wrong derivative (σ′ taken as σ) is caught by the same comparison."""
     from dataclasses import replace
 
-    from tracenn.functions import HALF_SSE, SIGMOID
+    from tracenn.engine.functions import HALF_SSE, SIGMOID
 
     wrong = replace(SIGMOID, prime=lambda z, a, ops: a)
     rng = np.random.default_rng(1)
@@ -102,7 +104,7 @@ def test_finite_difference_check_can_fail():
 
 
 def test_batch_gradient_is_the_mean_of_the_sample_gradients():
-    from tracenn.functions import HALF_SSE, SIGMOID
+    from tracenn.engine.functions import HALF_SSE, SIGMOID
 
     rng = np.random.default_rng(3)
     net = Network(init_layers([2, 3, 2], [SIGMOID, SIGMOID], rng), HALF_SSE)

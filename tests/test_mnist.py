@@ -21,10 +21,12 @@ import pytest
 
 from tracenn.mnist import data as mdata
 from tracenn.mnist.download import download
-from tracenn.mnist.summary import SummaryObserver
-from tracenn.mnist.train import (MnistBatches, MnistConfig, build_network, make_optimizer,
+from tracenn.mnist.observer import SummaryObserver
+from tracenn.mnist.training import (MnistBatches, MnistConfig, build_network, make_optimizer,
                                   measure_start, run)
-from tracenn.network import FULL, TraceRecorder, train
+from tracenn.engine.loop import FULL, Observer, train
+from tracenn.record.labels import Labels
+from tracenn.record.recorder import Recorder
 
 RNG = np.random.default_rng(42)
 TRAIN_X = RNG.integers(0, 256, (20, 784), dtype=np.uint8)
@@ -388,11 +390,20 @@ def test_summary_of_one_batch_equals_statistics_from_a_full_trace():
     net = build_network(cfg)
     batches = MnistBatches(d.train_images[:32], d.train_labels[:32])
     summaries = []
-    recorder = TraceRecorder(lambda s: FULL, cfg.eta)
+    optimizer = make_optimizer(cfg)
+    recorder = Recorder(Labels.indexed(cfg.layers), optimizer)
+    steps = []
+
+    class Full(Observer):  # every step recorded in full, as a trace records it
+        def needs(self, step):
+            return FULL
+
+        def on_step(self, net, rec, step, epoch, idx):
+            steps.append(recorder.step(net, rec, step, epoch, idx))
+
     observer = SummaryObserver(summaries.append, d.test_images[:50], d.test_labels[:50], every=1)
-    train(net, batches, make_optimizer(cfg), steps=1, batch_size=32,
-          observers=[recorder, observer])
-    (step,) = recorder.entries
+    train(net, batches, optimizer, steps=1, batch_size=32, observers=[Full(), observer])
+    (step,) = steps
     summary = summaries[0]
     assert summary.samples == 32
     logits = step.layers[-1].a

@@ -7,7 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tracenn import functions, symbolic
+from tracenn.engine import functions
+from tracenn.maths import verify as symbolic
 from tracenn.runs import trace_one_step
 from tracenn.spec import parse_spec
 

@@ -1,3 +1,44 @@
-"""tracenn: backpropagation made visible, number by number."""
+"""tracenn: backpropagation made visible, number by number.
 
-__version__ = "0.1.0"
+The library behind the `tracenn` command.  A spec describes a network exactly (a preset —
+"mazur", "xor", "softmax" — a TOML file, or TOML text); the functions below train a copy of it
+and return plain records that show every number:
+
+    import tracenn
+    spec = tracenn.load("mazur")
+    run = tracenn.trace(spec, steps=1)
+    step = run.steps[0]
+    step["out_o1"], step["delta_o1"], step["dE/dw5"], step["w5+"]    # by display name
+    step.layers[1].delta                                               # by layer: (samples, neurons)
+    tracenn.verify(spec).ok                                            # SymPy, backprop, finite diff.
+    tracenn.compare(spec, {"delta_h1": 0.0088}).first                  # the first wrong number
+    print(tracenn.walkthrough(spec))                                   # a Markdown textbook page
+
+In a notebook, runs, steps, verifications and comparisons display themselves as tables.
+
+Functions: load, trace, iter_trace, step, verify, compare, walkthrough, xor; `tracenn.mnist.train`
+for MNIST.  Errors: TracennError and its kinds SpecError, ValuesError, DataError,
+TrainingDiverged, OptionError, UnsupportedError, OutputError.  MISTAKES is the catalogue of
+classic mistakes (name → description) that `mistakes=` switches on and `compare` recognises.
+
+Conventions: layers are numbered 1..L after the input (layer 0); `W[j][k]` connects input k to
+neuron j, so row j of W holds the weights into neuron j; arrays hold samples in rows; δ = ∂E/∂z;
+the loss of a batch is the mean of its samples' losses.
+"""
+
+from .api import compare, iter_trace, load, step, trace, verify, walkthrough, xor
+from .engine.mistakes import MISTAKES
+from .errors import (DataError, OptionError, OutputError, SpecError, TracennError,
+                     TrainingDiverged, UnsupportedError, ValuesError)
+from .record.labels import Labels
+from .record.trace import LayerTrace, Run, Step, StepSummary
+from .spec import PRESETS, Spec
+
+__version__ = "0.2.0"
+
+__all__ = [
+    "load", "trace", "iter_trace", "step", "verify", "compare", "walkthrough", "xor",
+    "Spec", "Run", "Step", "StepSummary", "LayerTrace", "Labels", "PRESETS", "MISTAKES",
+    "TracennError", "SpecError", "ValuesError", "DataError", "TrainingDiverged", "OptionError",
+    "UnsupportedError", "OutputError",
+]

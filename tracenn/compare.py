@@ -1,5 +1,5 @@
 """A learner's numbers against a correct trace: the first one that is wrong, why, and which
-classic mistake (network.MISTAKES) produces exactly those numbers.
+classic mistake (engine/mistakes.py) produces exactly those numbers.
 
 The learner's file is JSON (tracenn's JSON Lines trace, or one flat object keyed by display
 names such as out_h1, delta_o1, w5) or CSV (name,value rows).  Names follow the quantities
@@ -16,19 +16,16 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .network import MISTAKES
-from .quantities import StepQuantities
+from .engine.mistakes import MISTAKES
+from .errors import TrainingDiverged, ValuesError
+from .maths.quantities import StepQuantities
+from .record import jsonl
+from .record.trace import Run, Step
+from .runs import each_mistake, trace_one_step
 
 # Tight enough to tell the blog's 0.291027924 from 0.291027774, loose enough for numbers a
 # learner rounded to 8 or more decimals; float32 implementations want --tolerance 1e-5.
 DEFAULT_TOLERANCE = 1e-8
-
-
-class ValuesError(ValueError):
-    """The learner's file cannot be used; names the file and what is wrong."""
-
-    def __init__(self, path: str, message: str):
-        super().__init__(f"{path}: {message}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -37,8 +34,26 @@ class ValuesError(ValueError):
 
 
 def read_values(path: str, step: int, qs: StepQuantities) -> tuple[dict[str, float], list[str]]:
-    """The learner's values by canonical quantity name, and the names that are not quantities
-    of this network.  Raises ValuesError."""
+    """The learner's values in a file, by canonical quantity name, and the names that are not
+    quantities of this network.  Raises ValuesError."""
+    return name_values(read_file(path, step, qs), qs)
+
+
+def name_values(raw: dict[str, float], qs: StepQuantities) -> tuple[dict[str, float], list[str]]:
+    """`raw` (name: value, as a learner writes names) by canonical quantity name, and the names
+    that are not quantities of this network."""
+    values, unknown = {}, []
+    for key, value in raw.items():
+        name = canonical_name(key, qs)
+        if name is None:
+            unknown.append(key)
+        else:
+            values[name] = value
+    return values, unknown
+
+
+def read_file(path: str, step: int, qs: StepQuantities) -> dict[str, float]:
+    """The name: value pairs of a learner's file, as written.  Raises ValuesError."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -50,17 +65,8 @@ def read_values(path: str, step: int, qs: StepQuantities) -> tuple[dict[str, flo
         raise ValuesError(path, "is empty; expected JSON (a trace or a flat object) or CSV "
                           "name,value rows")
     if stripped[0] in "{[":
-        raw = _read_json(path, stripped, step, qs)
-    else:
-        raw = _read_csv(path, stripped)
-    values, unknown = {}, []
-    for key, value in raw.items():
-        name = canonical_name(key, qs)
-        if name is None:
-            unknown.append(key)
-        else:
-            values[name] = value
-    return values, unknown
+        return _read_json(path, stripped, step, qs)
+    return _read_csv(path, stripped)
 
 
 def _number(path: str, where: str, value) -> float:
@@ -72,8 +78,6 @@ def _number(path: str, where: str, value) -> float:
 
 
 def _read_json(path: str, text: str, step: int, qs: StepQuantities) -> dict[str, float]:
-    from .quantities import flatten_trace_json
-
     objects = []
     try:
         objects = [json.loads(text)]
@@ -94,7 +98,7 @@ def _read_json(path: str, text: str, step: int, qs: StepQuantities) -> dict[str,
     chosen = [o for o in steps if o.get("step") == step] or (steps[:1] if step == 1 else [])
     if not chosen:
         raise ValuesError(path, f"holds no trace of step {step}")
-    flat = flatten_trace_json(chosen[0], qs)
+    flat = jsonl.step_values(chosen[0], qs.step.labels)
     return {k: _number(path, f"value of {k}", v) for k, v in flat.items()}
 
 
@@ -137,9 +141,8 @@ def canonical_name(key: str, qs: StepQuantities) -> str | None:
         return qs.new_name(k[4:])
     if qs.new_name(k) in names:
         return qs.new_name(k)
-    total = qs.step.labels.total
-    aliases = {"loss": total, "loss_after": f"{total} after", f"{total}_after": f"{total} after",
-               f"{total}+": f"{total} after"}
+    total, after = qs.step.labels.total, qs.step.labels.after
+    aliases = {"loss": total, "loss_after": after, f"{total}_after": after, f"{total}+": after}
     return aliases.get(k)
 
 
@@ -182,13 +185,16 @@ class Comparison:
         return self.first is None
 
     def to_json(self) -> dict:
-        from .trace import FORMAT_VERSION
+        return jsonl.envelope(
+            "compare", step=self.step, match=self.ok, checked=len(self.checked),
+            not_given=self.not_given, unknown=self.unknown,
+            first_mismatch=None if self.first is None else self.first.to_json(),
+            mistakes=[d.to_json() for d in self.mistakes])
 
-        return {"format": FORMAT_VERSION, "kind": "compare", "step": self.step, "match": self.ok,
-                "checked": len(self.checked), "not_given": self.not_given,
-                "unknown": self.unknown,
-                "first_mismatch": None if self.first is None else self.first.to_json(),
-                "mistakes": [d.to_json() for d in self.mistakes]}
+    def _repr_html_(self) -> str:
+        from .render.notebook import comparison_html
+
+        return comparison_html(self)
 
 
 def compare(qs: StepQuantities, learner: dict[str, float], unknown: list[str],
@@ -253,3 +259,34 @@ def diagnose(learner: dict[str, float], right: StepQuantities, mistaken: dict[st
                      and not close(learner[k], values[k], tolerance)]
         found.append(Diagnosis(name, conflicts))
     return sorted(found, key=lambda d: len(d.conflicts))
+
+
+def compare_values(spec, values, step: int = 1, *, tolerance: float | None = None,
+                   precision: int = 9, lr: float | None = None, **optimizer) -> Comparison:
+    """`values` (a dict, a file path, a Run or a Step) against step `step` of `spec`; when a
+    number is wrong, the catalogued mistakes whose numbers match are named."""
+    tolerance = DEFAULT_TOLERANCE if tolerance is None else tolerance
+    right = StepQuantities(trace_one_step(spec, step, lr=lr, **optimizer), spec.network.loss)
+    learner, unknown = learner_values(values, step, right)
+    result = compare(right, learner, unknown, tolerance, precision)
+    if not result.ok:
+        mistaken = {name: StepQuantities(s, spec.network.loss)
+                    for name, s in each_mistake(spec, step, lr=lr, **optimizer)
+                    if not isinstance(s, TrainingDiverged)}
+        result.mistakes = diagnose(learner, right, mistaken, tolerance)
+    return result
+
+
+def learner_values(values, step: int, qs: StepQuantities) -> tuple[dict[str, float], list[str]]:
+    """The learner's values by canonical name, from a dict, a path, a Run or a Step."""
+    if isinstance(values, Run):
+        chosen = [s for s in values.steps if s.step == step]
+        if not chosen:
+            raise ValuesError("run", f"holds no full trace of step {step}")
+        values = chosen[0]
+    if isinstance(values, Step):
+        values = values.values()
+    if isinstance(values, dict):
+        raw = {str(k): _number("values", f"key {k!r}", v) for k, v in values.items()}
+        return name_values(raw, qs)
+    return read_values(str(values), step, qs)

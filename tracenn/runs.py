@@ -1,15 +1,52 @@
-"""Running a spec: which steps are recorded in full, and the XOR run's evaluation.
-
-These functions return plain data (trace.Run, XorRun); the CLI hands it to a renderer.
+"""Running a spec: the engine trained on a copy of the spec's network, its steps recorded as
+the caller asks — streamed one by one, one step alone, once per catalogued mistake, or as the
+XOR run with its evaluation.  Plain data out (record/); renderers and the CLI take it from here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
-from .network import FULL, NONE, SGD, SUMMARY, TraceRecorder, train
+from .engine.loop import FULL, NONE, SUMMARY, Observer, iterate, train
+from .engine.mistakes import CATALOGUE, Mistakes, applicable
+from .engine.optim import Optimizer, make_optimizer
+from .errors import OptionError, TrainingDiverged, UnsupportedError
+from .record.recorder import Recorder
+from .record.trace import Step, StepSummary
 from .spec import Spec
-from .trace import Run, Step
+
+
+def optimizer_for(spec: Spec, lr: float | None = None, mistakes: Mistakes | None = None,
+                  **overrides) -> Optimizer:
+    """The optimizer the spec's [training] asks for, η = `lr` if given; `overrides` replace
+    hyper-parameters (optimizer=, momentum=, weight_decay=, …; None keeps the spec's)."""
+    t = spec.training
+    name = overrides.pop("optimizer", None) or t.optimizer
+    hyper = dict(t.hyper) if name == t.optimizer else {}
+    decay = overrides.pop("weight_decay", None)
+    if decay is None:
+        decay = t.weight_decay
+    hyper.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return make_optimizer(name, lr if lr is not None else t.learning_rate,
+                              weight_decay=decay, mistakes=mistakes or Mistakes(), **hyper)
+    except ValueError as exc:
+        raise OptionError(str(exc)) from None
+
+
+def check_mistakes(names, optimizer: Optimizer) -> Mistakes:
+    """The Mistakes object for `names`; refuses an unknown name or one that cannot happen with
+    this optimizer, in one line."""
+    try:
+        mistakes = Mistakes(names)
+    except ValueError as exc:
+        raise OptionError(str(exc)) from None
+    for m in mistakes.active:
+        why = m.applies(optimizer.NAME, optimizer.weight_decay)
+        if why:
+            raise UnsupportedError(f"mistake {m.name} does not apply here: {why}")
+    return mistakes
 
 
 def show_policy(steps: int, every: int, first_full: bool = False):
@@ -28,27 +65,58 @@ def show_policy(steps: int, every: int, first_full: bool = False):
     return show
 
 
-def _record(spec: Spec, steps: int, show, lr: float | None, mistakes: tuple[str, ...]):
-    """Train `spec` for `steps` updates (online or full batch, as the spec says) and return the
-    entries `show(step)` asked for.  Raises TrainingDiverged."""
-    eta = lr if lr is not None else spec.learning_rate
-    recorder = TraceRecorder(show, eta, mistakes)
-    train(spec.network, spec.data, SGD(eta), steps=steps, batch_size=spec.batch_size,
-          observers=[recorder], mistakes=mistakes)
-    return recorder.entries
+def iter_trace(spec: Spec, *, steps: int, show=None, lr: float | None = None, mistakes=(),
+               **optimizer) -> Iterator[Step | StepSummary]:
+    """Train a copy of `spec` for `steps` updates (online or full batch, as the spec says) and
+    yield each entry `show(step)` asks for (default: every step in full) as soon as it is
+    computed.  Keeps nothing: memory stays flat however many steps run.  Raises
+    TrainingDiverged after yielding every step before the one that diverged."""
+    show = show or (lambda step: FULL)
+    run = spec.copy()
+    opt = optimizer_for(run, lr, **optimizer)
+    opt.mistakes = check_mistakes(mistakes, opt)
+    recorder = Recorder(run.labels, opt, opt.mistakes.names)
+    for ev in iterate(run.network, run.data, opt, steps=steps, batch_size=run.batch_size,
+                      detail=lambda step: show(step) >= FULL, mistakes=opt.mistakes):
+        level = show(ev.step)
+        if level >= FULL:
+            yield recorder.step(run.network, ev.record, ev.step, ev.epoch, ev.indices)
+        elif level == SUMMARY:
+            yield recorder.summary(run.network, ev.record, ev.step, ev.epoch)
 
 
-def trace_spec(spec: Spec, *, steps: int, every: int = 1, lr: float | None = None,
-               mistakes: tuple[str, ...] = ()) -> Run:
-    """The steps `show_policy(steps, every)` selects, as a Run."""
-    return Run(spec.network.labels, _record(spec, steps, show_policy(steps, every), lr, mistakes))
-
-
-def trace_one_step(spec: Spec, step: int, *, lr: float | None = None,
-                   mistakes: tuple[str, ...] = ()) -> Step:
+def trace_one_step(spec: Spec, step: int, *, lr: float | None = None, mistakes=(),
+                   **optimizer) -> Step:
     """Train up to update `step` and return that step's full trace."""
-    return _record(spec, step, lambda s: FULL if s == step else NONE, lr, mistakes)[-1]
+    entries = iter_trace(spec, steps=step, show=lambda s: FULL if s == step else NONE, lr=lr,
+                         mistakes=mistakes, **optimizer)
+    return list(entries)[-1]
 
+
+def mistakes_for(spec: Spec, step: int, **optimizer) -> list[str]:
+    """The catalogued mistakes that can change step `step` of this spec's optimizer."""
+    opt = optimizer_for(spec, **optimizer)
+    return applicable(opt.NAME, opt.weight_decay, step)
+
+
+def each_mistake(spec: Spec, step: int, *, lr: float | None = None, names=None, **optimizer):
+    """(name, the step as the engine computes it with that mistake switched on) for each
+    catalogued mistake that applies (or each of `names`); a mistake that makes training diverge
+    gives its TrainingDiverged instead of a step."""
+    for name in names if names is not None else mistakes_for(spec, step, **optimizer):
+        try:
+            yield name, trace_one_step(spec, step, lr=lr, mistakes=(name,), **optimizer)
+        except TrainingDiverged as exc:
+            yield name, exc
+
+
+def description(name: str) -> str:
+    return CATALOGUE[name].description
+
+
+# --------------------------------------------------------------------------------------------
+# XOR
+# --------------------------------------------------------------------------------------------
 
 STUCK_AFTER_EPOCHS = 1000
 
@@ -80,19 +148,32 @@ class XorRun:
     def solved(self) -> bool:
         return self.verdict == "solved"
 
+    def to_json(self) -> dict:
+        from .record.jsonl import envelope
 
-class _EpochLoss:
-    """Observer: the loss over the whole data set after every `every`-th epoch (and the last)."""
+        return envelope(
+            "result", epochs=self.epochs, seed=self.seed, mode=self.mode, eta=self.eta,
+            verdict=self.verdict, curve=[{"epoch": e, "loss": loss} for e, loss in self.curve],
+            truth_table=[{"x": r.x, "target": r.target, "output": r.output, "rounded": r.rounded,
+                          "correct": r.correct} for r in self.table])
 
-    def __init__(self, data, every: int, epochs: int):
-        self.data, self.every, self.epochs = data, every, epochs
+
+class _FirstEpoch(Observer):
+    """Observer: every step of the first epoch in full, and the loss over the whole data set
+    after every `every`-th epoch (and the last)."""
+
+    def __init__(self, recorder: Recorder, data, per_epoch: int, every: int, epochs: int):
+        self.recorder, self.data, self.per_epoch = recorder, data, per_epoch
+        self.every, self.epochs = every, epochs
+        self.steps: list[Step] = []
         self.curve: list[tuple[int, float]] = []
 
     def needs(self, step):
-        return NONE
+        return FULL if step <= self.per_epoch else NONE
 
     def on_step(self, net, rec, step, epoch, idx):
-        pass
+        if step <= self.per_epoch:
+            self.steps.append(self.recorder.step(net, rec, step, epoch, idx))
 
     def on_epoch(self, net, epoch):
         if epoch == 1 or epoch % self.every == 0 or epoch == self.epochs:
@@ -100,17 +181,18 @@ class _EpochLoss:
 
 
 def train_xor(spec: Spec, *, epochs: int, every: int, batch: bool, lr: float | None = None,
-              mistakes: tuple[str, ...] = ()) -> XorRun:
+              mistakes=(), **optimizer) -> XorRun:
     """Train the XOR spec; record the first epoch's steps in full and evaluate the result."""
-    eta = lr if lr is not None else spec.learning_rate
-    data = spec.data
+    run = spec.copy()
+    data = run.data
     batch_size = len(data) if batch else 1
-    steps_per_epoch = -(-len(data) // batch_size)
-    recorder = TraceRecorder(lambda s: FULL if s <= steps_per_epoch else NONE, eta, mistakes)
-    curve = _EpochLoss(data, every, epochs)
-    train(spec.network, data, SGD(eta), epochs=epochs, batch_size=batch_size,
-          observers=[recorder, curve], mistakes=mistakes)
-    out = spec.network.output(data.X)[:, 0]
+    opt = optimizer_for(run, lr, **optimizer)
+    opt.mistakes = check_mistakes(mistakes, opt)
+    watch = _FirstEpoch(Recorder(run.labels, opt, opt.mistakes.names), data,
+                        -(-len(data) // batch_size), every, epochs)
+    train(run.network, data, opt, observers=[watch], epochs=epochs, batch_size=batch_size,
+          mistakes=opt.mistakes)
+    out = run.network.output(data.X)[:, 0]
     table = []
     for x, t, o in zip(data.X, data.T[:, 0], out):
         rounded = int(o >= 0.5)
@@ -120,10 +202,10 @@ def train_xor(spec: Spec, *, epochs: int, every: int, batch: bool, lr: float | N
     else:
         # A loss that has stopped falling after many epochs is a local minimum; early on, XOR
         # nets commonly sit on a plateau for a few hundred epochs before they escape.
-        stuck = _plateaued(curve.curve) and epochs >= STUCK_AFTER_EPOCHS
+        stuck = _plateaued(watch.curve) and epochs >= STUCK_AFTER_EPOCHS
         verdict = "stuck" if stuck else "unfinished"
-    return XorRun(recorder.entries, curve.curve, table, verdict, epochs, spec.seed,
-                  "batch" if batch else "online", eta, spec.network.labels)
+    return XorRun(watch.steps, watch.curve, table, verdict, epochs, spec.seed,
+                  "batch" if batch else "online", opt.lr, run.labels)
 
 
 def _plateaued(curve: list[tuple[int, float]]) -> bool:
@@ -138,4 +220,3 @@ def _plateaued(curve: list[tuple[int, float]]) -> bool:
 def xor_curve_every(epochs: int) -> int:
     """The default interval for the loss lines: about ten lines per run."""
     return max(1, epochs // 10)
-

@@ -1,28 +1,19 @@
-"""Markdown walkthroughs: one training step explained the way a textbook page does.
-
-For each quantity: the formula (LaTeX from SymPy, in $$ … $$ blocks that GitHub renders), the
-formula with the numbers substituted, and the result; a table per stage; the update of every
-weight; and a "common mistakes" section with the number a learner would see for each mistake in
-the catalogue, computed by running the engine with that mistake switched on.
-
-`collect` runs the engine and gathers plain data; `to_markdown` only formats it.
-"""
+"""What a walkthrough explains: one step of a spec with every quantity and its formula, and what
+each catalogued mistake would have changed (the engine run again with it switched on).  Plain
+data; render/markdown.py writes the document."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from .compare import compare
-from .functions import ACTIVATIONS
-from .network import MISTAKES, TrainingDiverged
-from .quantities import StepQuantities
-from .render import Table, format_tables, num, step_tables
-from .runs import trace_one_step
-from .spec import Spec, load_spec
-from .symbolic import latex_name
-from .trace import Step
+from .errors import TrainingDiverged
+from .maths.quantities import StepQuantities
+from .record.trace import Step
+from .runs import description, each_mistake, trace_one_step
+from .spec import PRESETS, Spec
 
-WALKTHROUGHS = ("mazur", "xor", "softmax")  # the documents kept under walkthroughs/
+SHIPPED = PRESETS  # the walkthroughs kept under walkthroughs/ in the repository
 
 
 @dataclass
@@ -38,236 +29,32 @@ class MistakeEffect:
 
 @dataclass
 class Walkthrough:
-    target: str
+    target: str  # how the spec was named: a preset or a path
     spec: Spec
     step: Step
     quantities: StepQuantities
     mistakes: list[MistakeEffect]
 
+    @property
+    def shipped(self) -> bool:
+        """Whether this is one of the walkthroughs kept (and tested) in the repository."""
+        return self.target in SHIPPED
 
-def collect(target: str, step_no: int = 1, seed: int | None = None) -> Walkthrough:
-    """Run `target` (a preset or spec file) to step `step_no`, and once more with each
-    catalogued mistake.  Raises SpecError or TrainingDiverged."""
-    spec = load_spec(target, seed=seed)
-    step = trace_one_step(spec, step_no)
+
+def collect(spec: Spec, target: str, step_no: int = 1, **options) -> Walkthrough:
+    """Step `step_no` of `spec` and the effect of each catalogued mistake on it.  `options` are
+    the tracing options (lr=, optimizer=, …).  Raises TrainingDiverged."""
+    step = trace_one_step(spec, step_no, **options)
     right = StepQuantities(step, spec.network.loss)
     effects = []
-    for name, description in MISTAKES.items():
-        wrong_spec = load_spec(target, seed=seed)
-        try:
-            wrong_step = trace_one_step(wrong_spec, step_no, mistakes=(name,))
-        except TrainingDiverged as exc:
-            effects.append(MistakeEffect(name, description, None, None, None, None, str(exc)))
+    for name, wrong_step in each_mistake(spec, step_no, **options):
+        if isinstance(wrong_step, TrainingDiverged):
+            effects.append(MistakeEffect(name, description(name), None, None, None, None,
+                                         str(wrong_step)))
             continue
         wrong = StepQuantities(wrong_step, spec.network.loss)
-        result = compare(right, {q.name: q.value for q in wrong.items}, [], 1e-12)
-        first = result.first
+        first = compare(right, {q.name: q.value for q in wrong.items}, [], 1e-12).first
         effects.append(MistakeEffect(
-            name, description, first.name if first else None, first.yours if first else None,
+            name, description(name), first.name if first else None, first.yours if first else None,
             first.right if first else None, wrong_step.loss_after))
     return Walkthrough(target, spec, step, right, effects)
-
-
-# --------------------------------------------------------------------------------------------
-# Markdown
-# --------------------------------------------------------------------------------------------
-
-STAGE_TITLES = {
-    "forward": "The forward pass",
-    "loss": "The error",
-    "delta": "The backward pass: deltas",
-    "gradient": "The gradients",
-    "update": "The updates",
-}
-
-
-def _layer_title(step: Step, l: int | None) -> str:
-    if l is None:
-        return ""
-    layer = step.layers[l - 1]
-    kind = "output layer" if l == len(step.layers) else f"hidden layer {l}"
-    return f"{kind} ({layer.activation}, neurons {', '.join(step.labels.neurons[l - 1])})"
-
-
-def _equation(w: Walkthrough, q, precision: int) -> str:
-    values = w.quantities.values()
-    lhs = latex_name(q.name.split("@")[0]) + (rf"^{{[{q.name.split('@')[1]}]}}" if "@" in q.name else "")
-    formula, numbers = w.quantities.as_latex(q, values, precision)
-    parts = [lhs, formula]
-    if numbers != formula:
-        parts.append(numbers)
-    parts.append(num(q.value, precision))
-    return "$$\n" + " = ".join(parts) + "\n$$"
-
-
-def to_markdown(w: Walkthrough, precision: int = 9) -> str:
-    spec, step = w.spec, w.step
-    labels = step.labels
-    net = spec.network
-    title = spec.title or w.target
-    out: list[str] = [f"# Walkthrough: {title}", ""]
-    out.append(f"Generated by `tracenn walkthrough {w.target}`: one training step (step "
-               f"{step.step}), every number computed by tracenn's engine. Do not edit by hand; "
-               "`python3 tests/regenerate.py` rewrites it, and a test checks that it matches.")
-    out.append("")
-
-    # the network
-    out += ["## The network", ""]
-    out.append(f"- Layer sizes {net.sizes} (inputs {', '.join(labels.inputs)}).")
-    for l, layer in enumerate(net.layers, start=1):
-        act = ACTIVATIONS[step.layers[l - 1].activation]
-        bias = ("one bias shared by the layer" if layer.shared_bias else "one bias per neuron") + (
-            "" if layer.bias_trainable else ", not updated")
-        out.append(f"- {_layer_title(step, l)}: {act.formula}; {bias}.")
-    out.append(f"- Loss per sample: {net.loss.formula}; the loss of a batch is the mean over its "
-               "samples.")
-    out.append(f"- Learning rate η = {step.eta:g}; {spec.mode} updates "
-               f"({len(step.samples)} sample(s) in this step).")
-    out.append("- Weight convention: `W[j][k]` connects input k to neuron j, so row j holds the "
-               "weights into neuron j; z = W a + b and a = f(z).")
-    out.append("")
-    params = step.params_before()
-    rows = [[name, num(value, precision)] for name, value in params.items()]
-    out += [format_tables([Table("", ["parameter", "value before the step"], rows)], "github"), ""]
-    data_rows = [[str(s + 1)] + [f"{v:g}" for v in step.x[i]] + [f"{v:g}" for v in step.t[i]]
-                 for i, s in enumerate(step.samples)]
-    t_names = [f"t{k + 1}" for k in range(step.t.shape[1])]
-    out += [format_tables([Table("", ["sample"] + labels.inputs + t_names, data_rows)], "github"), ""]
-
-    tables = {t.title.split("· ", 1)[1]: t for t in step_tables(step, precision)}
-
-    # the stages
-    stage, layer = None, None
-    n_stage = 0
-    for q in w.quantities.items:
-        if q.stage == "after":
-            continue
-        if q.stage != stage:
-            if stage is not None:
-                out += _stage_tables(stage, tables)
-            stage, layer = q.stage, None
-            n_stage += 1
-            out += [f"## {n_stage}. {STAGE_TITLES[stage]}", ""]
-            out += _stage_intro(stage, w)
-        if q.layer != layer and q.stage != "loss":
-            layer = q.layer
-            out += [f"### {_layer_title(step, layer)[0].upper()}{_layer_title(step, layer)[1:]}", ""]
-        out += [_equation(w, q, precision), ""]
-    out += _stage_tables(stage, tables)
-
-    # after the update
-    n_stage += 1
-    out += [f"## {n_stage}. The error after the update", ""]
-    out.append(f"Running the forward pass again on the same sample(s) with the updated "
-               f"parameters gives {labels.total} = {num(step.loss_after, precision)}, down from "
-               f"{num(step.loss, precision)}.")
-    out += ["", format_tables([tables["error before and after the update" + f" (η = {step.eta:g})"]],
-                              "github"), ""]
-
-    out += _special_sections(w, precision)
-    out += _mistakes_section(w, precision)
-    return "\n".join(out).rstrip() + "\n"
-
-
-def _stage_intro(stage: str, w: Walkthrough) -> list[str]:
-    net = w.spec.network
-    if stage == "forward":
-        return ["Each neuron adds up its weighted inputs and its bias (its net input) and "
-                "passes the sum through its activation function.", ""]
-    if stage == "loss":
-        return [f"The loss compares each output with its target: {net.loss.formula}.", ""]
-    if stage == "delta":
-        out_act = w.step.layers[-1].activation
-        fused = net.loss.fused_formula.get(out_act)
-        shortcut = (f" With {out_act} outputs and this loss the product simplifies to {fused}."
-                    if fused else "")
-        return ["Backprop runs from the output layer back. For each neuron, δ = ∂E/∂net is "
-                f"∂E/∂out times ∂out/∂net; for this loss {net.loss.dE_da_formula}.{shortcut} "
-                "For a hidden neuron, ∂E/∂out sums what it passed on to every neuron of the next "
-                "layer: the next layer's δ times the connecting weight (the weights *before* the "
-                "update).", ""]
-    if stage == "gradient":
-        return ["A weight's gradient is the δ of the neuron it feeds times the input it carries; "
-                "a bias's is the δ of its neuron (for a shared bias, the sum over the layer).", ""]
-    if stage == "update":
-        return ["Gradient descent moves every parameter against its gradient: "
-                "w⁺ = w − η ∂E/∂w (frozen biases keep their value).", ""]
-    return []
-
-
-def _stage_tables(stage: str, tables: dict[str, Table]) -> list[str]:
-    picked = []
-    for key, table in tables.items():
-        if stage == "forward" and key.startswith("forward pass"):
-            picked.append(table)
-        elif stage == "loss" and key == "error":
-            picked.append(table)
-        elif stage == "gradient" and key.startswith("backward pass"):
-            picked.append(Table(f"{key[0].upper()}{key[1:]}", table.headers, table.rows))
-    if not picked:
-        return []
-    return [format_tables(picked, "github"), ""]
-
-
-def _special_sections(w: Walkthrough, precision: int) -> list[str]:
-    out: list[str] = []
-    labels = w.step.labels
-    effects = {e.name: e for e in w.mistakes}
-    uw = effects["updated-weights"]
-    if w.spec.note:
-        out += ["## About the figures in the source", "", w.spec.note.replace("\n", " "), ""]
-        if uw.loss_after_wrong is not None and uw.first is not None:
-            out += [format_tables([Table("", ["hidden deltas computed with", f"{labels.total} after the update"], [
-                ["the next layer's weights before the update (the blog's text; tracenn)",
-                 num(w.step.loss_after, precision)],
-                ["the next layer's already updated weights (`--mistake updated-weights`)",
-                 num(uw.loss_after_wrong, precision)],
-            ])], "github"), ""]
-    out_layer = w.step.layers[-1]
-    if out_layer.activation == "softmax" and w.spec.network.loss.name == "cross-entropy":
-        K = out_layer.a.shape[1]
-        names = labels.neurons[-1]
-        out += ["## Why δ = a − y for softmax with cross-entropy", ""]
-        out.append("Each softmax output depends on every net input: "
-                   "∂a_k/∂z_j = a_k (δ_kj − a_j), a full Jacobian rather than one derivative per "
-                   "neuron. The cross-entropy gives ∂E/∂a_k = −y_k / a_k. Multiplying the two, "
-                   "Σ_k (−y_k / a_k) a_k (δ_kj − a_j) = −y_j + a_j Σ_k y_k = a_j − y_j, because the "
-                   "targets sum to 1. Every quotient cancels: the delta is simply output minus "
-                   "target. The engine's numbers for sample 1 of this step:")
-        out.append("")
-        jac = out_layer.da_dz[0]
-        rows = [[f"∂a/∂{labels.net(len(w.step.layers), j)}"] + [num(jac[k, j], precision) for k in range(K)]
-                for j in range(K)]
-        out += [format_tables([Table("", ["Jacobian (row: net input, column: output)"] + names, rows)], "github"), ""]
-        rows = [[names[j], num(out_layer.a[0, j], precision), f"{w.step.t[0, j]:g}",
-                 num(out_layer.dE_da[0, j], precision), num(out_layer.delta[0, j], precision)]
-                for j in range(K)]
-        out += [format_tables([Table("", ["output", "a", "y", "∂E/∂a = −y/a", "δ (the engine's, = a − y)"], rows)], "github"), ""]
-    return out
-
-
-def _mistakes_section(w: Walkthrough, precision: int) -> list[str]:
-    labels = w.step.labels
-    out = ["## Common mistakes", ""]
-    out.append("What a learner would see instead, for each mistake in tracenn's catalogue: the "
-               "engine was run again with that mistake switched on (`--mistake NAME`), and "
-               "`tracenn compare` finds the first number that changes. Give your own numbers to "
-               f"`tracenn compare {w.target} --values FILE` to find yours.")
-    out.append("")
-    rows = []
-    for e in w.mistakes:
-        if e.diverged:
-            effect = f"training diverges: {e.diverged}"
-            rows.append([f"`{e.name}`", e.description, effect, "", "", ""])
-        elif e.first is None:
-            rows.append([f"`{e.name}`", e.description, "no number of this step changes "
-                         "(the mistake does not apply to this network)", "", "", ""])
-        else:
-            rows.append([f"`{e.name}`", e.description, e.first, num(e.wrong, precision),
-                         num(e.right, precision), num(e.loss_after_wrong, precision)])
-    out += [format_tables([Table("", ["mistake", "what goes wrong", "first number that changes",
-                                      "you would see", "right value",
-                                      f"{labels.total} after the update"], rows)], "github"), ""]
-    out.append(f"Without any mistake, {labels.total} after the update is "
-               f"{num(w.step.loss_after, precision)}.")
-    return out

@@ -28,8 +28,8 @@ import time
 import numpy as np
 
 from tracenn.mnist.data import load
-from tracenn.mnist.summary import SummaryObserver
-from tracenn.mnist.train import MnistConfig, run
+from tracenn.mnist.observer import SummaryObserver
+from tracenn.mnist.training import MnistConfig, run
 
 
 def tracenn_epochs(data, cfg: MnistConfig, layer_stats: bool) -> tuple[list[float], float]:

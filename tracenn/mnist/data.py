@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import DataError
+
 IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049
 SIDE = 28
 PIXELS = SIDE * SIDE
@@ -46,21 +48,13 @@ FILES = {  # role -> standard file name
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
-# The published MD5 sums of the four uncompressed files (as ../shared/tools/get-mnist checks).
+# The published MD5 sums of the four uncompressed files.
 MD5 = {
     "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
     "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
     "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
     "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
 }
-
-
-class DataError(ValueError):
-    """A data file that cannot be used; the message names the file."""
-
-    def __init__(self, path, message: str):
-        super().__init__(f"{path}: {message}")
-        self.path = str(path)
 
 
 @dataclass

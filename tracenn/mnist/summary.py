@@ -13,27 +13,20 @@ is what compares between layers of different sizes; ‖W‖; and the update rati
 latest update, the figure of CS231n's rule of thumb (about 1e-3).  Taking ‖ΔW‖ once per summary
 rather than after every batch saves a pass over every weight matrix per step.
 """
-
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..functions import NUMPY_OPS, Activation
-from ..network import SUMMARY, Network
-
-SATURATION = 0.01  # f′ below this counts as saturated
-
+from ..record.jsonl import envelope
 
 # The additive fields of a layer's statistics, kept in one float64 row so that adding the
 # statistics of some batches is one array addition.
 FIELDS = ("n_values", "sum_z", "sumsq_z", "sum_a", "sumsq_a", "inactive", "inactive_of",
           "samples", "sum_delta_sq", "batches", "sum_grad_norm")
 _INDEX = {name: i for i, name in enumerate(FIELDS)}
-
 
 class LayerSummary:
     """One layer's row of a summary, read as figures: the sums and counts n_values (samples ×
@@ -131,72 +124,6 @@ def _finite_or_none(v):
     return None if isinstance(v, float) and not math.isfinite(v) else v
 
 
-def _norm(x: np.ndarray) -> float:
-    flat = x.reshape(-1)
-    return math.sqrt(float(np.dot(flat, flat)))
-
-
-_ONES: dict = {}
-
-
-def _ones(n: int, dtype) -> np.ndarray:
-    key = (n, np.dtype(dtype))
-    if key not in _ONES:
-        _ONES[key] = np.ones(n, dtype=dtype)
-    return _ONES[key]
-
-
-_BOUNDS: dict = {}
-
-
-def saturation_bound(act: Activation) -> float:
-    """The z > 0 where f′(z) falls to SATURATION, from the activation's own f′ (bisection;
-    sigmoid: 4.5848, tanh: 2.9932).  f′ of sigmoid and tanh is even and falls with |z|, so a
-    unit is saturated exactly when |z| exceeds this bound, which is one comparison per value
-    instead of computing f′."""
-    if act.name not in _BOUNDS:
-        def prime(z):
-            return float(act.prime(np.float64(z), act.fn(np.array([z]))[0], NUMPY_OPS))
-        lo, hi = 0.0, 1.0
-        while prime(hi) >= SATURATION:
-            hi *= 2
-        for _ in range(60):
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if prime(mid) >= SATURATION else (lo, mid)
-        _BOUNDS[act.name] = hi
-    return _BOUNDS[act.name]
-
-
-def summarise(net: Network, zs: list[np.ndarray], acts: list[np.ndarray],
-              deltas: list[np.ndarray], batch_size: int, grad_norms: list[float]) -> np.ndarray:
-    """The additive statistics of k batches of `batch_size` samples, one row per layer (columns:
-    FIELDS).  zs[l], acts[l] and deltas[l] hold layer l+1's z, a and δ of the k batches stacked
-    (k·batch_size rows); grad_norms[l] is Σ‖∂E/∂W‖ of layer l+1 over the k batches."""
-    n = zs[0].shape[0]
-    k = n // batch_size
-    dtype = zs[0].dtype
-    out = np.empty((len(net.layers), len(FIELDS)))
-    for l, layer in enumerate(net.layers):
-        z, a, delta = zs[l], acts[l], deltas[l]
-        zf, af, df = z.ravel("K"), a.ravel("K"), delta.ravel("K")
-        ones = _ones(zf.size, dtype)
-        act = layer.activation
-        units = z.shape[1]
-        inactive = inactive_of = 0
-        if act.name == "relu":  # a ≥ 0: a unit is dead for a batch exactly when its column sums to 0
-            col_a = _ones(batch_size, dtype) @ a.reshape(k, batch_size, units)  # (k, units)
-            inactive, inactive_of = col_a.size - np.count_nonzero(col_a), col_a.size
-            sum_a = np.dot(col_a.ravel(), _ones(col_a.size, dtype))
-        else:
-            sum_a = np.dot(af, ones)
-            if act.name in ("sigmoid", "tanh"):
-                bound = dtype.type(saturation_bound(act))
-                inactive, inactive_of = np.count_nonzero(np.abs(zf) > bound), zf.size
-        out[l] = (zf.size, np.dot(zf, ones), np.dot(zf, zf), sum_a, np.dot(af, af),
-                  inactive, inactive_of, n, np.dot(df, df), k, grad_norms[l])
-    return out
-
-
 @dataclass
 class Summary:
     """What one summary line reports: the loss, accuracies and the per-layer statistics.
@@ -258,139 +185,13 @@ class Summary:
         return self.correct / self.samples if self.samples else float("nan")
 
     def to_json(self) -> dict:
-        from ..trace import FORMAT_VERSION
+        return envelope("mnist-summary", span=self.kind, epoch=self.epoch, batch=self.batch,
+                        loss=_finite_or_none(self.loss),
+                        train_accuracy=_finite_or_none(self.train_accuracy),
+                        test_accuracy=_finite_or_none(self.test_accuracy), seconds=self.seconds,
+                        layers=[s.to_json() for s in self.layers])
 
-        return {"format": FORMAT_VERSION, "kind": "mnist-summary", "span": self.kind,
-                "epoch": self.epoch, "batch": self.batch, "loss": _finite_or_none(self.loss),
-                "train_accuracy": _finite_or_none(self.train_accuracy),
-                "test_accuracy": self.test_accuracy, "seconds": self.seconds,
-                "layers": [s.to_json() for s in self.layers]}
+    def _repr_html_(self) -> str:
+        from ..render.notebook import summary_html
 
-
-def accuracy(net: Network, images: np.ndarray, labels: np.ndarray, chunk: int = 2000) -> tuple[float, np.ndarray]:
-    """Accuracy on uint8 images, and the predictions."""
-    preds = np.empty(len(images), dtype=np.int64)
-    scale = net.dtype.type(1 / 255)
-    for start in range(0, len(images), chunk):
-        x = np.multiply(images[start:start + chunk], scale, dtype=net.dtype)
-        preds[start:start + chunk] = net.output(x).argmax(axis=1)
-    return float((preds == labels).mean()) if len(labels) else float("nan"), preds
-
-
-class SummaryObserver:
-    """Summarises every step; hands a `Summary` to `emit` every `every` batches (if set) and
-    after every epoch.  Test accuracy and ‖W‖ are measured when a summary is emitted.  With
-    `layer_stats` off, only the loss and the accuracies are kept.
-
-    ‖∂E/∂W‖ is taken after every step; ‖W‖ and ‖ΔW‖ (of the latest update) when a summary is
-    emitted.  The other statistics are sums over values, so the observer keeps each step's z, a
-    and δ (the engine makes new arrays every step) and reduces up to PENDING_SAMPLES samples'
-    worth at once: for small batches that is a tenth of the NumPy calls, and the result is the
-    same sums."""
-
-    PENDING_SAMPLES = 512
-
-    def __init__(self, emit, test_images, test_labels, every: int | None = None,
-                 layer_stats: bool = True):
-        self.emit = emit
-        self.layer_stats = layer_stats
-        self.test_images, self.test_labels = test_images, test_labels
-        self.every = every
-        self.epoch_summary: Summary | None = None
-        self.window: Summary | None = None
-        self.epoch_start = time.perf_counter()  # reset when an epoch's summary is emitted
-        self.batch_in_epoch = 0
-        self._pending: list[tuple] = []  # per step: t, and the activations, zs and δs it needs
-        self._norms: list[float] = []  # per layer: Σ‖∂E/∂W‖ over the pending steps
-        self._loss_sum = 0.0
-        self._latest_updates: list[np.ndarray] | None = None  # the latest step's ΔW, by layer
-
-    def needs(self, step: int) -> int:
-        return SUMMARY
-
-    def on_step(self, net, rec, step, epoch, idx):
-        if self.epoch_summary is None or self.epoch_summary.epoch != epoch:
-            self.epoch_summary = self._new(net, epoch, 0, "epoch")
-            self.window = self._new(net, epoch, 0, "every") if self.every else None
-            self.batch_in_epoch = 0
-        n = len(rec.t)
-        if self._pending and self._pending[0][0].shape[0] != n:  # a smaller last batch
-            self._flush(net)
-        self.batch_in_epoch += 1
-        self._loss_sum += rec.loss * n
-        if self.layer_stats:
-            # Only what the sums need is kept: the gradients, the largest arrays of a step, are
-            # reduced to their norms now.
-            self._pending.append((rec.t, rec.activations, rec.zs, rec.deltas))
-            norms = self._norms or [0.0] * len(net.layers)
-            for l, gW in enumerate(rec.grads_W):
-                gW = gW.ravel("K")
-                norms[l] += math.sqrt(np.dot(gW, gW))
-            self._norms = norms
-            self._latest_updates = rec.updates_W
-        else:
-            self._pending.append((rec.t, rec.activations[-1:]))
-        if len(self._pending) * n >= self.PENDING_SAMPLES:
-            self._flush(net)
-        self.epoch_summary.batch = self.batch_in_epoch
-        if self.window is not None:
-            self.window.batch = self.batch_in_epoch
-            if self.batch_in_epoch % self.every == 0:
-                self._flush(net)
-                self._emit(net, self.window)
-                self.window = self._new(net, epoch, self.batch_in_epoch, "every")
-
-    def _flush(self, net):
-        """Reduce the pending steps into the epoch's (and the window's) summary."""
-        pending = self._pending
-        if not pending:
-            return
-        n = pending[0][0].shape[0]
-        stack = np.concatenate if len(pending) > 1 else (lambda arrays: arrays[0])
-        t = stack([p[0] for p in pending])
-        stats = None
-        if self.layer_stats:
-            L = len(net.layers)
-            acts = [stack([p[1][l + 1] for p in pending]) for l in range(L)]
-            stats = summarise(net, [stack([p[2][l] for p in pending]) for l in range(L)], acts,
-                              [stack([p[3][l] for p in pending]) for l in range(L)],
-                              n, self._norms)
-            out = acts[-1]
-        else:
-            out = stack([p[1][-1] for p in pending])
-        correct = int(np.count_nonzero(out.argmax(axis=1) == t.argmax(axis=1)))
-        for summary in (self.epoch_summary, self.window):
-            if summary is not None:
-                summary.add(stats, self._loss_sum, len(pending) * n, correct)
-        self._loss_sum = 0.0
-        self._pending, self._norms = [], []
-
-    @staticmethod
-    def _new(net, epoch: int, batch: int, kind: str) -> Summary:
-        L = len(net.layers)
-        names = ["output" if l == L - 1 else f"hidden {l + 1}" for l in range(L)]
-        return Summary(epoch, batch, kind, names=names,
-                       activations=[layer.activation.name for layer in net.layers],
-                       n_weights=[layer.W.size for layer in net.layers])
-
-    def on_epoch(self, net, epoch):
-        self._flush(net)
-        self._emit(net, self.epoch_summary)
-        self.epoch_start = time.perf_counter()
-
-    def finish_partial(self, net):
-        """After an interruption: emit what the current epoch has so far."""
-        self._flush(net)
-        if self.epoch_summary is not None and self.epoch_summary.samples and \
-                self.epoch_summary.test_accuracy is None:
-            self.epoch_summary.kind = "partial"
-            self._emit(net, self.epoch_summary)
-
-    def _emit(self, net, summary: Summary):
-        if self.layer_stats:
-            summary.weight_norms = [_norm(layer.W) for layer in net.layers]
-            if self._latest_updates is not None:
-                summary.update_norms = [_norm(u) for u in self._latest_updates]
-        summary.test_accuracy, _ = accuracy(net, self.test_images, self.test_labels)
-        summary.seconds = time.perf_counter() - self.epoch_start
-        self.emit(summary)
+        return summary_html(self)

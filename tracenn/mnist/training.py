@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..functions import ACTIVATIONS, resolve_loss
-from ..network import SGD, Adam, Momentum, Network, init_layers, train, train_step
+from ..engine.backprop import train_step
+from ..engine.functions import ACTIVATIONS, resolve_loss
+from ..engine.loop import Observer, check_parameters, iterate
+from ..engine.network import Network, init_layers
+from ..engine.optim import SGD, Optimizer, make_optimizer as _make
 from .data import PIXELS, MnistData
-from .summary import Summary, SummaryObserver, accuracy
+from .observer import SummaryObserver, accuracy
+from .summary import Summary
 
-OPTIMIZERS = ("sgd", "momentum", "adam")
 
 
 @dataclass
@@ -37,7 +40,10 @@ class MnistConfig:
     init: str = "auto"  # "auto": He for ReLU layers, Glorot (Xavier) otherwise
     init_scale: float = 1.0  # for "normal" and "uniform"
 
-    DEFAULT_LR = {"sgd": 0.1, "momentum": 0.02, "adam": 0.001}  # momentum: see README
+    # momentum: see README; nesterov as momentum; rmsprop, adam and adamw: PyTorch's 0.01 and
+    # 0.001 (rmsprop's 0.01 diverges on this network; 0.001 is Keras' default and learns well)
+    DEFAULT_LR = {"sgd": 0.1, "momentum": 0.02, "nesterov": 0.02, "rmsprop": 0.001,
+                  "adam": 0.001, "adamw": 0.001}
 
     @property
     def eta(self) -> float:
@@ -89,12 +95,10 @@ def build_network(cfg: MnistConfig) -> Network:
     return Network(layers, resolve_loss(cfg.loss, out))
 
 
-def make_optimizer(cfg: MnistConfig):
-    if cfg.optimizer == "sgd":
-        return SGD(cfg.eta)
-    if cfg.optimizer == "momentum":
-        return Momentum(cfg.eta, cfg.momentum)
-    return Adam(cfg.eta)
+def make_optimizer(cfg: MnistConfig) -> Optimizer:
+    """The optimizer cfg names, in torch.optim's conventions (engine/optim.py)."""
+    hyper = {"momentum": cfg.momentum} if cfg.optimizer in ("momentum", "nesterov") else {}
+    return _make(cfg.optimizer, cfg.eta, **hyper)
 
 
 @dataclass
@@ -108,44 +112,76 @@ class MnistRun:
     net: Network
 
 
-def run(data: MnistData, cfg: MnistConfig, *, emit=lambda s: None, progress=None,
-        should_stop=lambda: False, layer_stats: bool = True, start_summary: bool = True) -> MnistRun:
-    """Train on `data` as `cfg` says.  `emit(summary)` receives each summary (loss, train and
+class Training:
+    """One MNIST training run as `cfg` says, iterated: it yields each `Summary` (loss, train and
     test accuracy, and with `layer_stats` the per-layer statistics) as it is made, beginning
-    with the untrained network's (`start_summary`, see measure_start); `progress(epoch, n)` is
-    called after each batch.  Raises TrainingDiverged."""
-    if cfg.layers[0] != PIXELS:
-        raise ValueError(f"the first layer must have 784 units (28×28 pixels), not {cfg.layers[0]}")
-    d = data.limit(cfg.limit)
-    net = build_network(cfg)
-    batches = MnistBatches(d.train_images, d.train_labels)
-    collected: list[Summary] = []
+    with the untrained network's (`start_summary`, see measure_start); once exhausted, `result`
+    holds the MnistRun.  `progress(epoch, n)` is called after each batch; `should_stop()` after
+    each step (Ctrl-C).  Raises TrainingDiverged."""
 
-    def keep(summary: Summary):
-        collected.append(summary)
+    def __init__(self, data: MnistData, cfg: MnistConfig, *, progress=None,
+                 should_stop=lambda: False, layer_stats: bool = True, start_summary: bool = True):
+        if cfg.layers[0] != PIXELS:
+            raise ValueError(f"the first layer must have 784 units (28×28 pixels), not {cfg.layers[0]}")
+        self.data, self.cfg = data.limit(cfg.limit), cfg
+        self.progress, self.should_stop = progress, should_stop
+        self.layer_stats, self.start_summary = layer_stats, start_summary
+        self.result: MnistRun | None = None
+
+    def __iter__(self):
+        d, cfg = self.data, self.cfg
+        net = build_network(cfg)
+        batches = MnistBatches(d.train_images, d.train_labels)
+        collected: list[Summary] = []
+        if self.start_summary:
+            collected.append(measure_start(net, batches, cfg.batch_size, d.test_images,
+                                           d.test_labels, self.layer_stats))
+            yield collected[-1]
+        pending: list[Summary] = []
+        observer = SummaryObserver(pending.append, d.test_images, d.test_labels, cfg.every,
+                                   self.layer_stats)
+        observers = [observer] + ([_Progress(self.progress)] if self.progress else [])
+        start = time.perf_counter()
+        events = iterate(net, batches, make_optimizer(cfg), epochs=cfg.epochs,
+                         batch_size=cfg.batch_size, rng=np.random.default_rng(cfg.seed + 1))
+        steps = 0
+        for ev in events:
+            steps = ev.step
+            for o in observers:
+                o.on_step(net, ev.record, ev.step, ev.epoch, ev.indices)
+            if ev.epoch_done:
+                for o in observers:
+                    o.on_epoch(net, ev.epoch)
+            while pending:
+                collected.append(pending.pop(0))
+                yield collected[-1]
+            if self.should_stop():
+                events.close()
+                check_parameters(net, steps)
+                break
+        interrupted = steps < cfg.epochs * -(-len(batches) // cfg.batch_size)
+        if interrupted:
+            observer.finish_partial(net)
+            collected += pending
+            yield from pending
+        self.result = self._finish(net, collected, interrupted, time.perf_counter() - start)
+
+    def _finish(self, net, collected, interrupted, seconds) -> "MnistRun":
+        d = self.data
+        acc, preds = accuracy(net, d.test_images, d.test_labels)
+        confusion = np.zeros((10, 10), dtype=np.int64)
+        np.add.at(confusion, (d.test_labels.astype(np.int64), preds), 1)
+        epoch_losses = [s.loss for s in collected if s.kind == "epoch"]
+        return MnistRun(collected, epoch_losses, confusion, acc, interrupted, seconds, net)
+
+
+def run(data: MnistData, cfg: MnistConfig, *, emit=lambda s: None, **options) -> MnistRun:
+    """Train as `cfg` says; `emit(summary)` receives each summary as it is made.  `options` are
+    Training's (progress, should_stop, layer_stats, start_summary)."""
+    training = Training(data, cfg, **options)
+    for summary in training:
         emit(summary)
-
-    if start_summary:
-        keep(measure_start(net, batches, cfg.batch_size, d.test_images, d.test_labels,
-                           layer_stats))
-    observer = SummaryObserver(keep, d.test_images, d.test_labels, cfg.every, layer_stats)
-    observers = [observer]
-    if progress is not None:
-        observers.append(_Progress(progress))
-    start = time.perf_counter()
-    steps_per_epoch = -(-len(batches) // cfg.batch_size)
-    steps = train(net, batches, make_optimizer(cfg), epochs=cfg.epochs, batch_size=cfg.batch_size,
-                  rng=np.random.default_rng(cfg.seed + 1), observers=observers,
-                  should_stop=should_stop)
-    interrupted = steps < cfg.epochs * steps_per_epoch
-    if interrupted:
-        observer.finish_partial(net)
-    seconds = time.perf_counter() - start
-    acc, preds = accuracy(net, d.test_images, d.test_labels)
-    confusion = np.zeros((10, 10), dtype=np.int64)
-    np.add.at(confusion, (d.test_labels.astype(np.int64), preds), 1)
-    epoch_losses = [s.loss for s in collected if s.kind == "epoch"]
-    return MnistRun(collected, epoch_losses, confusion, acc, interrupted, seconds, net)
+    return training.result
 
 
 START_SAMPLES = 1024
@@ -174,15 +210,9 @@ def measure_start(net: Network, batches: MnistBatches, batch_size: int, test_ima
     return summary
 
 
-class _Progress:
+class _Progress(Observer):
     def __init__(self, callback):
         self.callback = callback
 
-    def needs(self, step):
-        return 0
-
     def on_step(self, net, rec, step, epoch, idx):
         self.callback(epoch, len(idx))
-
-    def on_epoch(self, net, epoch):
-        pass

@@ -1,13 +1,13 @@
 """Activations and losses: each one object holding its numpy function, its derivative, its SymPy
 expression and its textbook formula as text.
 
-The engine (network.py), the tables (render.py) and the symbolic verifier (symbolic.py) all read
+The engine (engine/backprop.py), the tables (render/) and the symbolic verifier (maths/) all read
 these same objects, so a wrong derivative here shows up as a failing row in `tracenn verify`.
 
 Arrays are laid out with samples in rows: z and a have shape (n_samples, n_neurons).
 The derivative functions are written with plain arithmetic (and `ops.step` for ReLU) so that they
 work unchanged on numpy arrays and on SymPy expressions; `ops` is `NUMPY_OPS` for the engine and
-`symbolic.SYMPY_OPS` for the verifier.  SymPy itself is imported only inside the `symbolic`
+`maths.symbolic.SYMPY_OPS` for the verifier.  SymPy itself is imported only inside the `symbolic`
 callables, never at import time, so `tracenn mazur` starts without it.
 """
 
@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 import numpy as np
+
 
 # Operations the derivative formulas need beyond arithmetic: a Heaviside step (ReLU) and log.
 def _safe_log(a):

@@ -1,0 +1,138 @@
+"""The public API: what the command line does, as functions that take a spec and return records.
+
+Every function accepts a spec as a `Spec` (from `load`) or as anything `load` takes: a preset
+name ("mazur", "xor", "softmax"), a path to a TOML file, or TOML text.  Tracing never changes
+the spec: each call trains a fresh copy of its network.  Errors are `TracennError`s (SpecError,
+ValuesError, DataError, TrainingDiverged, OptionError, UnsupportedError), each with a one-line
+message.
+
+Tracing options, shared by trace, iter_trace, step, verify, compare and walkthrough:
+  lr            the learning rate η (default: the spec's)
+  mistakes      names of catalogued mistakes to switch on (see MISTAKES)
+  update_biases update every bias, even those the spec freezes
+  optimizer, momentum, beta1, beta2, epsilon, alpha, weight_decay
+                the optimizer and its hyper-parameters (default: the spec's [training])
+
+Conventions: layers are numbered 1..L after the input (layer 0); `W[j][k]` connects input k to
+neuron j; arrays hold samples in rows.  Quantities are named as the spec names them (Mazur's
+net_h1, out_h1, delta_o1, E_total, w5) or by index (z2[1], a2[1], delta2[1], W2[1,2]); see
+`Step.__getitem__`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+from .errors import OptionError
+from .record.trace import Run, Step, StepSummary
+from .runs import FULL, XorRun, iter_trace as _iter_trace, show_policy, train_xor, \
+    trace_one_step, xor_curve_every
+from .spec import PRESETS, Spec, load_spec, parse_spec
+
+OPTIMIZER_OPTIONS = ("optimizer", "momentum", "beta1", "beta2", "epsilon", "alpha", "weight_decay")
+
+
+def load(source: str | Path | Spec, *, seed: int | None = None) -> Spec:
+    """A spec from a preset name (mazur, xor, softmax), a path to a TOML file, or TOML text.
+    `seed` replaces the spec's seed for layers it initialises at random.  Raises SpecError."""
+    if isinstance(source, Spec):
+        return source
+    text = str(source)
+    if isinstance(source, str) and text not in PRESETS and ("\n" in text or "[network]" in text):
+        return parse_spec(text, "spec text", seed=seed)
+    return load_spec(source, seed=seed)
+
+
+def _prepare(spec, seed=None, update_biases: bool = False) -> Spec:
+    spec = load(spec, seed=seed)
+    return spec.with_biases_trained() if update_biases else spec
+
+
+def _optimizer_options(options: dict) -> dict:
+    unknown = set(options) - set(OPTIMIZER_OPTIONS)
+    if unknown:
+        raise OptionError(f"unknown option(s) {', '.join(sorted(unknown))}; the tracing options "
+                          f"are lr, mistakes, update_biases, seed and {', '.join(OPTIMIZER_OPTIONS)}")
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def iter_trace(spec, steps: int | None = None, *, every: int | None = None, lr: float | None = None,
+               mistakes=(), update_biases: bool = False, seed: int | None = None,
+               **optimizer) -> Iterator[Step | StepSummary]:
+    """Train and yield each shown step as soon as it is computed, keeping none (memory stays
+    flat).  `steps` defaults to the spec's (its epochs times the steps per epoch when it gives
+    epochs).  With `every` = K, every K-th step is a full `Step` and step 1 and the last, when
+    not multiples of K, are one-line `StepSummary`s; without it, every step is full."""
+    spec = _prepare(spec, seed, update_biases)
+    steps = steps or spec.total_steps
+    show = show_policy(steps, every) if every else (lambda step: FULL)
+    return _iter_trace(spec, steps=steps, show=show, lr=lr, mistakes=mistakes,
+                       **_optimizer_options(optimizer))
+
+
+def trace(spec, steps: int | None = None, **options) -> Run:
+    """Train and return the run: `run.steps` are the full steps (`Step`), each with every
+    quantity by display name (`run.steps[0]["delta_o1"]`) and by layer
+    (`run.steps[0].layers[1].delta`, shape (n_samples, n_neurons)); `run.to_json()` gives the
+    JSON Lines objects.  Options as iter_trace's."""
+    spec = _prepare(spec, options.pop("seed", None), options.pop("update_biases", False))
+    return Run(spec.labels, list(iter_trace(spec, steps, **options)), spec.title)
+
+
+def step(spec, n: int = 1, *, lr: float | None = None, mistakes=(), update_biases: bool = False,
+         seed: int | None = None, **optimizer) -> Step:
+    """Step `n` of training (counting updates from 1), recorded in full."""
+    spec = _prepare(spec, seed, update_biases)
+    return trace_one_step(spec, n, lr=lr, mistakes=mistakes, **_optimizer_options(optimizer))
+
+
+def verify(spec, step: int = 1, *, tolerance: float = 1e-6, dps: int | None = None,
+           lr: float | None = None, update_biases: bool = False, seed: int | None = None,
+           **optimizer):
+    """Check step `step` three independent ways (SymPy's derivative of the loss expression,
+    the engine's backprop, a central difference) and the identities backprop relies on; with
+    `dps`, recompute the step with that many significant digits.  Returns a `Verification`
+    (`.ok`, `.gradients`, `.identities`, `.precision`).  Imports SymPy."""
+    from .maths.verify import verify_step
+
+    spec = _prepare(spec, seed, update_biases)
+    traced = trace_one_step(spec, step, lr=lr, **_optimizer_options(optimizer))
+    return verify_step(traced, spec.network.loss, tolerance=tolerance, dps=dps)
+
+
+def compare(spec, values, step: int = 1, *, tolerance: float | None = None, precision: int = 9,
+            lr: float | None = None, update_biases: bool = False, seed: int | None = None,
+            **optimizer):
+    """A learner's numbers against the right ones: `values` is a dict {name: value}, a path to
+    a file (tracenn's JSON Lines trace, a flat JSON object or CSV name,value rows), a `Run` or a
+    `Step`.  Returns a `Comparison`: `.ok`, `.first` (the first wrong number with its formula
+    and which of its inputs were right) and `.mistakes` (catalogued mistakes the numbers match).
+    Imports SymPy."""
+    from .compare import compare_values
+
+    spec = _prepare(spec, seed, update_biases)
+    return compare_values(spec, values, step, tolerance=tolerance, precision=precision, lr=lr,
+                          **_optimizer_options(optimizer))
+
+
+def walkthrough(spec, step: int = 1, *, precision: int = 9, lr: float | None = None,
+                update_biases: bool = False, seed: int | None = None, **optimizer) -> str:
+    """A Markdown document that walks through step `step` like a textbook page.  Imports SymPy."""
+    from .render.markdown import to_markdown
+    from .walkthrough import collect
+
+    target = spec.source.removeprefix("preset ") if isinstance(spec, Spec) else str(spec)
+    spec = _prepare(spec, seed, update_biases)
+    return to_markdown(collect(spec, str(target), step, lr=lr, **_optimizer_options(optimizer)),
+                       precision)
+
+
+def xor(*, seed: int | None = None, epochs: int | None = None, every: int | None = None,
+        lr: float | None = None, batch: bool = False, mistakes=(), **optimizer) -> XorRun:
+    """Train the 2-2-1 XOR network: the first epoch in full (`.first_epoch`), the loss at
+    intervals (`.curve`), the truth table and a verdict (solved, stuck or unfinished)."""
+    spec = load("xor", seed=seed)
+    epochs = epochs or spec.epochs or 1
+    return train_xor(spec, epochs=epochs, every=every or xor_curve_every(epochs), batch=batch,
+                     lr=lr, mistakes=mistakes, **_optimizer_options(optimizer))

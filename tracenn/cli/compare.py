@@ -1,0 +1,40 @@
+"""tracenn compare: where a learner's backprop went wrong."""
+
+from __future__ import annotations
+
+import click
+
+from .. import api
+from ..record.jsonl import dumps
+from ..render.results import render_comparison
+from .options import (PositiveFloat, TARGET, json_option, lr_option, precision_option,
+                      seed_option, step_option, update_biases_option)
+
+
+@click.command()
+@click.argument("target", metavar=TARGET)
+@click.option("--values", "values_file", required=True, metavar="FILE",
+              help="Your numbers: tracenn's JSON Lines trace, a flat JSON object keyed by names "
+              "(out_h1, delta_o1, dE/dw5, w5 = w5 after the update), or CSV name,value rows.")
+@step_option("The step your numbers belong to.")
+@click.option("--tolerance", type=PositiveFloat(), default=1e-8, show_default=True,
+              help="Largest difference that still matches, relative to max(1, |right value|); "
+              "use 1e-5 for float32 code or numbers rounded to few decimals.")
+@lr_option()
+@update_biases_option("Compare against a run that updates every bias.")
+@seed_option("Seed for layers the spec initialises at random.")
+@precision_option("Decimals shown.")
+@json_option("Print the result as one JSON object.")
+def compare(target, values_file, step_no, tolerance, lr, update_biases, seed, precision, as_json):
+    """Find where your backprop went wrong: the first of your numbers that differs.
+
+    Walks the quantities in the order backprop computes them (forward, loss, deltas, gradients,
+    updates) and reports the first of your values that differs beyond --tolerance: the right
+    value, the formula with the right numbers substituted, and which of its inputs you had
+    right.  When your numbers match a classic mistake it names it.  Exit status 0 when every
+    value matches, 1 at a mismatch, 2 for a file that cannot be read.
+    """
+    result = api.compare(target, values_file, step_no, tolerance=tolerance, precision=precision,
+                         lr=lr, update_biases=update_biases, seed=seed)
+    click.echo(dumps(result) if as_json else render_comparison(result, precision))
+    return 0 if result.ok else 1

@@ -1,0 +1,178 @@
+"""tracenn mnist: an MLP trained on MNIST, every layer summarised as it learns."""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+import click
+
+from ..engine.network import INIT_SCHEMES
+from ..record.jsonl import dumps
+from ..render.results import confusion_table, mnist_summary_table, sparkline
+from ..render.tables import format_tables
+from .options import PositiveFloat, format_option
+
+
+class LayerSizes(click.ParamType):
+    name = "sizes"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, list):
+            return value
+        try:
+            sizes = [int(v) for v in str(value).split(",")]
+        except ValueError:
+            self.fail(f"{value!r} is not a comma-separated list of whole numbers, e.g. 784,128,64,10",
+                      param, ctx)
+        if len(sizes) < 2 or sizes[0] != 784 or sizes[-1] != 10 or min(sizes) < 1:
+            self.fail(f"{value!r}: expected 784 inputs (28×28 pixels) first, 10 outputs (digits) "
+                      "last, and sizes ≥ 1 between, e.g. 784,128,64,10", param, ctx)
+        return sizes
+
+
+class _Bar:
+    """A progress bar per epoch on stderr (terminal only)."""
+
+    def __init__(self, epochs: int, total: int):
+        self.epochs, self.total = epochs, total
+        self.bar, self.epoch = None, 0
+
+    def __call__(self, epoch: int, n: int):
+        if epoch != self.epoch:
+            self.close()
+            self.epoch = epoch
+            self.bar = click.progressbar(length=self.total, label=f"epoch {epoch}/{self.epochs}",
+                                         file=sys.stderr, update_min_steps=max(1, self.total // 100))
+            self.bar.render_progress()
+        self.bar.update(n)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.render_finish()
+            self.bar = None
+
+
+def _describe(data, cfg) -> str:
+    n = len(data.train_images[:cfg.limit] if cfg.limit else data.train_images)
+    return (f"MNIST from {data.source}: {n} training, {len(data.test_images)} test images\n"
+            f"network {'-'.join(map(str, cfg.layers))}, {cfg.activation} hidden, {cfg.output} "
+            f"output, {cfg.loss}; {cfg.optimizer} η = {cfg.eta:g}"
+            + (f", μ = {cfg.momentum:g}" if cfg.optimizer in ("momentum", "nesterov") else "")
+            + f"; batch {cfg.batch_size}, {cfg.epochs} epoch(s), seed {cfg.seed}, init {cfg.init}"
+            + (f" (s = {cfg.init_scale:g})" if cfg.init in ("normal", "uniform") else "") + "\n")
+
+
+def _data(data_path, download: bool, show_bar: bool):
+    from ..mnist.data import resolve
+
+    if download:
+        from ..mnist.download import download as fetch
+
+        def bar(label, total):
+            return click.progressbar(length=total, label=label, file=sys.stderr) if show_bar else None
+
+        data_path = data_path or str(fetch(progress=bar))
+    return resolve(data_path)
+
+
+def _report(result, fmt: str) -> None:
+    if result.interrupted:
+        click.echo("Interrupted: the summary above covers the batches done so far.")
+    if result.epoch_losses:
+        click.echo(f"loss per epoch: {sparkline(result.epoch_losses)}  "
+                   f"({result.epoch_losses[0]:.4g} → {result.epoch_losses[-1]:.4g})")
+    click.echo(f"test accuracy {100 * result.test_accuracy:.2f}% after {result.seconds:.1f} s of "
+               "training\n")
+    click.echo(format_tables([confusion_table(result.confusion)], fmt))
+
+
+@click.command()
+@click.option("--data", "data_path", metavar="PATH", default=None,
+              help="MNIST as a folder of IDX files (gzipped or not), mnist.npz, a CSV file or "
+              "mnist.pkl.gz. Default: $TRACENN_DATA, the --download cache, or the sample that "
+              "ships with tracenn.")
+@click.option("--download", is_flag=True,
+              help="Download the full MNIST into the cache folder ($XDG_CACHE_HOME/tracenn/mnist) "
+              "first, verifying each file's MD5.")
+@click.option("--layers", type=LayerSizes(), default="784,128,64,10", show_default=True,
+              help="Layer sizes, input first.")
+@click.option("--activation", type=click.Choice(["relu", "sigmoid", "tanh"]), default="relu",
+              show_default=True, help="Activation of the hidden layers.")
+@click.option("--output", "output_act", type=click.Choice(["softmax", "sigmoid"]),
+              default="softmax", show_default=True, help="Activation of the output layer.")
+@click.option("--loss", type=click.Choice(["cross-entropy", "mse", "half-sse", "sse"]),
+              default="cross-entropy", show_default=True, help="Loss per sample.")
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "nesterov", "rmsprop", "adam",
+                                                "adamw"]), default="momentum",
+              show_default=True, help="Update rule, in torch.optim's conventions.")
+@click.option("--lr", type=PositiveFloat(), default=None,
+              help="Learning rate η (default: sgd 0.1, momentum and nesterov 0.02, rmsprop, adam "
+              "and adamw 0.001).")
+@click.option("--momentum", "mu", type=click.FloatRange(0, 1, max_open=True), default=0.9,
+              show_default=True, help="Momentum coefficient μ (with --optimizer momentum or "
+              "nesterov).")
+@click.option("--init", type=click.Choice(["auto", *INIT_SCHEMES]), default="auto",
+              show_default=True,
+              help="Initial weights: auto is He (N(0, 2/n_in)) for ReLU layers and Xavier "
+                   "(U(±√(6/(n_in+n_out)))) otherwise; lecun is N(0, 1/n_in); normal is "
+                   "N(0, s²) and uniform U(−s, s) for weights and biases, s = --init-scale; "
+                   "zeros makes every unit of a layer the same, the symmetry random weights "
+                   "break.")
+@click.option("--init-scale", type=PositiveFloat(), default=1.0, show_default=True,
+              help="s of --init normal and --init uniform (normal with s = 1 is the init of "
+              "Nielsen's network.py).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Samples per update: 1 is stochastic, the whole set is full-batch gradient "
+              "descent, anything between is mini-batch.")
+@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Passes over the training set.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the initial weights and the shuffling.")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Train on the first N training images only.")
+@click.option("--every", type=click.IntRange(min=1), default=None,
+              help="Also show a summary every N batches.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per summary and nothing else on stdout.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@format_option
+def mnist(data_path, download, layers, activation, output_act, loss, optimizer, lr, mu, init,
+          init_scale, batch_size, epochs, seed, limit, every, as_json, quiet, fmt):
+    """Train an MLP on MNIST and summarise every layer as it learns.
+
+    The same engine as the small traces, in float32, with a per-layer summary instead of a full
+    trace: before training, after every epoch (and every --every batches), one row per layer
+    with the mean and spread of z and a, the fraction of saturated or dead units, the size of
+    δ, ‖∂E/∂W‖ and that per weight, ‖W‖ and the update ratio ‖ΔW‖/‖W‖, plus loss, train and
+    test accuracy.  Ctrl-C stops after the current batch and prints the summary so far.
+    """
+    from ..mnist.training import MnistConfig, run
+
+    show_bar = not (quiet or as_json) and sys.stderr.isatty()
+    data = _data(data_path, download, show_bar)
+    cfg = MnistConfig(layers, activation, output_act, loss, optimizer, lr, mu, batch_size, epochs,
+                      seed, limit, every, init, init_scale)
+    if not as_json:
+        click.echo(_describe(data, cfg))
+    bar = _Bar(epochs, len(data.train_images[:limit] if limit else data.train_images))
+    stop = {"asked": False}
+
+    def on_sigint(signum, frame):
+        stop["asked"] = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C stops at once
+
+    def emit(summary):
+        bar.close()
+        click.echo(dumps(summary) if as_json else
+                   format_tables([mnist_summary_table(summary, epochs)], fmt) + "\n")
+
+    old = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        result = run(data, cfg, emit=emit, progress=bar if show_bar else None,
+                     should_stop=lambda: stop["asked"])
+    finally:
+        bar.close()
+        signal.signal(signal.SIGINT, old)
+    if not as_json:
+        _report(result, fmt)

@@ -1,0 +1,102 @@
+"""Options and value types shared by the commands, each declared once."""
+
+from __future__ import annotations
+
+import math
+
+import click
+from tabulate import tabulate_formats
+
+from ..engine.mistakes import MISTAKES
+from ..notation import DEFAULT_PRECISION
+
+TARGET = "mazur|xor|softmax|SPEC.toml"
+
+
+class PositiveFloat(click.ParamType):
+    name = "number > 0"
+
+    def convert(self, value, param, ctx):
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number; expected a finite number > 0", param, ctx)
+        if not math.isfinite(x) or x <= 0:
+            self.fail(f"{value!r} is not allowed; expected a finite number > 0", param, ctx)
+        return x
+
+
+def _options(*decorators):
+    """One decorator applying several click options in the order written."""
+
+    def deco(f):
+        for d in reversed(decorators):
+            f = d(f)
+        return f
+
+    return deco
+
+
+def json_option(help: str = "Print one JSON object per shown step (JSON Lines) and nothing else."):
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def precision_option(help: str = "Decimals shown in tables (0..17).", default=DEFAULT_PRECISION):
+    return click.option("--precision", type=click.IntRange(0, 17), default=default,
+                        show_default=True, help=help)
+
+
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(tabulate_formats), default="simple", show_default=True,
+    metavar="FORMAT", help="Table format: any tabulate format, e.g. simple, github, grid, latex, "
+    "html.")
+
+
+def output_options(f):
+    """--format, --precision and --json, shared by every command that prints tables."""
+    return _options(format_option, precision_option(), json_option())(f)
+
+
+def seed_option(help: str = "Seed for layers the spec initialises at random (default: the "
+                "spec's)."):
+    return click.option("--seed", type=click.IntRange(min=0), default=None, help=help)
+
+
+def lr_option(default_text: str = "the spec's"):
+    return click.option("--lr", type=PositiveFloat(), default=None,
+                        help=f"Learning rate η (default: {default_text}).")
+
+
+def step_option(help: str):
+    return click.option("--step", "step_no", type=click.IntRange(min=1), default=1,
+                        show_default=True, help=help)
+
+
+def steps_options(default_steps: int | None):
+    return _options(
+        click.option("--steps", type=click.IntRange(min=1), default=default_steps,
+                     show_default=default_steps is not None,
+                     help="Number of updates (training steps) to run."),
+        click.option("--every", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Show every K-th step in full; step 1 and the last step, when not "
+                     "multiples of K, as one summary line."),
+    )
+
+
+def update_biases_option(help: str = "Update every bias, even those the spec freezes."):
+    return click.option("--update-biases", is_flag=True, help=help)
+
+
+mistake_option = click.option(
+    "--mistake", "mistakes", multiple=True, type=click.Choice(list(MISTAKES)),
+    help="Run the engine with a classic backprop mistake switched on (repeatable), to show its "
+    "effect: " + "; ".join(f"{k}: {v}" for k, v in MISTAKES.items()) + ".")
+
+check_option = click.option(
+    "--check", is_flag=True,
+    help="Check every gradient against SymPy's derivative and central differences and add a "
+    "PASS/FAIL column (imports SymPy; exit status 1 if any check fails).")
+
+output_file_option = click.option(
+    "-o", "--output", metavar="FILE", default=None,
+    help="Write the result to FILE (replaced only once it is complete) instead of printing it.")

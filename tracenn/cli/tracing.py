@@ -1,0 +1,121 @@
+"""tracenn mazur, tracenn trace, tracenn xor: a training run, step by step, as it is computed."""
+
+from __future__ import annotations
+
+import click
+
+from .. import api
+from ..record.jsonl import dumps
+from ..record.trace import Step
+from ..render.results import xor_tables, xor_verdict
+from ..render.steps import render_step, render_summary
+from ..render.tables import format_tables
+from .options import (TARGET, check_option, lr_option, mistake_option, output_options,
+                      seed_option, steps_options, update_biases_option)
+
+
+def print_entries(entries, labels, *, loss, check: bool, fmt: str, precision: int,
+                  as_json: bool, note: str = "") -> int:
+    """Print each entry as soon as it comes (tables or one JSON line); 1 if a --check failed."""
+    failed = False
+    for entry in entries:
+        checks = None
+        if check and isinstance(entry, Step):
+            from ..maths.verify import check_gradients
+
+            checks = {row.name: row for row in check_gradients(entry, loss)}
+            failed |= not all(row.ok for row in checks.values())
+        if as_json:
+            obj = entry.to_json()
+            if checks is not None:
+                obj["checks"] = {name: row.to_json() for name, row in checks.items()}
+            click.echo(dumps(obj))
+        elif isinstance(entry, Step):
+            click.echo(render_step(entry, fmt, precision, checks))
+            if entry.step == 1 and note:
+                click.echo("\n" + note)
+            click.echo()
+        else:
+            click.echo(render_summary(entry, labels, precision))
+    return 1 if failed else 0
+
+
+def _trace(target, *, steps, every, lr, update_biases, mistakes, check, fmt, precision, as_json,
+           seed=None) -> int:
+    spec = api.load(target, seed=seed)
+    entries = api.iter_trace(spec, steps or spec.steps or 1, every=every, lr=lr,
+                             mistakes=mistakes, update_biases=update_biases)
+    return print_entries(entries, spec.labels, loss=spec.network.loss, check=check, fmt=fmt,
+                         precision=precision, as_json=as_json, note=spec.note)
+
+
+@click.command()
+@steps_options(1)
+@lr_option("0.5, the blog's")
+@update_biases_option("Update b1 and b2 too (the blog leaves them fixed).")
+@mistake_option
+@check_option
+@output_options
+def mazur(steps, every, lr, update_biases, mistakes, check, fmt, precision, as_json):
+    """Matt Mazur's 2-2-2 step-by-step backpropagation example, with the blog's names.
+
+    Prints, for each shown step, the forward pass (net, out), the error, the backward pass of
+    the output and hidden layers (∂E/∂out · ∂out/∂net · ∂net/∂w = ∂E/∂w, new value) and the error
+    before and after the update.
+    """
+    return _trace("mazur", steps=steps, every=every, lr=lr, update_biases=update_biases,
+                  mistakes=mistakes, check=check, fmt=fmt, precision=precision, as_json=as_json)
+
+
+@click.command()
+@click.argument("spec", metavar="SPEC.toml")
+@steps_options(None)
+@lr_option()
+@seed_option()
+@update_biases_option()
+@mistake_option
+@check_option
+@output_options
+def trace(spec, steps, every, lr, seed, update_biases, mistakes, check, fmt, precision, as_json):
+    """Trace any network described by a TOML spec (or a preset: mazur, xor, softmax).
+
+    Steps default to the spec's [training] steps.  Names come from the spec; where it gives
+    none, indexed names such as W2[1,2] (layer 2, neuron 1, input 2) are used.
+    """
+    return _trace(spec, steps=steps, every=every, lr=lr, update_biases=update_biases,
+                  mistakes=mistakes, check=check, fmt=fmt, precision=precision, as_json=as_json,
+                  seed=seed)
+
+
+@click.command()
+@seed_option("Seed of the random initial weights (default 0, which converges).")
+@click.option("--epochs", type=click.IntRange(min=1), default=None,
+              help="Passes over the four samples (default 2000).")
+@click.option("--every", type=click.IntRange(min=1), default=None,
+              help="Show the loss every K epochs (default: about ten lines).")
+@lr_option("1.0")
+@click.option("--batch", is_flag=True, help="Full-batch updates (one per epoch) instead of online.")
+@mistake_option
+@check_option
+@output_options
+def xor(seed, epochs, every, lr, batch, mistakes, check, fmt, precision, as_json):
+    """Train a 2-2-1 logistic network on XOR and show how it learns.
+
+    Shows the first epoch in full (each sample's forward values, deltas, gradients and updates),
+    the loss at intervals, and the truth table at the end.  A seed that gets stuck in a local
+    minimum is reported as such.
+    """
+    run = api.xor(seed=seed, epochs=epochs, every=every, lr=lr, batch=batch, mistakes=mistakes)
+    spec = api.load("xor")
+    status = print_entries(run.first_epoch, run.labels, loss=spec.network.loss, check=check,
+                           fmt=fmt, precision=precision, as_json=as_json)
+    if as_json:
+        click.echo(dumps(run))
+    else:
+        click.echo(format_tables(xor_tables(run, precision), fmt))
+        click.echo()
+        click.echo(xor_verdict(run))
+    return status
+
+
+__all__ = ["mazur", "trace", "xor", "TARGET"]

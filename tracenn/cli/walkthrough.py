@@ -1,0 +1,25 @@
+"""tracenn walkthrough: one training step as a textbook page, in Markdown."""
+
+from __future__ import annotations
+
+import click
+
+from .. import api
+from .files import write_output
+from .options import TARGET, output_file_option, precision_option, seed_option, step_option
+
+
+@click.command()
+@click.argument("target", metavar=TARGET)
+@step_option("The training step to walk through.")
+@seed_option("Seed for layers the spec initialises at random.")
+@precision_option("Decimals shown.")
+@output_file_option
+def walkthrough(target, step_no, seed, precision, output):
+    """Print a Markdown walkthrough of one training step, as a textbook page would show it.
+
+    For every quantity: the formula (LaTeX in $$ blocks, which GitHub renders), the formula
+    with the numbers substituted, and the result; a table per stage; every weight's update; and
+    what each classic mistake would have produced instead.
+    """
+    write_output(output, api.walkthrough(target, step_no, precision=precision, seed=seed))

@@ -1,0 +1,143 @@
+"""One training step: the forward pass, backprop and the update, for a batch of n samples.
+
+Backprop as the engine computes it (Nielsen, "Neural Networks and Deep Learning", ch. 2,
+equations BP1-BP4), with samples in rows:
+    z^l = a^(l−1) W^lᵀ + b^l,  a^l = f(z^l)                              forward
+    δ^L = ∂E/∂a^L ⊙ f′(z^L)   (or the loss's fused form, e.g. a − t)      BP1, output delta
+    δ^l = (δ^(l+1) W^(l+1)) ⊙ f′(z^l)                                     BP2, hidden deltas
+    ∂E/∂b^l = (1/n) Σ_samples δ^l,  ∂E/∂W^l = (1/n) δ^lᵀ a^(l−1)           BP3, BP4
+Hidden deltas use W^(l+1) from *before* the update, as Mazur's text prescribes; every update is
+applied only once every gradient is known.  The active mistakes (engine/mistakes.py) are asked
+at each point where a learner could go wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .functions import NUMPY_OPS
+from .mistakes import NO_MISTAKES, Mistakes
+from .network import Network
+from .optim import Optimizer, UpdateTrace
+
+
+@dataclass
+class StepRecord:
+    """The arrays one step computed, by reference (no copies).  Index l−1 holds layer l.
+
+    The network's layers already hold the updated W and b when observers see this record.
+    """
+
+    x: np.ndarray  # (n, n_in)
+    t: np.ndarray  # (n, K)
+    zs: list[np.ndarray]
+    activations: list[np.ndarray]  # activations[0] is x
+    losses: np.ndarray  # (n, K): E_k per sample and output
+    dE_da: list[np.ndarray | None]
+    da_dz: list[np.ndarray | None]
+    deltas: list[np.ndarray]
+    grads_W: list[np.ndarray]
+    grads_b: list[np.ndarray]
+    W_old: list[np.ndarray] | None  # W and b before the update; None unless recorded in detail
+    b_old: list[np.ndarray] | None
+    updates_W: list[np.ndarray]  # the step subtracted from each W (ΔW = −update)
+    loss: float  # the batch loss: mean over samples of Σ_k E_k
+    trace_W: list[UpdateTrace | None] | None = None  # the optimizer's record, with detail
+    trace_b: list[UpdateTrace | None] | None = None
+    dE_dx: np.ndarray | None = None  # (n, n_in): ∂E/∂x, the gradient at the inputs, with detail
+
+
+def _output_delta(net: Network, z, a, t, detail: bool, mistakes: Mistakes):
+    """δ^L, and the chain-rule factors ∂E/∂a, ∂a/∂z (computed when needed or asked for)."""
+    out = net.layers[-1].activation
+    fused = net.loss.fused.get(out.name)
+    dE_da = da_dz = None
+    if fused is None or detail:
+        dE_da = mistakes.output_dE_da(net.loss.dE_da(a, t))
+        if out.elementwise:
+            da_dz = mistakes.prime(out.prime(z, a, NUMPY_OPS), out, z, a)
+        else:
+            da_dz = out.da_dz(z, a)
+    if fused is not None:
+        delta = mistakes.fused_delta(fused(a, t), a)
+    elif out.elementwise:
+        delta = dE_da * da_dz
+    else:
+        delta = out.backprop(dE_da, z, a)
+    return delta, dE_da, da_dz
+
+
+def train_step(net: Network, x: np.ndarray, t: np.ndarray, optimizer: Optimizer, *,
+               detail: bool = False, mistakes: Mistakes = NO_MISTAKES) -> StepRecord:
+    """Forward, backward and update on the batch (x, t); returns what was computed.
+
+    With `detail`, the chain-rule factors ∂E/∂a and ∂a/∂z of the output layer are computed even
+    where the loss's fused delta makes them unnecessary, the arrays from before the update are
+    kept, and the optimizer's state and intermediates are recorded; without it, the weights are
+    updated in place.
+    """
+    layers = net.layers
+    L, n = len(layers), x.shape[0]
+    zs, acts = net.forward(x)
+    losses = net.loss(acts[-1], t)
+    optimizer.begin_step()
+    dE_das, da_dzs, deltas = [None] * L, [None] * L, [None] * L
+    grads_W, grads_b, updates, b_updates = [None] * L, [None] * L, [None] * L, [None] * L
+    traces_W, traces_b = [None] * L, [None] * L
+    deltas[-1], dE_das[-1], da_dzs[-1] = _output_delta(net, zs[-1], acts[-1], t, detail, mistakes)
+    scale = mistakes.batch_scale(n) if mistakes else 1.0 / n
+    sign = mistakes.update_sign() if mistakes else 1.0
+    for l in range(L - 1, -1, -1):  # layer l+1 in the book's numbering, output first
+        layer = layers[l]
+        if l < L - 1:
+            nxt = layers[l + 1].W  # the weights from before the update
+            if mistakes:
+                nxt = mistakes.next_weights(nxt, updates[l + 1])
+            dE_da = deltas[l + 1] @ nxt  # (n, n_{l+1}) @ (n_{l+1}, n_l): Σ over next neurons
+            act = layer.activation
+            da_dz = act.prime(zs[l], acts[l + 1], NUMPY_OPS)
+            if mistakes:
+                da_dz = mistakes.prime(da_dz, act, zs[l], acts[l + 1])
+            dE_das[l], da_dzs[l] = dE_da, da_dz
+            deltas[l] = dE_da * da_dz
+        scaled = deltas[l] * scale if scale != 1.0 else deltas[l]
+        gW = scaled.T @ acts[l]  # (n_out, n) @ (n, n_in)
+        gb = np.add.reduce(scaled, axis=0)
+        if layer.shared_bias:
+            gb = gb.sum(keepdims=True)  # one bias feeds every neuron: its gradient is the sum
+        if mistakes:
+            gW, gb = mistakes.gradient(gW, (l, "W")), mistakes.gradient(gb, (l, "b"))
+        grads_W[l], grads_b[l] = gW, gb
+        updates[l], traces_W[l] = optimizer.step((l, "W"), layer.W, gW, detail=detail)
+        if sign != 1.0:
+            updates[l] = sign * updates[l]
+        if mistakes.bias_trainable(layer.bias_trainable) if mistakes else layer.bias_trainable:
+            b_updates[l], traces_b[l] = optimizer.step((l, "b"), layer.b, gb, bias=True,
+                                                       detail=detail)
+            if sign != 1.0:
+                b_updates[l] = sign * b_updates[l]
+    dE_dx = deltas[0] @ layers[0].W if detail else None
+    W_old, b_old = _apply(layers, updates, b_updates, detail)
+    return StepRecord(x, t, zs, acts, losses, dE_das, da_dzs, deltas, grads_W, grads_b, W_old,
+                      b_old, updates, float(np.add.reduce(losses, axis=None)) / n,
+                      traces_W if detail else None, traces_b if detail else None, dE_dx)
+
+
+def _apply(layers, updates, b_updates, detail: bool):
+    """Subtract every update, now that all deltas used the weights from before it.  A step
+    recorded in full keeps the old arrays (the trace shows W and W_new); otherwise the update is
+    done in place, which saves an allocation per layer on the training hot path."""
+    W_old = [layer.W for layer in layers] if detail else None
+    b_old = [layer.b for layer in layers] if detail else None
+    for layer, upd, b_upd in zip(layers, updates, b_updates):
+        if detail:
+            layer.W = layer.W - upd
+            if b_upd is not None:
+                layer.b = layer.b - b_upd
+        else:
+            layer.W -= upd
+            if b_upd is not None:
+                layer.b -= b_upd
+    return W_old, b_old

@@ -1,0 +1,161 @@
+"""The training loop: batches in order (or shuffled), one `train_step` each, and what happens
+around it — the steps handed out as they are made, observers, the divergence check, stopping.
+
+`iterate` is a generator of `Event`s, so a caller can stream the steps (print each as it is
+computed, keep none); `train` runs the same loop for observers, which is how MNIST's per-layer
+summaries and the progress bar watch training.  The engine never prints.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Iterator, NamedTuple, Sequence
+
+import numpy as np
+
+from ..errors import TrainingDiverged
+from .backprop import StepRecord, train_step
+from .mistakes import NO_MISTAKES, Mistakes
+from .network import Network
+from .optim import Optimizer
+
+NONE, SUMMARY, FULL = 0, 1, 2  # what an observer wants of a step
+
+
+class ArrayData:
+    """A small data set held as two float arrays: inputs (N, n_in) and targets (N, K).
+
+    A data set for `train` has a length and `batches(order, batch_size)`, which yields
+    (indices, x, t) for consecutive slices of `order`; the last batch may be smaller."""
+
+    def __init__(self, X: np.ndarray, T: np.ndarray):
+        self.X, self.T = X, T
+
+    def __len__(self) -> int:
+        return self.X.shape[0]
+
+    def batches(self, order: np.ndarray, batch_size: int):
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            yield idx, self.X[idx], self.T[idx]
+
+
+class Observer:
+    """Watches training.  `needs(step)` says how much of a step it wants (NONE, SUMMARY or
+    FULL: FULL makes the engine keep the arrays from before the update and the optimizer's
+    record); `on_step` sees every step, `on_epoch` the end of every epoch."""
+
+    def needs(self, step: int) -> int:
+        return NONE
+
+    def on_step(self, net: Network, rec: StepRecord, step: int, epoch: int,
+                idx: np.ndarray) -> None:
+        pass
+
+    def on_epoch(self, net: Network, epoch: int) -> None:
+        pass
+
+
+class Event(NamedTuple):
+    """One step as `iterate` hands it out: the record, its place, and whether it ended an
+    epoch.  `record` is the engine's own arrays: copy what must outlive the next step."""
+
+    record: StepRecord
+    step: int
+    epoch: int
+    indices: np.ndarray
+    epoch_done: bool
+
+
+def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = None,
+            epochs: int | None = None, batch_size: int = 1, rng: np.random.Generator | None = None,
+            detail: Callable[[int], bool] = lambda step: False,
+            mistakes: Mistakes = NO_MISTAKES) -> Iterator[Event]:
+    """Train until `steps` updates or `epochs` passes over `data`, whichever comes first,
+    yielding each step as it is made.  Batches are taken in order, or shuffled each epoch when
+    `rng` is given; the last batch of an epoch may be smaller.  `detail(step)` says which steps
+    keep everything (see train_step).  Raises TrainingDiverged naming the step, the layer and
+    the quantity that stopped being finite."""
+    N = len(data)
+    per_epoch = -(-N // batch_size)  # batches
+    step = epoch = 0
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        while (steps is None or step < steps) and (epochs is None or epoch < epochs):
+            epoch += 1
+            order = rng.permutation(N) if rng is not None else np.arange(N)
+            for batch, (idx, x, t) in enumerate(data.batches(order, batch_size), 1):
+                step += 1
+                full = detail(step)
+                rec = train_step(net, x, t, optimizer, detail=full, mistakes=mistakes)
+                check_finite(rec, step, full)
+                if full:
+                    check_parameters(net, step)
+                yield Event(rec, step, epoch, idx, batch == per_epoch)
+                if steps is not None and step >= steps:
+                    break
+        check_parameters(net, step)
+
+
+def train(net: Network, data, optimizer: Optimizer, *, observers: Sequence[Observer] = (),
+          should_stop: Callable[[], bool] = lambda: False, **options) -> int:
+    """Run `iterate` for observers: each step is handed to every observer, each epoch's end
+    too; `should_stop()` is asked after each step (Ctrl-C).  Returns the number of steps done.
+    `options` are iterate's."""
+    done = 0
+    events = iterate(net, data, optimizer,
+                     detail=lambda step: max((o.needs(step) for o in observers), default=NONE) >= FULL,
+                     **options)
+    for ev in events:
+        done = ev.step
+        for o in observers:
+            o.on_step(net, ev.record, ev.step, ev.epoch, ev.indices)
+        if ev.epoch_done:
+            for o in observers:
+                o.on_epoch(net, ev.epoch)
+        if should_stop():
+            events.close()
+            check_parameters(net, done)
+            break
+    return done
+
+
+def layer_name(l: int, L: int) -> str:
+    """The name of layer l+1 of L in messages and tables: "hidden 1", …, "output"."""
+    return "output" if l == L - 1 else f"hidden {l + 1}"
+
+
+def _where(what: str, l: int, L: int) -> str:
+    return f"{what} of layer {l + 1} ({layer_name(l, L)})"
+
+
+def check_finite(rec: StepRecord, step: int, full: bool) -> None:
+    """Raise TrainingDiverged if the step produced a value that is not finite.
+
+    On the training hot path only the loss is checked: a NaN or an overflow anywhere reaches it
+    within a step or two (`check_parameters` catches the rest at the end).  A step kept in full
+    is checked value by value, so no NaN ever reaches a table or a JSON line."""
+    L = len(rec.zs)
+    if math.isfinite(rec.loss) and not full:
+        return
+    for l in range(L):
+        if not np.isfinite(rec.zs[l].sum()):
+            raise TrainingDiverged(step, _where("z", l, L))
+        if not np.all(np.isfinite(rec.activations[l + 1])):
+            raise TrainingDiverged(step, _where("a", l, L))
+    if not math.isfinite(rec.loss):
+        raise TrainingDiverged(step, f"the loss at layer {L} (output)")
+    checks = (("∂E/∂a", rec.dE_da), ("∂a/∂z", rec.da_dz), ("δ", rec.deltas), ("∂E/∂W", rec.grads_W),
+              ("∂E/∂b", rec.grads_b))
+    for l in range(L - 1, -1, -1):
+        for what, arrays in checks:
+            if arrays[l] is not None and not np.all(np.isfinite(arrays[l])):
+                raise TrainingDiverged(step, _where(what, l, L))
+
+
+def check_parameters(net: Network, step: int) -> None:
+    """Raise TrainingDiverged if a weight or bias is no longer finite."""
+    L = len(net.layers)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for l, layer in enumerate(net.layers):
+            if not (np.isfinite(layer.W.sum()) and np.isfinite(layer.b.sum())):
+                raise TrainingDiverged(step, _where("W or b", l, L))

@@ -1,0 +1,214 @@
+"""Optimizers: how a parameter moves once its gradient is known, with the state they keep.
+
+The conventions and defaults are PyTorch's torch.optim, so the state a learner sees here is the
+state `optimizer.state[p]` shows them (the torch.optim name of each state is given below):
+
+  sgd       g = ∂E/∂w + λw;                       w ← w − η g
+  momentum  g = ∂E/∂w + λw;  v ← μ v + g;          w ← w − η v          (velocity: momentum_buffer)
+  nesterov  g = ∂E/∂w + λw;  v ← μ v + g;          w ← w − η (g + μ v)
+  rmsprop   g = ∂E/∂w + λw;  v ← α v + (1 − α) g²; w ← w − η g / (√v + ε)   (v: square_avg)
+  adam      g = ∂E/∂w + λw;  m ← β1 m + (1 − β1) g;  v ← β2 v + (1 − β2) g²;
+            m̂ = m / (1 − β1ᵗ);  v̂ = v / (1 − β2ᵗ);  w ← w − η m̂ / (√v̂ + ε)
+                                                               (m: exp_avg, v: exp_avg_sq)
+  adamw     as adam with g = ∂E/∂w, and the decay decoupled:   w ← w − η λ w − η m̂ / (√v̂ + ε)
+
+Velocity and moments start at 0 (PyTorch's first momentum step v = g is μ·0 + g); t counts the
+updates.  Weight decay λ applies to weights only: biases are not decayed, as Goodfellow, Bengio
+& Courville (Deep Learning, §7.1) recommend; in PyTorch that is two parameter groups.
+
+Every optimizer computes its step with one code path; with `detail` it also returns the state
+before and after and each intermediate (an `UpdateTrace`), which the step record keeps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .mistakes import NO_MISTAKES, Mistakes
+
+
+@dataclass
+class UpdateTrace:
+    """What one parameter array's update computed: the state before and after (by state name,
+    e.g. {"m": …, "v": …}) and the intermediates (g, m_hat, v_hat, step), each an array shaped
+    like the parameter.  `step` is what was subtracted: new = old − step."""
+
+    before: dict[str, np.ndarray] = field(default_factory=dict)
+    after: dict[str, np.ndarray] = field(default_factory=dict)
+    terms: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class Optimizer:
+    """Base class.  `state[key]` holds a parameter's state arrays by name; `t` counts updates.
+
+    Subclasses define NAME, TITLE, STATE (state names), HYPER (hyper-parameter names with their
+    PyTorch defaults) and `_direction(key, g, param)`, which advances the state and returns
+    what η multiplies."""
+
+    NAME = ""
+    TITLE = ""
+    STATE: tuple[str, ...] = ()
+    TORCH_STATE: dict[str, str] = {}
+    HYPER: dict[str, float] = {}
+
+    def __init__(self, lr: float, *, weight_decay: float = 0.0, mistakes: Mistakes = NO_MISTAKES,
+                 **hyper):
+        unknown = set(hyper) - set(self.HYPER)
+        if unknown:
+            raise ValueError(f"{self.NAME} takes no {', '.join(sorted(unknown))}; it takes "
+                             f"{', '.join(['lr', 'weight_decay', *self.HYPER]) }")
+        self.lr = float(lr)
+        self.weight_decay = float(weight_decay)
+        self.hyper = {**self.HYPER, **{k: float(v) for k, v in hyper.items()}}
+        self.mistakes = mistakes
+        self.state: dict = {}
+        self.t = 0
+
+    @property
+    def settings(self) -> dict[str, float]:
+        """Every hyper-parameter by its spec name: lr, weight_decay and the optimizer's own."""
+        return {"lr": self.lr, "weight_decay": self.weight_decay, **self.hyper}
+
+    def begin_step(self) -> None:
+        self.t += 1
+
+    def step(self, key, param: np.ndarray, grad: np.ndarray, *, bias: bool = False,
+             detail: bool = False) -> tuple[np.ndarray, UpdateTrace | None]:
+        """The array to subtract from `param` for gradient `grad`, and with `detail` the
+        UpdateTrace of this update.  `key` names the parameter array, e.g. (layer, "W")."""
+        m = self.mistakes
+        before = {k: v.copy() for k, v in self.state.get(key, {}).items()} if detail else None
+        decay = self.weight_decay and (not bias or m.decay_bias())
+        g = grad
+        if decay and not self._decoupled():
+            g = grad + self.weight_decay * param
+        lr = m.bias_lr(self.lr) if bias else self.lr
+        terms: dict = {}
+        direction = self._direction(key, g, param, terms)
+        step = lr * direction
+        if decay and self._decoupled():
+            terms["decay"] = lr * self.weight_decay * param
+            step = step + terms["decay"]
+        if not detail:
+            return step, None
+        trace = UpdateTrace(before, {k: v.copy() for k, v in self.state.get(key, {}).items()},
+                            {"g": np.array(g, copy=True), **terms, "step": np.array(step, copy=True)})
+        for name in self.STATE:
+            trace.before.setdefault(name, np.zeros_like(param))
+        return step, trace
+
+    def _decoupled(self) -> bool:
+        return False
+
+    def _direction(self, key, g, param, terms: dict) -> np.ndarray:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    NAME, TITLE = "sgd", "gradient descent"
+
+    def _direction(self, key, g, param, terms):
+        return g
+
+
+class Momentum(Optimizer):
+    """SGD with momentum, dampening 0 (PyTorch's SGD(momentum=μ))."""
+
+    NAME, TITLE = "momentum", "momentum"
+    STATE = ("velocity",)
+    TORCH_STATE = {"velocity": "momentum_buffer"}
+    HYPER = {"momentum": 0.9}
+
+    def _velocity(self, key, g):
+        state = self.state.setdefault(key, {})
+        v = state.get("velocity")
+        if v is None or not self.mistakes.carry_velocity():
+            v = np.array(g, copy=True)  # μ·0 + g
+        else:
+            v *= self.hyper["momentum"]
+            v += g
+        state["velocity"] = v
+        return v
+
+    def _direction(self, key, g, param, terms):
+        return self._velocity(key, g)
+
+
+class Nesterov(Momentum):
+    """Nesterov momentum as PyTorch's SGD(momentum=μ, nesterov=True): the step is g + μ v."""
+
+    NAME, TITLE = "nesterov", "Nesterov momentum"
+
+    def _direction(self, key, g, param, terms):
+        v = self._velocity(key, g)
+        return g + self.hyper["momentum"] * v
+
+
+class RMSProp(Optimizer):
+    """PyTorch's RMSprop (not centered, no momentum): ε is added outside the root."""
+
+    NAME, TITLE = "rmsprop", "RMSProp"
+    STATE = ("v",)
+    TORCH_STATE = {"v": "square_avg"}
+    HYPER = {"alpha": 0.99, "epsilon": 1e-8}
+
+    def _direction(self, key, g, param, terms):
+        state = self.state.setdefault(key, {})
+        alpha = self.hyper["alpha"]
+        v = state.get("v")
+        v = (1 - alpha) * g * g if v is None else alpha * v + (1 - alpha) * g * g
+        state["v"] = v
+        terms["denominator"] = np.sqrt(v) + self.hyper["epsilon"]
+        return g / terms["denominator"]
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015) with bias correction, PyTorch's defaults β = (0.9, 0.999),
+    ε = 1e-8; weight decay, when given, is added to the gradient (L2)."""
+
+    NAME, TITLE = "adam", "Adam"
+    STATE = ("m", "v")
+    TORCH_STATE = {"m": "exp_avg", "v": "exp_avg_sq"}
+    HYPER = {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+
+    def _direction(self, key, g, param, terms):
+        state = self.state.setdefault(key, {})
+        b1, b2, eps = self.hyper["beta1"], self.hyper["beta2"], self.hyper["epsilon"]
+        m, v = state.get("m"), state.get("v")
+        m = (1 - b1) * g if m is None else b1 * m + (1 - b1) * g
+        v = (1 - b2) * g * g if v is None else b2 * v + (1 - b2) * g * g
+        state["m"], state["v"] = m, v
+        m_hat = m / self.mistakes.bias_correction(b1, self.t)
+        v_hat = v / self.mistakes.bias_correction(b2, self.t)
+        terms["m_hat"], terms["v_hat"] = m_hat, v_hat
+        terms["denominator"] = self.mistakes.adam_denominator(v_hat, eps)
+        return m_hat / terms["denominator"]
+
+
+class AdamW(Adam):
+    """AdamW (Loshchilov & Hutter 2019): the decay is decoupled from the gradient, as in
+    PyTorch's AdamW (whose default weight_decay is 0.01)."""
+
+    NAME, TITLE = "adamw", "AdamW"
+
+    def _decoupled(self) -> bool:
+        return self.mistakes.decoupled()
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    cls.NAME: cls for cls in (SGD, Momentum, Nesterov, RMSProp, Adam, AdamW)}
+DEFAULT_WEIGHT_DECAY = {"adamw": 0.01}  # torch.optim.AdamW's; the others' is 0
+
+
+def make_optimizer(name: str, lr: float, *, weight_decay: float | None = None,
+                   mistakes: Mistakes = NO_MISTAKES, **hyper) -> Optimizer:
+    """The optimizer called `name` (sgd, momentum, nesterov, rmsprop, adam, adamw).  Hyper-
+    parameters left out (or None) take PyTorch's defaults."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; allowed: {', '.join(OPTIMIZERS)}")
+    if weight_decay is None:
+        weight_decay = DEFAULT_WEIGHT_DECAY.get(name, 0.0)
+    hyper = {k: v for k, v in hyper.items() if v is not None}
+    return OPTIMIZERS[name](lr, weight_decay=weight_decay, mistakes=mistakes, **hyper)

@@ -1,0 +1,119 @@
+"""JSON, in one place: the format version, every record kind as a JSON object, one object per
+line (JSON Lines), and a step object read back as named values.
+
+Every object carries "format" (FORMAT_VERSION) and "kind".  Floats are written at full
+precision (Python's shortest round-trip form); NaN and infinity are never written: `dumps`
+refuses them, and the engine stops a run before one reaches a record.
+
+Format history:
+  1 — first version: kinds step, summary, result (xor), verify, compare, mnist-summary.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .labels import Labels
+from .trace import LayerTrace, Step, StepSummary
+
+FORMAT_VERSION = 1
+
+
+def envelope(kind: str, **fields) -> dict:
+    """A JSON object of this kind: {"format": 1, "kind": kind, **fields}."""
+    return {"format": FORMAT_VERSION, "kind": kind, **fields}
+
+
+def dumps(obj) -> str:
+    """One JSON object on one line.  Records are encoded first; NaN or infinity raises
+    ValueError (they are not JSON)."""
+    return json.dumps(encode(obj), ensure_ascii=False, allow_nan=False)
+
+
+def encode(obj):
+    """The JSON form of a record: a Step, StepSummary or LayerTrace here, or any object with
+    `to_json()` (results of verify, compare, xor, MNIST summaries); dicts pass through."""
+    if isinstance(obj, Step):
+        return _step(obj)
+    if isinstance(obj, StepSummary):
+        return envelope("summary", step=obj.step, epoch=obj.epoch, loss=obj.loss,
+                        loss_after=obj.loss_after)
+    if isinstance(obj, LayerTrace):
+        return _layer(obj)
+    if isinstance(obj, dict):
+        return obj
+    return obj.to_json()
+
+
+def _layer(layer: LayerTrace) -> dict:
+    return {
+        "name": layer.name, "activation": layer.activation,
+        "W": layer.W.tolist(), "b": layer.b.tolist(), "z": layer.z.tolist(), "a": layer.a.tolist(),
+        "delta": layer.delta.tolist(), "dE_da": layer.dE_da.tolist(),
+        "da_dz": None if layer.da_dz is None else layer.da_dz.tolist(),
+        "grad_W": layer.grad_W.tolist(), "grad_b": layer.grad_b.tolist(),
+        "W_new": layer.W_new.tolist(), "b_new": layer.b_new.tolist(),
+    }
+
+
+def _losses(step: Step, losses) -> dict[str, float]:
+    named = {step.labels.error(k): float(v) for k, v in enumerate(losses.mean(axis=0))}
+    named[step.labels.total] = float(losses.sum(axis=1).mean())
+    return named
+
+
+def _step(step: Step) -> dict:
+    return envelope(
+        "step", step=step.step, epoch=step.epoch, loss=step.loss, loss_after=step.loss_after,
+        samples=list(step.samples), inputs=step.x.tolist(), targets=step.t.tolist(),
+        eta=step.eta, mistakes=list(step.mistakes), losses=_losses(step, step.losses),
+        losses_after=_losses(step, step.losses_after),
+        layers=[_layer(layer) for layer in step.layers], params=step.params(), grads=step.grads(),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Reading a step object back
+# --------------------------------------------------------------------------------------------
+
+
+def step_values(obj: dict, labels: Labels) -> dict[str, object]:
+    """A step object (format 1) as {quantity name: value} under `labels`' names: net, out, δ and
+    ∂E/∂out per sample, E per output (one sample only: with several, the JSON holds means),
+    the loss before and after, gradients (dE/dw5) and parameters after the update (w5+).
+    Values are returned as found; the caller checks that they are numbers."""
+    out: dict[str, object] = {}
+    n = len(obj["samples"]) if isinstance(obj.get("samples"), list) else 1
+    for l, layer in enumerate(_list(obj.get("layers")), start=1):
+        if not isinstance(layer, dict):
+            raise ValueError(f"layers[{l - 1}] is not an object")
+        for key, namer in (("z", labels.net), ("a", labels.out), ("delta", labels.delta),
+                           ("dE_da", lambda l, j: labels.grad(labels.out(l, j)))):
+            for s, row in enumerate(_list(layer.get(key))):
+                for j, v in enumerate(_list(row)):
+                    out[labels.sample(namer(l, j), s, n)] = v
+    if n == 1:
+        out.update(_dict(obj.get("losses")))
+    if "loss" in obj:
+        out[labels.total] = obj["loss"]
+    if "loss_after" in obj:
+        out[labels.after] = obj["loss_after"]
+    out.update({labels.grad(k): v for k, v in _dict(obj.get("grads")).items()})
+    out.update({labels.new(k): v for k, v in _dict(obj.get("params")).items()})
+    return out
+
+
+def _list(value) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list, got {type(value).__name__} {value!r:.40}")
+    return value
+
+
+def _dict(value) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"expected an object, got {type(value).__name__} {value!r:.40}")
+    return value

@@ -1,0 +1,65 @@
+"""Notebook display: the HTML that Jupyter shows for a run, a step, a verification, a
+comparison and an MNIST summary (their `_repr_html_` hooks call these).  The same tables as the
+terminal, in tabulate's HTML format, with each title as a heading; no IPython import needed."""
+
+from __future__ import annotations
+
+import html
+
+from ..notation import DEFAULT_PRECISION
+from .tables import Table, format_tables
+
+
+def tables_html(tables: list[Table]) -> str:
+    parts = []
+    for t in tables:
+        if t.title:
+            parts.append(f"<p><strong>{html.escape(t.title)}</strong></p>")
+        parts.append(format_tables([Table("", t.headers, t.rows)], "html"))
+        if t.note:
+            parts.append(f"<p>{html.escape(t.note)}</p>")
+    return "<div class=\"tracenn\">" + "\n".join(parts) + "</div>"
+
+
+def step_html(step, precision: int = DEFAULT_PRECISION) -> str:
+    from .steps import step_tables
+
+    return tables_html(step_tables(step, precision))
+
+
+def run_html(run, precision: int = DEFAULT_PRECISION, limit: int = 5) -> str:
+    """The first `limit` full steps (a run may hold thousands), and a line for the rest."""
+    from .steps import render_summary
+
+    steps = run.steps
+    parts = [step_html(s, precision) for s in steps[:limit]]
+    rest = len(run.entries) - len(parts)
+    if rest > 0:
+        last = run.entries[-1]
+        tail = render_summary(last, run.labels, precision) if not hasattr(last, "layers") else \
+            f"step {last.step}: {run.labels.total} {last.loss:.{precision}f} before the update"
+        parts.append(f"<p>… and {rest} more entries; the last: {html.escape(tail)}</p>")
+    return "\n".join(parts)
+
+
+def verification_html(result, precision: int = DEFAULT_PRECISION) -> str:
+    from .results import gradient_table, identity_table, precision_table
+
+    tables = [gradient_table(result.step, result.gradients, precision),
+              identity_table(result.identities)]
+    if result.precision is not None:
+        tables.append(precision_table(result.precision, result.dps))
+    verdict = "All checks pass." if result.ok else f"FAILED: {', '.join(result.failed)}"
+    return tables_html(tables) + f"<p><strong>{html.escape(verdict)}</strong></p>"
+
+
+def comparison_html(result, precision: int = DEFAULT_PRECISION) -> str:
+    from .results import render_comparison
+
+    return f"<pre>{html.escape(render_comparison(result, precision))}</pre>"
+
+
+def summary_html(summary, epochs: int | None = None) -> str:
+    from .results import mnist_summary_table
+
+    return tables_html([mnist_summary_table(summary, epochs or summary.epoch)])

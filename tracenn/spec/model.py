@@ -1,0 +1,83 @@
+"""A loaded spec: the network with its initial weights, its display names, the data and the
+training settings — plain data that the library traces, verifies, draws and compares."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from ..engine.loop import ArrayData
+from ..engine.network import Network
+from ..record.labels import Labels
+
+
+@dataclass
+class Training:
+    """[training]: η, how long (steps or epochs), online or full-batch updates, and the
+    optimizer with its hyper-parameters (those left out take PyTorch's defaults)."""
+
+    learning_rate: float = 0.1
+    steps: int | None = 1
+    epochs: int | None = None
+    mode: str = "online"  # or "batch"
+    optimizer: str = "sgd"
+    hyper: dict[str, float] = field(default_factory=dict)  # momentum, beta1, beta2, epsilon, alpha
+    weight_decay: float | None = None  # None: the optimizer's default (AdamW 0.01, else 0)
+
+
+@dataclass
+class Spec:
+    """A network exactly as a spec describes it.  Tracing never changes a Spec: the library
+    trains a copy of `network`."""
+
+    source: str
+    network: Network
+    labels: Labels
+    data: ArrayData
+    training: Training
+    title: str = ""
+    note: str = ""
+    seed: int | None = None
+
+    @property
+    def learning_rate(self) -> float:
+        return self.training.learning_rate
+
+    @property
+    def steps(self) -> int | None:
+        return self.training.steps
+
+    @property
+    def epochs(self) -> int | None:
+        return self.training.epochs
+
+    @property
+    def mode(self) -> str:
+        return self.training.mode
+
+    @property
+    def batch_size(self) -> int:
+        return 1 if self.mode == "online" else len(self.data)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return -(-len(self.data) // self.batch_size)
+
+    @property
+    def total_steps(self) -> int:
+        """The updates the spec asks for: its steps, or its epochs times the steps per epoch."""
+        if self.epochs is not None:
+            return self.epochs * self.steps_per_epoch
+        return self.steps or 1
+
+    def copy(self) -> "Spec":
+        """A copy with its own network and settings (the data is shared: it is never changed)."""
+        return Spec(self.source, self.network.copy(), copy.deepcopy(self.labels), self.data,
+                    copy.deepcopy(self.training), self.title, self.note, self.seed)
+
+    def with_biases_trained(self) -> "Spec":
+        """A copy in which every bias is updated (the --update-biases option)."""
+        out = self.copy()
+        for layer in out.network.layers:
+            layer.bias_trainable = True
+        return out
