@@ -1,0 +1,63 @@
+"""A spec written back as TOML: every weight, bias, name and setting explicit, so that the text
+reads back (`parse_spec`) to exactly the same network and training.  Floats are written in
+Python's shortest round-trip form, so nothing is lost."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from .model import Spec
+
+
+def _value(v) -> str:
+    """A TOML value: strings quoted, floats in their shortest exact form, lists recursively."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)  # a TOML basic string
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise ValueError(f"{v!r} cannot be written in a spec")
+        text = repr(v)
+        return text if any(c in text for c in ".en") else text + ".0"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} {v!r} as TOML")
+
+
+def _float_rows(array) -> list:
+    return [[float(x) for x in row] for row in array]
+
+
+def spec_to_toml(spec: Spec, *, comment: str = "") -> str:
+    """The TOML text of `spec`; `comment` lines go at the top, each behind #."""
+    net, labels, t = spec.network, spec.labels, spec.training
+    out = [f"# {line}".rstrip() for line in comment.splitlines()]
+    meta = {k: v for k, v in (("title", spec.title), ("note", spec.note)) if v}
+    if meta:
+        out += ["[meta]"] + [f"{k} = {_value(v)}" for k, v in meta.items()] + [""]
+    out += ["[network]", f"sizes = {_value(net.sizes)}",
+            f"activations = {_value([layer.activation.name for layer in net.layers])}",
+            f"loss = {_value(net.loss.name)}", f"input_names = {_value(labels.inputs)}", ""]
+    for l, layer in enumerate(net.layers):
+        out += ["[[layer]]",
+                f"weights = {_value(_float_rows(layer.W))}",
+                f"biases = {_value([float(b) for b in layer.b])}",
+                f"shared_bias = {_value(layer.shared_bias)}",
+                f"train_bias = {_value(layer.bias_trainable)}"]
+        if labels.blog:
+            out.append(f"neuron_names = {_value(labels.neurons[l])}")
+        out += [f"weight_names = {_value(labels.weights[l])}",
+                f"bias_names = {_value(labels.biases[l])}", ""]
+    out += ["[training]", f"learning_rate = {_value(float(t.learning_rate))}"]
+    out.append(f"epochs = {t.epochs}" if t.epochs is not None else f"steps = {t.steps or 1}")
+    out += [f"mode = {_value(t.mode)}", f"optimizer = {_value(t.optimizer)}"]
+    out += [f"{k} = {_value(float(v))}" for k, v in t.hyper.items()]
+    if t.weight_decay is not None:
+        out.append(f"weight_decay = {_value(float(t.weight_decay))}")
+    out += ["", "[data]", f"inputs = {_value(_float_rows(spec.data.X))}",
+            f"targets = {_value(_float_rows(spec.data.T))}"]
+    return "\n".join(out) + "\n"
