@@ -36,7 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, OptionError
+from .csvdata import read_csv
 
 IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049
 SIDE = 28
@@ -87,8 +88,9 @@ def _read_bytes(path: Path) -> bytes:
     if raw[:2] == b"\x1f\x8b":
         try:
             return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DataError(path, f"is not a complete gzip file ({exc})") from None
+        except (OSError, EOFError, zlib.error):
+            raise DataError(path, "is not a complete gzip file: it ends early or is "
+                            "damaged") from None
     return raw
 
 
@@ -106,6 +108,8 @@ def parse_idx(raw: bytes, path, expect: int) -> np.ndarray:
         if len(body) != count:
             raise DataError(path, f"truncated: the header announces {count} labels, the file "
                             f"holds {len(body)}")
+        if count == 0:
+            raise DataError(path, "holds no labels (its header announces 0)")
         labels = np.frombuffer(body, dtype=np.uint8)
         if labels.size and labels.max() > 9:
             bad = int(np.flatnonzero(labels > 9)[0])
@@ -117,6 +121,8 @@ def parse_idx(raw: bytes, path, expect: int) -> np.ndarray:
     if (rows, cols) != (SIDE, SIDE):
         raise DataError(path, f"images are {rows}×{cols}, not 28×28")
     body = raw[16:]
+    if count == 0:
+        raise DataError(path, "holds no images (its header announces 0)")
     if len(body) != count * PIXELS:
         raise DataError(path, f"truncated: the header announces {count} images of 28×28 "
                         f"({count * PIXELS} bytes), the file holds {len(body)}")
@@ -135,14 +141,21 @@ def _find_idx(folder: Path, name: str) -> Path | None:
 
 
 def load_idx_folder(folder: Path) -> MnistData:
+    """The four IDX files of `folder`, of its raw/ or of its MNIST/raw/ (torchvision's)."""
+    candidates = []
     for sub in (folder, folder / "raw", folder / "MNIST" / "raw"):
         paths = {role: _find_idx(sub, name) for role, name in FILES.items()}
         if all(paths.values()):
             break
+        candidates.append((sum(p is not None for p in paths.values()), sub, paths))
     else:
-        missing = [FILES[r] for r, p in paths.items() if p is None]
+        found, sub, paths = max(candidates, key=lambda c: c[0])  # the folder that has most
+        missing = [f"{FILES[r]}[.gz]" for r, p in paths.items() if p is None]
+        if found:
+            raise DataError(sub, f"holds {found} of the four MNIST IDX files; missing "
+                            f"{' and '.join(missing)}")
         raise DataError(folder, "no MNIST found here: expected the four IDX files "
-                        f"(missing {', '.join(missing)}[.gz]), mnist.npz, mnist.pkl.gz or "
+                        "(train-images-idx3-ubyte[.gz], …), mnist.npz, mnist.pkl.gz or "
                         "mnist_train.csv")
     arrays = {}
     for role, p in paths.items():
@@ -173,6 +186,8 @@ def _checked(images, labels, path, what: str) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(path, f"{what} images have shape {images.shape}; expected N×28×28 or "
                         "N×784")
     labels = labels.reshape(-1)
+    if len(images) == 0:
+        raise DataError(path, f"holds no {what} images")
     if len(images) != len(labels):
         raise DataError(path, f"{len(labels)} {what} labels for {len(images)} images")
     if not np.issubdtype(labels.dtype, np.integer) or (labels.size and (labels.min() < 0 or labels.max() > 9)):
@@ -196,6 +211,10 @@ def _to_uint8(images: np.ndarray, path, what: str) -> np.ndarray:
 
 
 def load_npz(path: Path) -> MnistData:
+    """Keras' mnist.npz: the arrays x_train, y_train, x_test, y_test, read without pickle."""
+    if not zipfile.is_zipfile(path):
+        raise DataError(path, "is not an .npz archive (the zip of .npy arrays that numpy.savez "
+                        "writes, as Keras' mnist.npz)")
     try:
         with np.load(path, allow_pickle=False) as f:
             keys = set(f.files)
@@ -205,45 +224,30 @@ def load_npz(path: Path) -> MnistData:
                                 f"{', '.join(sorted(keys)) or 'none'}")
             xtr, ytr = _checked(f["x_train"], f["y_train"], path, "training")
             xte, yte = _checked(f["x_test"], f["y_test"], path, "test")
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        if isinstance(exc, DataError):
-            raise
-        raise DataError(path, f"not a readable .npz file ({exc})") from None
+    except DataError:
+        raise
+    except ValueError:  # numpy refuses an array of Python objects without pickle
+        raise DataError(path, "holds an array of Python objects, not numbers; tracenn reads "
+                        "only numeric arrays (objects would need pickle, which can run code)") from None
+    except (OSError, zipfile.BadZipFile, EOFError, zlib.error):
+        raise DataError(path, "is a damaged .npz archive: an array in it cannot be read") from None
     return MnistData(xtr, ytr, xte, yte, str(path))
 
 
-def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(path, f"cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
-    lines = text.splitlines()
-    if lines and not lines[0].split(",")[0].strip().lstrip("-").isdigit():
-        lines = lines[1:]  # a header such as "label,1x1,1x2,…"
-    lines = [ln for ln in lines if ln.strip()]
-    if not lines:
-        raise DataError(path, "holds no rows")
-    try:
-        table = np.loadtxt(io.StringIO("\n".join(lines)), delimiter=",", dtype=np.float64, ndmin=2)
-    except ValueError as exc:
-        raise DataError(path, f"not numeric CSV: {exc}") from None
-    if table.shape[1] != PIXELS + 1:
-        raise DataError(path, f"rows have {table.shape[1]} columns; expected the label and "
-                        f"784 pixels (785), images of 28×28")
-    labels = table[:, 0]
-    if not np.array_equal(labels, np.round(labels)):
-        raise DataError(path, "labels in the first column must be whole numbers 0–9")
-    return _checked(table[:, 1:], labels.astype(np.int64), path, "CSV")
-
-
-def load_csv(path: Path) -> MnistData:
-    images, labels = _read_csv(path)
+def load_csv(path: Path, label_column: str | int | None = None) -> MnistData:
+    """A CSV file (plain or .csv.gz), with its test file beside it (mnist_train.csv →
+    mnist_test.csv) or, without one, its last 1/7 kept as the test set (10k of 70k)."""
+    images, labels, k = read_csv(path, label_column)
+    where = f" (labels in column {k + 1})" if k else ""
     test = path.with_name(path.name.replace("train", "test")) if "train" in path.name else None
     if test is not None and test != path and test.is_file():
-        t_images, t_labels = _read_csv(test)
-        return MnistData(images, labels, t_images, t_labels, f"{path} + {test.name}")
-    cut = len(images) - len(images) // 7  # keep the last 1/7 as a test set (10k of 70k)
-    return MnistData(images[:cut], labels[:cut], images[cut:], labels[cut:], str(path))
+        t_images, t_labels, _ = read_csv(test, label_column)
+        return MnistData(images, labels, t_images, t_labels, f"{path} + {test.name}{where}")
+    if len(images) < 2:
+        raise DataError(path, "holds a single row and no test file beside it; without one, "
+                        "tracenn keeps the last 1/7 of the rows (at least one) as test images")
+    cut = len(images) - max(1, len(images) // 7)
+    return MnistData(images[:cut], labels[:cut], images[cut:], labels[cut:], f"{path}{where}")
 
 
 class _ArraysOnly(pickle.Unpickler):
@@ -260,17 +264,22 @@ class _ArraysOnly(pickle.Unpickler):
     def find_class(self, module, name):
         if (module, name) in self.ALLOWED:
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing {module}.{name}: only numpy arrays are allowed")
+        raise _Refused(f"refusing {module}.{name}: only numpy arrays are allowed")
+
+
+class _Refused(pickle.UnpicklingError):
+    pass
 
 
 def load_pickle(path: Path) -> MnistData:
     raw = _read_bytes(path)
     try:
         obj = _ArraysOnly(io.BytesIO(raw), encoding="latin1").load()
-    except pickle.UnpicklingError as exc:
+    except _Refused as exc:
         raise DataError(path, f"a pickle holding anything but arrays is refused ({exc})") from None
-    except Exception as exc:  # a damaged pickle can fail in many ways
-        raise DataError(path, f"not a readable pickle ({type(exc).__name__}: {exc})") from None
+    except Exception:  # a damaged pickle can fail in many ways
+        raise DataError(path, "is not a readable pickle: it is damaged, or not a pickle "
+                        "(expected mnist.pkl.gz as deeplearning.net and Nielsen's book ship it)") from None
     parts = obj if isinstance(obj, (tuple, list)) else None
     if not parts or len(parts) not in (2, 3) or not all(
             isinstance(p, (tuple, list)) and len(p) == 2 for p in parts):
@@ -291,25 +300,36 @@ def load_pickle(path: Path) -> MnistData:
 # --------------------------------------------------------------------------------------------
 
 
-def load(path: str | os.PathLike) -> MnistData:
-    """Read MNIST from a folder or a file in any of the supported formats."""
+def load(path: str | os.PathLike, label_column: str | int | None = None) -> MnistData:
+    """Read MNIST from a folder or a file in any of the supported formats.  `label_column`
+    (a header name, or a number counted from 1) says where a CSV file keeps its labels."""
     p = Path(path)
     if not p.exists():
         raise DataError(p, "no such file or folder")
     if p.is_dir():
-        for name in ("mnist.npz", "mnist.pkl.gz", "mnist.pkl", "mnist_train.csv"):
+        for name in ("mnist.npz", "mnist.pkl.gz", "mnist.pkl", "mnist_train.csv",
+                     "mnist_train.csv.gz"):
             if (p / name).is_file() and _find_idx(p, FILES["train_images"]) is None:
-                return load(p / name)
+                return load(p / name, label_column)
+        _no_label_column(label_column, p, "a folder of IDX files")
         return load_idx_folder(p)
     name = p.name.lower()
+    if name.endswith((".csv", ".csv.gz")):
+        return load_csv(p, label_column)
     if name.endswith(".npz"):
+        _no_label_column(label_column, p, "an .npz archive")
         return load_npz(p)
     if name.endswith((".pkl.gz", ".pkl", ".pickle")):
+        _no_label_column(label_column, p, "a pickle")
         return load_pickle(p)
-    if name.endswith(".csv"):
-        return load_csv(p)
-    raise DataError(p, "unknown format; expected a folder of IDX files, a .npz, a .pkl.gz or "
-                    "a .csv file")
+    raise DataError(p, "unknown format; expected a folder of IDX files, a .npz, a .pkl.gz, a "
+                    ".csv or a .csv.gz file")
+
+
+def _no_label_column(label_column, path, what: str) -> None:
+    if label_column is not None:
+        raise OptionError(f"--label-column applies to CSV files; {path} is {what}, whose "
+                          "labels are stored apart from the images")
 
 
 def cache_dir() -> Path:
@@ -332,13 +352,15 @@ def load_sample() -> MnistData:
                      arrays["test_labels"], "the sample inside tracenn (5,000 + 1,000 digits)")
 
 
-def resolve(path: str | None) -> MnistData:
+def resolve(path: str | None, label_column: str | int | None = None) -> MnistData:
     """--data, else $TRACENN_DATA, else the download cache, else the embedded sample."""
     if path:
-        return load(path)
+        return load(path, label_column)
     env = os.environ.get("TRACENN_DATA")
     if env:
-        return load(env)
+        return load(env, label_column)
+    _no_label_column(label_column, "the MNIST that tracenn finds without --data",
+                     "a folder of IDX files")
     cache = cache_dir()
     if all((cache / f"{name}.gz").is_file() for name in FILES.values()):
         return load_idx_folder(cache)
