@@ -1,23 +1,27 @@
 """--download: fetch the four MNIST files into the cache folder.
 
-Each file is tried on each mirror in turn, written to a temporary file beside its destination,
-checked against the published MD5 of its uncompressed contents, and renamed into place only
-when complete and correct.  A failed or interrupted download leaves nothing behind, and nothing
-half-written is ever resumed.  $TRACENN_MNIST_MIRRORS (base URLs separated by spaces or commas)
+Each file is tried on each mirror in turn and written through tracenn.files.atomic_file: to a
+temporary file beside its destination, renamed into place only when complete and matching the
+published MD5 of its uncompressed contents (checked as the bytes arrive).  A failed or
+interrupted download leaves nothing behind, and nothing half-written is ever resumed.  The
+files get the usual mode (0666 less the umask), an existing file keeps its permissions and a
+symlinked cache file is written through to its target.  $TRACENN_MNIST_MIRRORS (base URLs separated by spaces or commas)
 replaces the mirror list, which is how the tests serve files from a local server.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
 import zlib
 from pathlib import Path
 from typing import Callable
 
+from ..errors import OutputError
+from ..files import atomic_file
 from .data import FILES, MD5, DataError, cache_dir, md5_of
 
 MIRRORS = (
@@ -59,6 +63,8 @@ def download(dest: Path | None = None, *, checksums: dict[str, str] | None = Non
             try:
                 _fetch(url, final, checksums[name], progress)
                 break
+            except OutputError:  # the cache itself cannot be written: no mirror helps
+                raise
             except (urllib.error.URLError, OSError, ValueError) as exc:
                 errors.append(f"{url}: {getattr(exc, 'reason', None) or exc}")
         else:
@@ -74,30 +80,40 @@ def _verified(gz_bytes: bytes, expected: str) -> bool:
 
 
 class ChecksumMismatch(ValueError):
-    pass
+    """A mirror's file is not the one expected (or not all of it): try the next mirror."""
+
+
+def _read(resp) -> bytes:
+    # A broken connection is the mirror's fault, not the cache's: raised as something other
+    # than OSError, so that atomic_file does not report it as a failed write.
+    try:
+        return resp.read(CHUNK)
+    except OSError as exc:
+        raise ChecksumMismatch(f"the download broke off ({getattr(exc, 'reason', None) or exc})") from None
 
 
 def _fetch(url: str, final: Path, expected: str, progress) -> None:
-    fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=TIMEOUT) as resp:
-            total = int(resp.headers.get("Content-Length") or 0) or None
-            bar = progress(f"{final.name}", total) if progress else None
-            with bar if bar is not None else _Null() as b:
-                while chunk := resp.read(CHUNK):
-                    out.write(chunk)
-                    b.update(len(chunk))
-        data = Path(tmp).read_bytes()
-        try:
-            got = md5_of(gzip.decompress(data))
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ChecksumMismatch(f"not a complete gzip file ({exc})") from None
-        if got != expected:
-            raise ChecksumMismatch(f"checksum does not match: MD5 {got}, expected {expected}")
-        os.replace(tmp, final)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Download `url` into `final`, which appears only if the file is a complete gzip file
+    whose contents have the MD5 `expected`."""
+    digest = hashlib.md5()
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip's header and trailer
+    with urllib.request.urlopen(url, timeout=TIMEOUT) as resp, \
+            atomic_file(final, binary=True) as out:
+        total = int(resp.headers.get("Content-Length") or 0) or None
+        bar = progress(f"{final.name}", total) if progress else None
+        with bar if bar is not None else _Null() as b:
+            while chunk := _read(resp):
+                out.write(chunk)
+                try:
+                    digest.update(inflate.decompress(chunk))
+                except zlib.error:
+                    raise ChecksumMismatch("not a complete gzip file: it is damaged") from None
+                b.update(len(chunk))
+        if not inflate.eof:
+            raise ChecksumMismatch("not a complete gzip file: it ends early")
+        if digest.hexdigest() != expected:
+            raise ChecksumMismatch(f"checksum does not match: MD5 {digest.hexdigest()}, "
+                                   f"expected {expected}")
 
 
 class _Null:
