@@ -9,11 +9,16 @@ equations BP1-BP4), with samples in rows:
 Hidden deltas use W^(l+1) from *before* the update, as Mazur's text prescribes; every update is
 applied only once every gradient is known.  The active mistakes (engine/mistakes.py) are asked
 at each point where a learner could go wrong.
+
+A large batch can also be stepped in chunks (train_step_chunked): the same pass over each chunk,
+the gradient sums added up and divided by n at the end, one update — the whole batch's step with
+one chunk's memory.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -27,7 +32,9 @@ from .optim import Optimizer, UpdateTrace
 class StepRecord:
     """The arrays one step computed, by reference (no copies).  Index l−1 holds layer l.
 
-    The network's layers already hold the updated W and b when observers see this record.
+    The network's layers already hold the updated W and b when observers see this record.  A
+    step made in chunks (train_step_chunked) keeps only the whole batch's gradients, updates and
+    loss: its per-sample fields are None or empty, and each chunk had a record of its own.
     """
 
     x: np.ndarray  # (n, n_in)
@@ -78,51 +85,112 @@ def train_step(net: Network, x: np.ndarray, t: np.ndarray, optimizer: Optimizer,
     kept, and the optimizer's state and intermediates are recorded; without it, the weights are
     updated in place.
     """
+    optimizer.begin_step()
+    n = x.shape[0]
+    scale = mistakes.batch_scale(n) if mistakes else 1.0 / n
+    rec, b_updates = _backprop(net, x, t, scale, optimizer, detail, mistakes)
+    rec.W_old, rec.b_old = _apply(net.layers, rec.updates_W, b_updates, detail)
+    return rec
+
+
+def train_step_chunked(net: Network, chunks: Iterable, optimizer: Optimizer, *,
+                       on_chunk: Callable[[StepRecord, np.ndarray], None] | None = None) -> StepRecord:
+    """One update from a batch given as consecutive chunks (indices, x, t): the same step as
+    train_step on the whole batch, with memory for one chunk's activations only.
+
+    Each chunk is passed forward and backward through the weights from before the update, and
+    its gradient sums Σ δᵀa and Σ δ are added up; the mean over the whole batch is taken at the
+    end (BP3, BP4) and the update made once, so the loss, the gradients and the update are the
+    whole batch's (up to the order of floating-point sums).  `on_chunk(record, indices)` sees
+    each chunk's record, whose gradients are that chunk's sums, as it is made.
+
+    The record returned holds what belongs to the whole batch — grads_W, grads_b, updates_W and
+    the loss; its per-sample fields (x, t, zs, activations, losses, dE_da, da_dz, deltas) are
+    None or empty, since no array of the whole batch is kept.  No mistake and no detail: those
+    steps are traced whole."""
+    L = len(net.layers)
+    sums_W: list[np.ndarray] = []
+    sums_b: list[np.ndarray] = []
+    n, loss_sum = 0, 0.0
+    for idx, x, t in chunks:
+        rec, _ = _backprop(net, x, t, 1.0, None, False, NO_MISTAKES)
+        if on_chunk is not None:
+            on_chunk(rec, idx)
+        if not sums_W:
+            sums_W = [g.copy() for g in rec.grads_W]
+            sums_b = [g.copy() for g in rec.grads_b]
+        else:
+            for total, g in zip(sums_W + sums_b, rec.grads_W + rec.grads_b):
+                total += g
+        n += x.shape[0]
+        loss_sum += float(np.add.reduce(rec.losses, axis=None))
+    optimizer.begin_step()
+    for total in sums_W + sums_b:
+        total *= total.dtype.type(1.0 / n)  # the mean over the whole batch
+    updates, b_updates = [None] * L, [None] * L
+    for l in range(L - 1, -1, -1):  # in train_step's order, output first
+        layer = net.layers[l]
+        updates[l], _ = optimizer.step((l, "W"), layer.W, sums_W[l])
+        if layer.bias_trainable:
+            b_updates[l], _ = optimizer.step((l, "b"), layer.b, sums_b[l], bias=True)
+    _apply(net.layers, updates, b_updates, False)
+    return StepRecord(None, None, [], [], None, [], [], [], sums_W, sums_b, None, None, updates,
+                      loss_sum / n)
+
+
+def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, detail: bool,
+              mistakes: Mistakes) -> tuple[StepRecord, list]:
+    """The forward pass and BP1–BP4 on (x, t), the gradients scaled by `scale` (1/n for a
+    batch's mean, 1 for a chunk's sums).  With an optimizer, each layer's update is computed as
+    soon as its gradient is known (a mistake may use it for the next layer down) but not yet
+    applied; returns the record and the bias updates."""
     layers = net.layers
-    L, n = len(layers), x.shape[0]
+    L = len(layers)
     zs, acts = net.forward(x)
     losses = net.loss(acts[-1], t)
-    optimizer.begin_step()
+    hooked = bool(mistakes)
     dE_das, da_dzs, deltas = [None] * L, [None] * L, [None] * L
     grads_W, grads_b, updates, b_updates = [None] * L, [None] * L, [None] * L, [None] * L
     traces_W, traces_b = [None] * L, [None] * L
-    deltas[-1], dE_das[-1], da_dzs[-1] = _output_delta(net, zs[-1], acts[-1], t, detail, mistakes)
-    scale = mistakes.batch_scale(n) if mistakes else 1.0 / n
-    sign = mistakes.update_sign() if mistakes else 1.0
+    delta, dE_das[-1], da_dzs[-1] = _output_delta(net, zs[-1], acts[-1], t, detail, mistakes)
+    sign = mistakes.update_sign() if hooked else 1.0
     for l in range(L - 1, -1, -1):  # layer l+1 in the book's numbering, output first
         layer = layers[l]
         if l < L - 1:
             nxt = layers[l + 1].W  # the weights from before the update
-            if mistakes:
+            if hooked:
                 nxt = mistakes.next_weights(nxt, updates[l + 1])
-            dE_da = deltas[l + 1] @ nxt  # (n, n_{l+1}) @ (n_{l+1}, n_l): Σ over next neurons
+            dE_da = delta @ nxt  # (n, n_{l+1}) @ (n_{l+1}, n_l): Σ over next neurons
             act = layer.activation
             da_dz = act.prime(zs[l], acts[l + 1], NUMPY_OPS)
-            if mistakes:
+            if hooked:
                 da_dz = mistakes.prime(da_dz, act, zs[l], acts[l + 1])
             dE_das[l], da_dzs[l] = dE_da, da_dz
-            deltas[l] = dE_da * da_dz
-        scaled = deltas[l] * scale if scale != 1.0 else deltas[l]
+            delta = dE_da * da_dz
+        deltas[l] = delta
+        scaled = delta * scale if scale != 1.0 else delta
         gW = scaled.T @ acts[l]  # (n_out, n) @ (n, n_in)
         gb = np.add.reduce(scaled, axis=0)
         if layer.shared_bias:
             gb = gb.sum(keepdims=True)  # one bias feeds every neuron: its gradient is the sum
-        if mistakes:
+        if hooked:
             gW, gb = mistakes.gradient(gW, (l, "W")), mistakes.gradient(gb, (l, "b"))
         grads_W[l], grads_b[l] = gW, gb
+        if optimizer is None:
+            continue
         updates[l], traces_W[l] = optimizer.step((l, "W"), layer.W, gW, detail=detail)
         if sign != 1.0:
             updates[l] = sign * updates[l]
-        if mistakes.bias_trainable(layer.bias_trainable) if mistakes else layer.bias_trainable:
+        if mistakes.bias_trainable(layer.bias_trainable) if hooked else layer.bias_trainable:
             b_updates[l], traces_b[l] = optimizer.step((l, "b"), layer.b, gb, bias=True,
                                                        detail=detail)
             if sign != 1.0:
                 b_updates[l] = sign * b_updates[l]
     dE_dx = deltas[0] @ layers[0].W if detail else None
-    W_old, b_old = _apply(layers, updates, b_updates, detail)
-    return StepRecord(x, t, zs, acts, losses, dE_das, da_dzs, deltas, grads_W, grads_b, W_old,
-                      b_old, updates, float(np.add.reduce(losses, axis=None)) / n,
-                      traces_W if detail else None, traces_b if detail else None, dE_dx)
+    n = x.shape[0]
+    return StepRecord(x, t, zs, acts, losses, dE_das, da_dzs, deltas, grads_W, grads_b, None,
+                      None, updates, float(np.add.reduce(losses, axis=None)) / n,
+                      traces_W if detail else None, traces_b if detail else None, dE_dx), b_updates
 
 
 def _apply(layers, updates, b_updates, detail: bool):

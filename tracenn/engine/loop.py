@@ -14,7 +14,7 @@ from typing import Callable, Iterator, NamedTuple, Sequence
 import numpy as np
 
 from ..errors import TrainingDiverged
-from .backprop import StepRecord, train_step
+from .backprop import StepRecord, train_step, train_step_chunked
 from .mistakes import NO_MISTAKES, Mistakes
 from .network import Network
 from .optim import Optimizer
@@ -43,10 +43,20 @@ class ArrayData:
 class Observer:
     """Watches training.  `needs(step)` says how much of a step it wants (NONE, SUMMARY or
     FULL: FULL makes the engine keep the arrays from before the update and the optimizer's
-    record); `on_step` sees every step, `on_epoch` the end of every epoch."""
+    record); `on_step` sees every step, `on_epoch` the end of every epoch.
+
+    An observer with `takes_chunks` also accepts steps made in chunks (a large batch, see
+    train_step_chunked): `on_chunk` sees each chunk's record before `on_step` sees the step's,
+    which then holds no per-sample arrays.  Training makes such steps only when every observer
+    takes them."""
+
+    takes_chunks = False
 
     def needs(self, step: int) -> int:
         return NONE
+
+    def on_chunk(self, net: Network, rec: StepRecord, idx: np.ndarray) -> None:
+        pass
 
     def on_step(self, net: Network, rec: StepRecord, step: int, epoch: int,
                 idx: np.ndarray) -> None:
@@ -70,23 +80,34 @@ class Event(NamedTuple):
 def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = None,
             epochs: int | None = None, batch_size: int = 1, rng: np.random.Generator | None = None,
             detail: Callable[[int], bool] = lambda step: False,
-            mistakes: Mistakes = NO_MISTAKES) -> Iterator[Event]:
+            mistakes: Mistakes = NO_MISTAKES, chunk_size: int | None = None,
+            on_chunk: Callable[[StepRecord, np.ndarray], None] | None = None) -> Iterator[Event]:
     """Train until `steps` updates or `epochs` passes over `data`, whichever comes first,
     yielding each step as it is made.  Batches are taken in order, or shuffled each epoch when
     `rng` is given; the last batch of an epoch may be smaller.  `detail(step)` says which steps
-    keep everything (see train_step).  Raises TrainingDiverged naming the step, the layer and
-    the quantity that stopped being finite."""
+    keep everything (see train_step).  With `chunk_size`, a batch larger than that is stepped
+    in chunks of that many samples (train_step_chunked; `on_chunk(record, indices)` sees each
+    chunk), unless mistakes are active or the step is kept in detail.  Raises TrainingDiverged
+    naming the step, the layer and the quantity that stopped being finite."""
     N = len(data)
     per_epoch = -(-N // batch_size)  # batches
+    chunked = chunk_size is not None and batch_size > chunk_size and not mistakes
     step = epoch = 0
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         while (steps is None or step < steps) and (epochs is None or epoch < epochs):
             epoch += 1
             order = rng.permutation(N) if rng is not None else np.arange(N)
-            for batch, (idx, x, t) in enumerate(data.batches(order, batch_size), 1):
+            batches = _index_batches(order, batch_size) if chunked else \
+                data.batches(order, batch_size)
+            for batch, item in enumerate(batches, 1):
                 step += 1
                 full = detail(step)
-                rec = train_step(net, x, t, optimizer, detail=full, mistakes=mistakes)
+                if chunked:
+                    idx, rec = _batch_step(net, data, optimizer, item, chunk_size, full,
+                                           mistakes, step, on_chunk)
+                else:
+                    idx, x, t = item
+                    rec = train_step(net, x, t, optimizer, detail=full, mistakes=mistakes)
                 check_finite(rec, step, full)
                 if full:
                     check_parameters(net, step)
@@ -96,12 +117,40 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
         check_parameters(net, step)
 
 
+def _batch_step(net, data, optimizer, idx, chunk_size, full, mistakes, step, on_chunk):
+    """One step of `iterate` on the batch of samples `idx`: whole if it is no larger than a
+    chunk or kept in detail, else in chunks.  Returns the indices and the record."""
+    item = idx
+    if full or len(item) <= chunk_size:
+        (idx, x, t), = data.batches(item, len(item))
+        return idx, train_step(net, x, t, optimizer, detail=full, mistakes=mistakes)
+
+    def seen(rec, chunk_idx):
+        check_finite(rec, step, False)
+        if on_chunk is not None:
+            on_chunk(rec, chunk_idx)
+
+    return item, train_step_chunked(net, data.batches(item, chunk_size), optimizer, on_chunk=seen)
+
+
+def _index_batches(order: np.ndarray, batch_size: int):
+    for start in range(0, len(order), batch_size):
+        yield order[start : start + batch_size]
+
+
 def train(net: Network, data, optimizer: Optimizer, *, observers: Sequence[Observer] = (),
           should_stop: Callable[[], bool] = lambda: False, **options) -> int:
     """Run `iterate` for observers: each step is handed to every observer, each epoch's end
     too; `should_stop()` is asked after each step (Ctrl-C).  Returns the number of steps done.
-    `options` are iterate's."""
+    `options` are iterate's; `chunk_size` is used only if every observer takes chunks."""
     done = 0
+    if options.get("chunk_size") is not None and all(o.takes_chunks for o in observers):
+        def on_chunk(rec, idx):
+            for o in observers:
+                o.on_chunk(net, rec, idx)
+        options["on_chunk"] = on_chunk
+    else:
+        options.pop("chunk_size", None)
     events = iterate(net, data, optimizer,
                      detail=lambda step: max((o.needs(step) for o in observers), default=NONE) >= FULL,
                      **options)
