@@ -14,6 +14,8 @@ from ..engine.loop import SUMMARY, Observer
 from ..engine.network import Network
 from .summary import FIELDS, Summary
 
+_FIELD = {name: i for i, name in enumerate(FIELDS)}
+
 SATURATION = 0.01  # f′ below this counts as saturated
 
 
@@ -54,10 +56,16 @@ def saturation_bound(act: Activation) -> float:
 
 
 def summarise(net: Network, zs: list[np.ndarray], acts: list[np.ndarray],
-              deltas: list[np.ndarray], batch_size: int, grad_norms: list[float]) -> np.ndarray:
+              deltas: list[np.ndarray], batch_size: int, grad_norms: list[float],
+              columns: list | None = None) -> np.ndarray:
     """The additive statistics of k batches of `batch_size` samples, one row per layer (columns:
     FIELDS).  zs[l], acts[l] and deltas[l] hold layer l+1's z, a and δ of the k batches stacked
-    (k·batch_size rows); grad_norms[l] is Σ‖∂E/∂W‖ of layer l+1 over the k batches."""
+    (k·batch_size rows); grad_norms[l] is Σ‖∂E/∂W‖ of layer l+1 over the k batches.
+
+    With `columns` (one entry per layer), the arrays are one chunk of a batch made in chunks:
+    whether a ReLU unit is dead is known only once the whole batch is seen, so each ReLU layer
+    adds its column sums of a to columns[l] instead, and the row counts no batch; batch_row
+    counts it when its last chunk is in."""
     n = zs[0].shape[0]
     k = n // batch_size
     dtype = zs[0].dtype
@@ -71,7 +79,10 @@ def summarise(net: Network, zs: list[np.ndarray], acts: list[np.ndarray],
         inactive = inactive_of = 0
         if act.name == "relu":  # a ≥ 0: a unit is dead for a batch exactly when its column sums to 0
             col_a = _ones(batch_size, dtype) @ a.reshape(k, batch_size, units)  # (k, units)
-            inactive, inactive_of = col_a.size - np.count_nonzero(col_a), col_a.size
+            if columns is None:
+                inactive, inactive_of = col_a.size - np.count_nonzero(col_a), col_a.size
+            else:
+                columns[l] = col_a[0] if columns[l] is None else columns[l] + col_a[0]
             sum_a = np.dot(col_a.ravel(), _ones(col_a.size, dtype))
         else:
             sum_a = np.dot(af, ones)
@@ -79,8 +90,31 @@ def summarise(net: Network, zs: list[np.ndarray], acts: list[np.ndarray],
                 bound = dtype.type(saturation_bound(act))
                 inactive, inactive_of = np.count_nonzero(np.abs(zf) > bound), zf.size
         out[l] = (zf.size, np.dot(zf, ones), np.dot(zf, zf), sum_a, np.dot(af, af),
-                  inactive, inactive_of, n, np.dot(df, df), k, grad_norms[l])
+                  inactive, inactive_of, n, np.dot(df, df), k if columns is None else 0,
+                  grad_norms[l])
     return out
+
+
+def batch_row(columns: list, grad_norms: list[float]) -> np.ndarray:
+    """What summarise left for the end of a batch made in chunks: one batch, its ‖∂E/∂W‖ and
+    the dead units of its ReLU layers (columns[l]: their activations' column sums, or None)."""
+    out = np.zeros((len(columns), len(FIELDS)))
+    for l, col in enumerate(columns):
+        if col is not None:
+            out[l, _FIELD["inactive"]] = col.size - np.count_nonzero(col)
+            out[l, _FIELD["inactive_of"]] = col.size
+        out[l, _FIELD["batches"]] = 1
+        out[l, _FIELD["sum_grad_norm"]] = grad_norms[l]
+    return out
+
+
+class _Chunks:
+    """The sums of the chunks of one batch seen so far (see SummaryObserver.on_chunk)."""
+
+    def __init__(self, layers: int):
+        self.stats: np.ndarray | None = None
+        self.columns: list = [None] * layers
+        self.samples = self.correct = 0
 
 
 def accuracy(net: Network, images: np.ndarray, labels: np.ndarray, chunk: int = 2000) -> tuple[float, np.ndarray]:
@@ -102,9 +136,11 @@ class SummaryObserver(Observer):
     emitted.  The other statistics are sums over values, so the observer keeps each step's z, a
     and δ (the engine makes new arrays every step) and reduces up to PENDING_SAMPLES samples'
     worth at once: for small batches that is a tenth of the NumPy calls, and the result is the
-    same sums."""
+    same sums.  A large batch stepped in chunks is summed chunk by chunk (on_chunk) and counted
+    when its step is seen."""
 
     PENDING_SAMPLES = 512
+    takes_chunks = True
 
     def __init__(self, emit, test_images, test_labels, every: int | None = None,
                  layer_stats: bool = True):
@@ -120,6 +156,7 @@ class SummaryObserver(Observer):
         self._norms: list[float] = []  # per layer: Σ‖∂E/∂W‖ over the pending steps
         self._loss_sum = 0.0
         self._latest_updates: list[np.ndarray] | None = None  # the latest step's ΔW, by layer
+        self._chunks: _Chunks | None = None  # the current batch's chunks, if made in chunks
 
     def needs(self, step: int) -> int:
         return SUMMARY
@@ -129,25 +166,28 @@ class SummaryObserver(Observer):
             self.epoch_summary = self._new(net, epoch, 0, "epoch")
             self.window = self._new(net, epoch, 0, "every") if self.every else None
             self.batch_in_epoch = 0
-        n = len(rec.t)
-        if self._pending and self._pending[0][0].shape[0] != n:  # a smaller last batch
-            self._flush(net)
         self.batch_in_epoch += 1
-        self._loss_sum += rec.loss * n
-        if self.layer_stats:
-            # Only what the sums need is kept: the gradients, the largest arrays of a step, are
-            # reduced to their norms now.
-            self._pending.append((rec.t, rec.activations, rec.zs, rec.deltas))
-            norms = self._norms or [0.0] * len(net.layers)
-            for l, gW in enumerate(rec.grads_W):
-                gW = gW.ravel("K")
-                norms[l] += math.sqrt(np.dot(gW, gW))
-            self._norms = norms
-            self._latest_updates = rec.updates_W
+        if self._chunks is not None:
+            self._add_chunked(net, rec)
         else:
-            self._pending.append((rec.t, rec.activations[-1:]))
-        if len(self._pending) * n >= self.PENDING_SAMPLES:
-            self._flush(net)
+            n = len(rec.t)
+            if self._pending and self._pending[0][0].shape[0] != n:  # a smaller last batch
+                self._flush(net)
+            self._loss_sum += rec.loss * n
+            if self.layer_stats:
+                # Only what the sums need is kept: the gradients, the largest arrays of a step,
+                # are reduced to their norms now.
+                self._pending.append((rec.t, rec.activations, rec.zs, rec.deltas))
+                norms = self._norms or [0.0] * len(net.layers)
+                for l, gW in enumerate(rec.grads_W):
+                    gW = gW.ravel("K")
+                    norms[l] += math.sqrt(np.dot(gW, gW))
+                self._norms = norms
+                self._latest_updates = rec.updates_W
+            else:
+                self._pending.append((rec.t, rec.activations[-1:]))
+            if len(self._pending) * n >= self.PENDING_SAMPLES:
+                self._flush(net)
         self.epoch_summary.batch = self.batch_in_epoch
         if self.window is not None:
             self.window.batch = self.batch_in_epoch
@@ -155,6 +195,31 @@ class SummaryObserver(Observer):
                 self._flush(net)
                 self._emit(net, self.window)
                 self.window = self._new(net, epoch, self.batch_in_epoch, "every")
+
+    def on_chunk(self, net, rec, idx):
+        """One chunk of a batch made in chunks: its sums are added up now; the batch (its dead
+        ReLU units, ‖∂E/∂W‖ and loss) is counted when on_step sees the step."""
+        chunks = self._chunks or _Chunks(len(net.layers))
+        self._chunks = chunks
+        m = len(rec.t)
+        chunks.samples += m
+        chunks.correct += int(np.count_nonzero(rec.activations[-1].argmax(axis=1) ==
+                                               rec.t.argmax(axis=1)))
+        if self.layer_stats:
+            row = summarise(net, rec.zs, rec.activations[1:], rec.deltas, m,
+                            [0.0] * len(net.layers), chunks.columns)
+            chunks.stats = row if chunks.stats is None else chunks.stats + row
+
+    def _add_chunked(self, net, rec):
+        chunks, self._chunks = self._chunks, None
+        self._flush(net)  # the steps before it first
+        stats = None
+        if self.layer_stats:
+            stats = chunks.stats + batch_row(chunks.columns, [_norm(g) for g in rec.grads_W])
+            self._latest_updates = rec.updates_W
+        for summary in (self.epoch_summary, self.window):
+            if summary is not None:
+                summary.add(stats, rec.loss * chunks.samples, chunks.samples, chunks.correct)
 
     def _flush(self, net):
         """Reduce the pending steps into the epoch's (and the window's) summary."""

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine.backprop import train_step
 from ..engine.functions import ACTIVATIONS, resolve_loss
 from ..engine.loop import Observer, check_parameters, iterate
 from ..engine.network import Network, init_layers
 from ..engine.optim import SGD, Optimizer, make_optimizer as _make
+from ..errors import DataError
+from . import memory
 from .data import PIXELS, MnistData
 from .observer import SummaryObserver, accuracy
 from .summary import Summary
@@ -95,6 +96,19 @@ def build_network(cfg: MnistConfig) -> Network:
     return Network(layers, resolve_loss(cfg.loss, out))
 
 
+def check_memory(cfg: MnistConfig, n_images: int = 0) -> None:
+    """Refuse (UnsupportedError, with the estimate) a run that cannot fit in memory."""
+    memory.check(cfg.layers, cfg.optimizer, cfg.batch_size, n_images)
+
+
+def _check_not_empty(data: MnistData) -> None:
+    if not len(data.train_images):
+        raise DataError(data.source, "holds no training images")
+    if not len(data.test_images):
+        raise DataError(data.source, "holds no test images: tracenn measures the test accuracy "
+                        "after every epoch and needs at least one")
+
+
 def make_optimizer(cfg: MnistConfig) -> Optimizer:
     """The optimizer cfg names, in torch.optim's conventions (engine/optim.py)."""
     hyper = {"momentum": cfg.momentum} if cfg.optimizer in ("momentum", "nesterov") else {}
@@ -117,15 +131,22 @@ class Training:
     test accuracy, and with `layer_stats` the per-layer statistics) as it is made, beginning
     with the untrained network's (`start_summary`, see measure_start); once exhausted, `result`
     holds the MnistRun.  `progress(epoch, n)` is called after each batch; `should_stop()` after
-    each step (Ctrl-C).  Raises TrainingDiverged."""
+    each step (Ctrl-C).  A batch larger than `chunk` samples (default: as memory.chunk_samples
+    says; None: never) is stepped in chunks, with the statistics and update of the whole batch.
+    Raises DataError (no training or test images), UnsupportedError (a network that does not
+    fit in memory) and TrainingDiverged."""
 
     def __init__(self, data: MnistData, cfg: MnistConfig, *, progress=None,
-                 should_stop=lambda: False, layer_stats: bool = True, start_summary: bool = True):
+                 should_stop=lambda: False, layer_stats: bool = True, start_summary: bool = True,
+                 chunk: int | None | str = "auto"):
         if cfg.layers[0] != PIXELS:
             raise ValueError(f"the first layer must have 784 units (28×28 pixels), not {cfg.layers[0]}")
+        _check_not_empty(data)
         self.data, self.cfg = data.limit(cfg.limit), cfg
+        check_memory(cfg, len(self.data.train_images) + len(self.data.test_images))
         self.progress, self.should_stop = progress, should_stop
         self.layer_stats, self.start_summary = layer_stats, start_summary
+        self.chunk = memory.chunk_samples(cfg.layers) if chunk == "auto" else chunk
         self.result: MnistRun | None = None
 
     def __iter__(self):
@@ -135,7 +156,7 @@ class Training:
         collected: list[Summary] = []
         if self.start_summary:
             collected.append(measure_start(net, batches, cfg.batch_size, d.test_images,
-                                           d.test_labels, self.layer_stats))
+                                           d.test_labels, self.layer_stats, self.chunk))
             yield collected[-1]
         pending: list[Summary] = []
         observer = SummaryObserver(pending.append, d.test_images, d.test_labels, cfg.every,
@@ -143,7 +164,9 @@ class Training:
         observers = [observer] + ([_Progress(self.progress)] if self.progress else [])
         start = time.perf_counter()
         events = iterate(net, batches, make_optimizer(cfg), epochs=cfg.epochs,
-                         batch_size=cfg.batch_size, rng=np.random.default_rng(cfg.seed + 1))
+                         batch_size=cfg.batch_size, rng=np.random.default_rng(cfg.seed + 1),
+                         chunk_size=self.chunk,
+                         on_chunk=lambda rec, idx: observer.on_chunk(net, rec, idx))
         steps = 0
         for ev in events:
             steps = ev.step
@@ -188,7 +211,7 @@ START_SAMPLES = 1024
 
 
 def measure_start(net: Network, batches: MnistBatches, batch_size: int, test_images,
-                  test_labels, layer_stats: bool = True) -> Summary:
+                  test_labels, layer_stats: bool = True, chunk: int | None = None) -> Summary:
     """The summary of the untrained network: the first START_SAMPLES training images (at least
     one batch) in batches of `batch_size`, forward and backward through the engine with an
     update of zero, so the weights do not change.  It is where every column starts: for softmax
@@ -196,12 +219,13 @@ def measure_start(net: Network, batches: MnistBatches, batch_size: int, test_ima
     hidden layers the gradients already shrink toward the input.  No update is made, so the
     update ratio is not given."""
     probe = net.copy()
-    unchanged = SGD(0.0)
     seen: list[Summary] = []
     observer = SummaryObserver(seen.append, test_images, test_labels, None, layer_stats)
-    order = np.arange(min(len(batches), max(START_SAMPLES, batch_size)))
-    for step, (idx, x, t) in enumerate(batches.batches(order, batch_size), 1):
-        observer.on_step(probe, train_step(probe, x, t, unchanged), step, 0, idx)
+    m = min(len(batches), max(START_SAMPLES, batch_size))
+    first = MnistBatches(batches.images[:m], batches.labels[:m], batches.dtype)
+    for ev in iterate(probe, first, SGD(0.0), epochs=1, batch_size=batch_size, chunk_size=chunk,
+                      on_chunk=lambda rec, idx: observer.on_chunk(probe, rec, idx)):
+        observer.on_step(probe, ev.record, ev.step, 0, ev.indices)
     observer.on_epoch(probe, 0)
     (summary,) = seen
     summary.kind = "start"
