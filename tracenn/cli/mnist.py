@@ -63,7 +63,7 @@ def _describe(data, cfg) -> str:
             + (f" (s = {cfg.init_scale:g})" if cfg.init in ("normal", "uniform") else "") + "\n")
 
 
-def _data(data_path, download: bool, show_bar: bool):
+def _data(data_path, label_column, download: bool, show_bar: bool):
     from ..mnist.data import resolve
 
     if download:
@@ -73,12 +73,61 @@ def _data(data_path, download: bool, show_bar: bool):
             return click.progressbar(length=total, label=label, file=sys.stderr) if show_bar else None
 
         data_path = data_path or str(fetch(progress=bar))
-    return resolve(data_path)
+    return resolve(data_path, label_column)
+
+
+class _Stopped(BaseException):
+    """A second Ctrl-C or SIGTERM, or one before training began: stop at once.  Not an
+    Exception, so that no `except Exception` on the way mistakes it for a failure."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _Signals:
+    """Ctrl-C (SIGINT) and SIGTERM while `tracenn mnist` runs: the first one during training
+    asks it to stop after the current batch (the summary so far is still printed); a second
+    one, or one before training began, stops at once.  Either way the exit status is 128 +
+    the signal's number (130, 143), as a shell reports a process the signal ended."""
+
+    NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+
+    def __init__(self):
+        self.received: int | None = None
+        self.training = False
+        self.previous: dict = {}
+
+    def __enter__(self):
+        for signum in self.NAMES:
+            self.previous[signum] = signal.signal(signum, self)
+        return self
+
+    def __exit__(self, *exc):
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+        return False
+
+    def __call__(self, signum, frame):
+        if self.received is not None or not self.training:
+            raise _Stopped(signum)
+        self.received = signum
+
+    def should_stop(self) -> bool:
+        return self.received is not None
+
+
+def _stopped_line(signum: int, result=None) -> str:
+    name = _Signals.NAMES.get(signum, f"signal {signum}")
+    if result is None or not result.summaries:
+        return f"interrupted by {name}"
+    last = result.summaries[-1]
+    done = (f"{last.batch} batches of epoch {last.epoch}" if last.kind == "partial"
+            else f"epoch {last.epoch}")
+    return f"interrupted by {name} after {done}; the summaries above cover what was done"
 
 
 def _report(result, fmt: str) -> None:
-    if result.interrupted:
-        click.echo("Interrupted: the summary above covers the batches done so far.")
     if result.epoch_losses:
         click.echo(f"loss per epoch: {sparkline(result.epoch_losses)}  "
                    f"({result.epoch_losses[0]:.4g} → {result.epoch_losses[-1]:.4g})")
@@ -99,7 +148,11 @@ def _report(result, fmt: str) -> None:
               help="Layer sizes, input first.")
 @click.option("--activation", type=click.Choice(["relu", "sigmoid", "tanh"]), default="relu",
               show_default=True, help="Activation of the hidden layers.")
-@click.option("--output", "output_act", type=click.Choice(["softmax", "sigmoid"]),
+@click.option("--label-column", metavar="NAME|N", default=None,
+              help="Where a CSV file keeps its labels: a header name or a column number "
+              "counted from 1. Default: the header's label, class, target or y column, else "
+              "the first column.")
+@click.option("--output-activation", "output_act", type=click.Choice(["softmax", "sigmoid"]),
               default="softmax", show_default=True, help="Activation of the output layer.")
 @click.option("--loss", type=click.Choice(["cross-entropy", "mse", "half-sse", "sse"]),
               default="cross-entropy", show_default=True, help="Loss per sample.")
@@ -137,42 +190,56 @@ def _report(result, fmt: str) -> None:
               help="Print one JSON object per summary and nothing else on stdout.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @format_option
-def mnist(data_path, download, layers, activation, output_act, loss, optimizer, lr, mu, init,
-          init_scale, batch_size, epochs, seed, limit, every, as_json, quiet, fmt):
+@click.pass_context
+def mnist(ctx, data_path, download, label_column, layers, activation, output_act, loss,
+          optimizer, lr, mu, init, init_scale, batch_size, epochs, seed, limit, every, as_json,
+          quiet, fmt):
     """Train an MLP on MNIST and summarise every layer as it learns.
 
     The same engine as the small traces, in float32, with a per-layer summary instead of a full
     trace: before training, after every epoch (and every --every batches), one row per layer
     with the mean and spread of z and a, the fraction of saturated or dead units, the size of
     δ, ‖∂E/∂W‖ and that per weight, ‖W‖ and the update ratio ‖ΔW‖/‖W‖, plus loss, train and
-    test accuracy.  Ctrl-C stops after the current batch and prints the summary so far.
+    test accuracy.  Ctrl-C (or SIGTERM) stops after the current batch, prints the summary so
+    far and exits with status 130 (143).
     """
-    from ..mnist.training import MnistConfig, run
+    from ..mnist.training import MnistConfig, check_memory
 
-    show_bar = not (quiet or as_json) and sys.stderr.isatty()
-    data = _data(data_path, download, show_bar)
     cfg = MnistConfig(layers, activation, output_act, loss, optimizer, lr, mu, batch_size, epochs,
                       seed, limit, every, init, init_scale)
+    check_memory(cfg)  # before the data is read: a network that cannot fit is refused at once
+    show_bar = not (quiet or as_json) and sys.stderr.isatty()
+    with _Signals() as signals:
+        try:
+            data = _data(data_path, label_column, download, show_bar)
+            result = _train(data, cfg, signals, as_json, fmt, show_bar)
+        except _Stopped as stop:
+            click.echo(f"{ctx.command_path}: {_stopped_line(stop.signum)}", err=True)
+            ctx.exit(128 + stop.signum)
+    if not as_json:
+        _report(result, fmt)
+    if result.interrupted:
+        click.echo(f"{ctx.command_path}: {_stopped_line(signals.received, result)}", err=True)
+        ctx.exit(128 + signals.received)
+
+
+def _train(data, cfg, signals: _Signals, as_json: bool, fmt: str, show_bar: bool):
+    """Run the training, printing each summary as it is made; returns the MnistRun."""
+    from ..mnist.training import run
+
     if not as_json:
         click.echo(_describe(data, cfg))
-    bar = _Bar(epochs, len(data.train_images[:limit] if limit else data.train_images))
-    stop = {"asked": False}
-
-    def on_sigint(signum, frame):
-        stop["asked"] = True
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C stops at once
+    n = len(data.train_images[:cfg.limit] if cfg.limit else data.train_images)
+    bar = _Bar(cfg.epochs, n)
 
     def emit(summary):
         bar.close()
         click.echo(dumps(summary) if as_json else
-                   format_tables([mnist_summary_table(summary, epochs)], fmt) + "\n")
+                   format_tables([mnist_summary_table(summary, cfg.epochs)], fmt) + "\n")
 
-    old = signal.signal(signal.SIGINT, on_sigint)
+    signals.training = True
     try:
-        result = run(data, cfg, emit=emit, progress=bar if show_bar else None,
-                     should_stop=lambda: stop["asked"])
+        return run(data, cfg, emit=emit, progress=bar if show_bar else None,
+                   should_stop=signals.should_stop)
     finally:
         bar.close()
-        signal.signal(signal.SIGINT, old)
-    if not as_json:
-        _report(result, fmt)
