@@ -870,3 +870,47 @@ def test_observers_that_do_not_take_chunks_get_whole_batches():
     train(build_network(MnistConfig(layers=[784, 8, 10])), data, SGD(0.1), observers=[Plain()],
           epochs=1, batch_size=200, chunk_size=50)
     assert sizes == [200]
+
+
+# --- the learning-rate schedule ---------------------------------------------------------------
+
+
+def test_cosine_schedule_anneals_eta_step_by_step():
+    from tracenn.engine.optim import SGD
+    from tracenn.mnist.training import LearningRate
+
+    opt = SGD(0.1)
+    schedule = LearningRate(opt, "cosine", total_steps=4)
+    seen = [opt.lr]
+    for step in (1, 2, 3):
+        schedule.on_step(None, None, step, 1, None)
+        seen.append(opt.lr)
+    # η·½(1 + cos(πt/4)) for t = 0..3, written out: 0.1, 0.0854, 0.05, 0.0146
+    assert seen == pytest.approx([0.1, 0.1 * (2 + 2 ** 0.5) / 4, 0.05, 0.1 * (2 - 2 ** 0.5) / 4])
+    with pytest.raises(ValueError, match="unknown schedule"):
+        LearningRate(opt, "linear", 4)
+
+
+def test_schedule_changes_the_run_and_is_an_option(run):
+    d = mdata.load_sample().limit(640)
+    constant = run_training(d, MnistConfig(epochs=2, schedule="constant"), start_summary=False)
+    cosine = run_training(d, MnistConfig(epochs=2, schedule="cosine"), start_summary=False)
+    assert constant.epoch_losses != cosine.epoch_losses
+    result = run("mnist", "--schedule", "constant", "--epochs", "1", "--limit", "300")
+    assert result.exit_code == 0 and "η = 0.1 constant" in result.stdout
+    result = run("mnist", "--schedule", "cosine", "--epochs", "1", "--limit", "300")
+    assert result.exit_code == 0 and "η = 0.1 on a cosine schedule" in result.stdout
+
+
+def test_command_line_defaults_are_mnistconfigs():
+    from tracenn.cli.mnist import mnist as command
+
+    cfg = MnistConfig()
+    defaults = {p.name: p.default for p in command.params}
+    assert defaults["layers"] == ",".join(map(str, cfg.layers))
+    assert (defaults["activation"], defaults["output_act"], defaults["loss"]) == \
+        (cfg.activation, cfg.output, cfg.loss)
+    assert (defaults["optimizer"], defaults["schedule"], defaults["mu"]) == \
+        (cfg.optimizer, cfg.schedule, cfg.momentum)
+    assert (defaults["batch_size"], defaults["epochs"], defaults["seed"]) == \
+        (cfg.batch_size, cfg.epochs, cfg.seed)

@@ -57,8 +57,11 @@ def _describe(data, cfg) -> str:
     n = len(data.train_images[:cfg.limit] if cfg.limit else data.train_images)
     return (f"MNIST from {data.source}: {n} training, {len(data.test_images)} test images\n"
             f"network {'-'.join(map(str, cfg.layers))}, {cfg.activation} hidden, {cfg.output} "
-            f"output, {cfg.loss}; {cfg.optimizer} η = {cfg.eta:g}"
+            f"output, {cfg.loss}; {cfg.optimizer} η = {cfg.eta:g} "
+            + ("on a cosine schedule (toward 0 at the last step)" if cfg.schedule == "cosine"
+               else "constant")
             + (f", μ = {cfg.momentum:g}" if cfg.optimizer in ("momentum", "nesterov") else "")
+            + (f", weight decay λ = {cfg.decay:g}" if cfg.decay else "")
             + f"; batch {cfg.batch_size}, {cfg.epochs} epoch(s), seed {cfg.seed}, init {cfg.init}"
             + (f" (s = {cfg.init_scale:g})" if cfg.init in ("normal", "uniform") else "") + "\n")
 
@@ -160,8 +163,15 @@ def _report(result, fmt: str) -> None:
                                                 "adamw"]), default="momentum",
               show_default=True, help="Update rule, in torch.optim's conventions.")
 @click.option("--lr", type=PositiveFloat(), default=None,
-              help="Learning rate η (default: sgd 0.1, momentum and nesterov 0.02, rmsprop, adam "
-              "and adamw 0.001).")
+              help="Learning rate η, the first step's on a cosine schedule (default: sgd, "
+              "momentum and nesterov 0.1; rmsprop, adam and adamw 0.001).")
+@click.option("--weight-decay", "decay", type=click.FloatRange(min=0), default=None,
+              help="Weight decay λ of the weights, biases excepted (default: momentum and "
+              "nesterov 5e-4, adamw 0.01, the others 0).")
+@click.option("--schedule", type=click.Choice(["cosine", "constant"]), default="cosine",
+              show_default=True,
+              help="η over the run: constant, or cosine (from η at the first step toward 0 at "
+              "the last: η·½(1 + cos(π t/T)) after t of the T steps).")
 @click.option("--momentum", "mu", type=click.FloatRange(0, 1, max_open=True), default=0.9,
               show_default=True, help="Momentum coefficient μ (with --optimizer momentum or "
               "nesterov).")
@@ -192,8 +202,8 @@ def _report(result, fmt: str) -> None:
 @format_option
 @click.pass_context
 def mnist(ctx, data_path, download, label_column, layers, activation, output_act, loss,
-          optimizer, lr, mu, init, init_scale, batch_size, epochs, seed, limit, every, as_json,
-          quiet, fmt):
+          optimizer, lr, decay, schedule, mu, init, init_scale, batch_size, epochs, seed, limit,
+          every, as_json, quiet, fmt):
     """Train an MLP on MNIST and summarise every layer as it learns.
 
     The same engine as the small traces, in float32, with a per-layer summary instead of a full
@@ -207,6 +217,7 @@ def mnist(ctx, data_path, download, label_column, layers, activation, output_act
 
     cfg = MnistConfig(layers, activation, output_act, loss, optimizer, lr, mu, batch_size, epochs,
                       seed, limit, every, init, init_scale)
+    cfg.schedule, cfg.weight_decay = schedule, decay
     check_memory(cfg)  # before the data is read: a network that cannot fit is refused at once
     show_bar = not (quiet or as_json) and sys.stderr.isatty()
     with _Signals() as signals:
