@@ -55,43 +55,51 @@ def saturation_bound(act: Activation) -> float:
     return _BOUNDS[act.name]
 
 
-def summarise(net: Network, zs: list[np.ndarray], acts: list[np.ndarray],
-              deltas: list[np.ndarray], batch_size: int, grad_norms: list[float],
+def _flat(pieces: list[np.ndarray]) -> np.ndarray:
+    """The values of some arrays as one vector, in memory order: each piece is contiguous (the
+    engine's z and a are column-major, δ row-major), so this is one copy, never a gather."""
+    if len(pieces) == 1:
+        return pieces[0].ravel("K")
+    return np.concatenate([p.ravel("K") for p in pieces])
+
+
+def summarise(net: Network, zs: list[list[np.ndarray]], acts: list[list[np.ndarray]],
+              deltas: list[list[np.ndarray]], batch_size: int, grad_norms: list[float],
               columns: list | None = None) -> np.ndarray:
     """The additive statistics of k batches of `batch_size` samples, one row per layer (columns:
-    FIELDS).  zs[l], acts[l] and deltas[l] hold layer l+1's z, a and δ of the k batches stacked
-    (k·batch_size rows); grad_norms[l] is Σ‖∂E/∂W‖ of layer l+1 over the k batches.
+    FIELDS).  zs[l], acts[l] and deltas[l] are the k batches' arrays of layer l+1's z, a and δ;
+    grad_norms[l] is Σ‖∂E/∂W‖ of layer l+1 over the k batches.
 
     With `columns` (one entry per layer), the arrays are one chunk of a batch made in chunks:
     whether a ReLU unit is dead is known only once the whole batch is seen, so each ReLU layer
     adds its column sums of a to columns[l] instead, and the row counts no batch; batch_row
     counts it when its last chunk is in."""
-    n = zs[0].shape[0]
-    k = n // batch_size
-    dtype = zs[0].dtype
+    k = len(zs[0])
     out = np.empty((len(net.layers), len(FIELDS)))
     for l, layer in enumerate(net.layers):
-        z, a, delta = zs[l], acts[l], deltas[l]
-        zf, af, df = z.ravel("K"), a.ravel("K"), delta.ravel("K")
-        ones = _ones(zf.size, dtype)
+        zf, df = _flat(zs[l]), _flat(deltas[l])
+        dtype = zf.dtype
         act = layer.activation
-        units = z.shape[1]
         inactive = inactive_of = 0
         if act.name == "relu":  # a ≥ 0: a unit is dead for a batch exactly when its column sums to 0
-            col_a = _ones(batch_size, dtype) @ a.reshape(k, batch_size, units)  # (k, units)
+            # (k·units, batch): batch by batch, a row per unit, from a's transposes (contiguous)
+            by_unit = np.concatenate([a.T for a in acts[l]]) if k > 1 else acts[l][0].T
+            col_a = by_unit @ _ones(batch_size, dtype)  # Σ over each batch, per unit
             if columns is None:
                 inactive, inactive_of = col_a.size - np.count_nonzero(col_a), col_a.size
             else:
-                columns[l] = col_a[0] if columns[l] is None else columns[l] + col_a[0]
-            sum_a = np.dot(col_a.ravel(), _ones(col_a.size, dtype))
+                columns[l] = col_a if columns[l] is None else columns[l] + col_a
+            sum_a = np.dot(col_a, _ones(col_a.size, dtype))
+            af = by_unit.ravel("K")
         else:
-            sum_a = np.dot(af, ones)
+            af = _flat(acts[l])
+            sum_a = np.dot(af, _ones(af.size, dtype))
             if act.name in ("sigmoid", "tanh"):
                 bound = dtype.type(saturation_bound(act))
                 inactive, inactive_of = np.count_nonzero(np.abs(zf) > bound), zf.size
-        out[l] = (zf.size, np.dot(zf, ones), np.dot(zf, zf), sum_a, np.dot(af, af),
-                  inactive, inactive_of, n, np.dot(df, df), k if columns is None else 0,
-                  grad_norms[l])
+        out[l] = (zf.size, np.dot(zf, _ones(zf.size, dtype)), np.dot(zf, zf), sum_a,
+                  np.dot(af, af), inactive, inactive_of, k * batch_size, np.dot(df, df),
+                  k if columns is None else 0, grad_norms[l])
     return out
 
 
@@ -206,8 +214,9 @@ class SummaryObserver(Observer):
         chunks.correct += int(np.count_nonzero(rec.activations[-1].argmax(axis=1) ==
                                                rec.t.argmax(axis=1)))
         if self.layer_stats:
-            row = summarise(net, rec.zs, rec.activations[1:], rec.deltas, m,
-                            [0.0] * len(net.layers), chunks.columns)
+            row = summarise(net, [[z] for z in rec.zs], [[a] for a in rec.activations[1:]],
+                            [[d] for d in rec.deltas], m, [0.0] * len(net.layers),
+                            chunks.columns)
             chunks.stats = row if chunks.stats is None else chunks.stats + row
 
     def _add_chunked(self, net, rec):
@@ -232,13 +241,10 @@ class SummaryObserver(Observer):
         stats = None
         if self.layer_stats:
             L = len(net.layers)
-            acts = [stack([p[1][l + 1] for p in pending]) for l in range(L)]
-            stats = summarise(net, [stack([p[2][l] for p in pending]) for l in range(L)], acts,
-                              [stack([p[3][l] for p in pending]) for l in range(L)],
-                              n, self._norms)
-            out = acts[-1]
-        else:
-            out = stack([p[1][-1] for p in pending])
+            stats = summarise(net, [[p[2][l] for p in pending] for l in range(L)],
+                              [[p[1][l + 1] for p in pending] for l in range(L)],
+                              [[p[3][l] for p in pending] for l in range(L)], n, self._norms)
+        out = stack([p[1][-1] for p in pending])
         correct = int(np.count_nonzero(out.argmax(axis=1) == t.argmax(axis=1)))
         for summary in (self.epoch_summary, self.window):
             if summary is not None:
