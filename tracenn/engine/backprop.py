@@ -56,20 +56,29 @@ class StepRecord:
     dE_dx: np.ndarray | None = None  # (n, n_in): ∂E/∂x, the gradient at the inputs, with detail
 
 
-def _output_delta(net: Network, z, a, t, detail: bool, mistakes: Mistakes):
-    """δ^L, and the chain-rule factors ∂E/∂a, ∂a/∂z (computed when needed or asked for)."""
+def _output_delta(net: Network, z, a, t, detail: bool, mistakes: Mistakes, hooked: bool):
+    """δ^L, and the chain-rule factors ∂E/∂a, ∂a/∂z (computed when needed or asked for).
+    `hooked`: mistakes are active (without, their hooks are not called: they would return
+    their argument)."""
     out = net.layers[-1].activation
-    fused = net.loss.fused.get(out.name)
+    loss = net.loss
+    fused = loss.fused.get(out.name) if loss.fused else None
     dE_da = da_dz = None
     if fused is None or detail:
-        dE_da = mistakes.output_dE_da(net.loss.dE_da(a, t))
-        if out.elementwise:
-            da_dz = mistakes.prime(out.prime(z, a, NUMPY_OPS), out, z, a)
+        dE_da = loss.dE_da(a, t)
+        if hooked:
+            dE_da = mistakes.output_dE_da(dE_da)
+        if out.prime is not None:
+            da_dz = out.prime(z, a, NUMPY_OPS)
+            if hooked:
+                da_dz = mistakes.prime(da_dz, out, z, a)
         else:
             da_dz = out.da_dz(z, a)
     if fused is not None:
-        delta = mistakes.fused_delta(fused(a, t), a)
-    elif out.elementwise:
+        delta = fused(a, t)
+        if hooked:
+            delta = mistakes.fused_delta(delta, a)
+    elif out.prime is not None:
         delta = dE_da * da_dz
     else:
         delta = out.backprop(dE_da, z, a)
@@ -151,8 +160,9 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
     hooked = bool(mistakes)
     dE_das, da_dzs, deltas = [None] * L, [None] * L, [None] * L
     grads_W, grads_b, updates, b_updates = [None] * L, [None] * L, [None] * L, [None] * L
-    traces_W, traces_b = [None] * L, [None] * L
-    delta, dE_das[-1], da_dzs[-1] = _output_delta(net, zs[-1], acts[-1], t, detail, mistakes)
+    traces_W, traces_b = ([None] * L, [None] * L) if detail else (None, None)
+    delta, dE_das[-1], da_dzs[-1] = _output_delta(net, zs[-1], acts[-1], t, detail, mistakes,
+                                                  hooked)
     sign = mistakes.update_sign() if hooked else 1.0
     for l in range(L - 1, -1, -1):  # layer l+1 in the book's numbering, output first
         layer = layers[l]
@@ -171,26 +181,31 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
         scaled = delta * scale if scale != 1.0 else delta
         gW = scaled.T @ acts[l]  # (n_out, n) @ (n, n_in)
         gb = np.add.reduce(scaled, axis=0)
-        if layer.shared_bias:
-            gb = gb.sum(keepdims=True)  # one bias feeds every neuron: its gradient is the sum
+        if len(layer.b) != len(gb):  # one bias feeds every neuron: its gradient is the sum
+            gb = gb.sum(keepdims=True)
         if hooked:
             gW, gb = mistakes.gradient(gW, (l, "W")), mistakes.gradient(gb, (l, "b"))
         grads_W[l], grads_b[l] = gW, gb
         if optimizer is None:
             continue
-        updates[l], traces_W[l] = optimizer.step((l, "W"), layer.W, gW, detail=detail)
-        if sign != 1.0:
+        if detail:
+            updates[l], traces_W[l] = optimizer.step((l, "W"), layer.W, gW, detail=True)
+        else:
+            updates[l] = optimizer.step((l, "W"), layer.W, gW)[0]
+        if hooked and sign != 1.0:
             updates[l] = sign * updates[l]
         if mistakes.bias_trainable(layer.bias_trainable) if hooked else layer.bias_trainable:
-            b_updates[l], traces_b[l] = optimizer.step((l, "b"), layer.b, gb, bias=True,
-                                                       detail=detail)
-            if sign != 1.0:
+            if detail:
+                b_updates[l], traces_b[l] = optimizer.step((l, "b"), layer.b, gb, bias=True,
+                                                           detail=True)
+            else:
+                b_updates[l] = optimizer.step((l, "b"), layer.b, gb, bias=True)[0]
+            if hooked and sign != 1.0:
                 b_updates[l] = sign * b_updates[l]
     dE_dx = deltas[0] @ layers[0].W if detail else None
-    n = x.shape[0]
     return StepRecord(x, t, zs, acts, losses, dE_das, da_dzs, deltas, grads_W, grads_b, None,
-                      None, updates, float(np.add.reduce(losses, axis=None)) / n,
-                      traces_W if detail else None, traces_b if detail else None, dE_dx), b_updates
+                      None, updates, float(np.add.reduce(losses, axis=None)) / x.shape[0],
+                      traces_W, traces_b, dE_dx), b_updates
 
 
 def _apply(layers, updates, b_updates, detail: bool):

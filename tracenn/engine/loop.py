@@ -108,7 +108,8 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
                 else:
                     idx, x, t = item
                     rec = train_step(net, x, t, optimizer, detail=full, mistakes=mistakes)
-                check_finite(rec, step, full)
+                if full or not math.isfinite(rec.loss):  # check_finite's own first test
+                    check_finite(rec, step, full)
                 if full:
                     check_parameters(net, step)
                 yield Event(rec, step, epoch, idx, batch == per_epoch)
