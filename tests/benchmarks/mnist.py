@@ -1,20 +1,31 @@
-"""MNIST benchmark: tracenn's engine against PyTorch (if installed) on the same data, same run.
+"""MNIST benchmark: speed, memory and accuracy of `tracenn mnist` on the full data, each against
+a reference measured in the same run (np.loadtxt, a bare NumPy loop, PyTorch).
 
-    python3 tests/benchmarks/mnist.py --data DIR [--epochs N] [--nielsen-epochs N] [--only NAME]
+    python3 tests/benchmarks/mnist.py --data DIR [--only SECTION ...] [--work DIR]
 
-DIR holds the full MNIST (../shared/tools/get-mnist DIR writes it).  Not part of the test run:
-it takes minutes and reports figures rather than asserting them.  Configurations:
+DIR holds the full MNIST as the four IDX files (../shared/tools/get-mnist DIR writes them).  The
+Kaggle-style CSV files (mnist_train.csv with the header "label,1x1,…,28x28", mnist_test.csv)
+are made from them in --work (default: DIR/csv) the first time.  Not part of the test run: it
+takes many minutes and reports figures rather than asserting them.
 
-  default  784-128-64-10, ReLU, softmax + cross-entropy, batch 64, momentum 0.9: seconds per
-           epoch with per-layer statistics off and on and of the same network in PyTorch, in
-           rounds; the statistics' cost timed inside the run; test accuracy after --epochs
-           epochs with tracenn's defaults.
-  nielsen  Nielsen's network.py: [784, 30, 10], sigmoid, quadratic cost, mini-batch 10, η = 3.0,
-           on the first 50,000 training images: seconds per epoch with and without per-layer
-           statistics and of the same arithmetic as a bare NumPy loop, in rounds; network.py's
-           algorithm written out one sample at a time, as a same-run reference; accuracy after
-           --nielsen-epochs epochs (30, as in the book).
-  memory   peak resident memory of a whole `tracenn mnist` process (10 epochs, defaults).
+This machine's speed drifts by tens of percent within minutes, so every comparison is made in
+rounds, one measurement of each contender per round, and a ratio is the median of the
+per-round ratios (with their range).  Sections:
+
+  csv        reading mnist_train.csv: tracenn's reader against np.loadtxt(dtype=uint8) of the
+             same file; the same for the pair train + test.  Target: ≤ 1.3×.
+  fullbatch  784-64-10, batch 60,000, sgd η = 1 (the seed projects' full-batch gradient
+             descent): seconds per epoch stepped in chunks (the default) and whole.  Target:
+             within 1.2× of whole.
+  nielsen    Nielsen's network.py set-up: [784, 30, 10], sigmoid, quadratic cost, batch 10,
+             η = 3.0, the first 50,000 images: tracenn without and with per-layer statistics
+             against the same arithmetic as a bare NumPy loop.  Targets: ≤ 1.15× and ≤ 1.35×.
+  default    the default run (tracenn's defaults; the same network, batch, optimizer and
+             schedule in PyTorch): seconds per epoch without and with statistics and PyTorch's,
+             and the statistics' cost timed inside the run.  Targets: ≤ 0.5× PyTorch, ≤ 5%.
+  accuracy   test accuracy after 10 epochs of the default run, seeds 0, 1 and 2.  Target: ≥ 98.0%.
+  memory     peak resident memory of whole `tracenn mnist` processes: IDX default, CSV
+             default, full batch (10 epochs each).  Targets: ≤ 200, ≤ 300, ≤ 400 MB.
 """
 
 from __future__ import annotations
@@ -24,30 +35,60 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
+from tracenn.mnist.csvdata import read_csv
 from tracenn.mnist.data import load
 from tracenn.mnist.observer import SummaryObserver
 from tracenn.mnist.training import MnistConfig, run
 
+SECTIONS = ("csv", "fullbatch", "nielsen", "default", "accuracy", "memory")
+NIELSEN = dict(layers=[784, 30, 10], activation="sigmoid", output="sigmoid", loss="half-sse",
+               optimizer="sgd", lr=3.0, batch_size=10, schedule="constant")
+FULL_BATCH = dict(layers=[784, 64, 10], optimizer="sgd", lr=1.0, batch_size=60000,
+                  schedule="constant")
 
-def tracenn_epochs(data, cfg: MnistConfig, layer_stats: bool) -> tuple[list[float], float]:
-    """Wall seconds of each epoch (its summary's: every batch, then the summary line with the test
-    accuracy) and the final test accuracy.  `layer_stats` adds the per-layer statistics."""
+
+def ratios(a, b) -> str:
+    """Median and range of the per-round ratios a[i] / b[i]."""
+    r = sorted(x / y for x, y in zip(a, b))
+    return f"{statistics.median(r):.2f}× (rounds {r[0]:.2f}–{r[-1]:.2f})"
+
+
+def median(times) -> float:
+    return statistics.median(times)
+
+
+def verdict(value: float, limit: float, above: bool = False) -> str:
+    ok = value >= limit if above else value <= limit
+    return f"target {'≥' if above else '≤'} {limit:g}: {'met' if ok else 'NOT met'}"
+
+
+def median_ratio(a, b) -> float:
+    return statistics.median(x / y for x, y in zip(a, b))
+
+
+# --- the contenders ---------------------------------------------------------------------------
+
+
+def tracenn_epochs(data, cfg: MnistConfig, layer_stats: bool, **options) -> tuple[list[float], float]:
+    """Wall seconds of each epoch (its summary's: every batch, then the summary with the test
+    accuracy) and the final test accuracy."""
     seen = []
-    result = run(data, cfg, layer_stats=layer_stats, emit=seen.append, start_summary=False)
+    result = run(data, cfg, layer_stats=layer_stats, emit=seen.append, start_summary=False,
+                 **options)
     return [s.seconds for s in seen if s.kind == "epoch"], result.test_accuracy
 
 
 def statistics_cost(data, cfg: MnistConfig, reps: int) -> tuple[float, float]:
     """Seconds per epoch spent in the summary observer with per-layer statistics on and off
-    (the least of `reps` one-epoch runs, alternated: the work is the same in every run, so the
-    least is the one the machine disturbed least), timed inside the run: the difference is what
-    the statistics cost, without the run-to-run noise of comparing whole epochs."""
+    (the least of `reps` one-epoch runs, alternated), timed inside the run: the difference is
+    what the statistics cost, without the run-to-run noise of comparing whole epochs."""
     spent = {False: [], True: []}
     clock = [0.0]
-    original = {name: getattr(SummaryObserver, name) for name in ("on_step", "on_epoch")}
+    original = {name: getattr(SummaryObserver, name) for name in ("on_step", "on_epoch", "on_chunk")}
 
     def timed(f):
         def call(*args):
@@ -74,8 +115,8 @@ def statistics_cost(data, cfg: MnistConfig, reps: int) -> tuple[float, float]:
 def numpy_floor_epochs(data, epochs: int) -> list[float]:
     """Seconds per epoch of the least a NumPy program can do for Nielsen's network: the same
     float32 arithmetic as tracenn (sigmoid, quadratic cost, batch 10, η = 3.0, images converted
-    256 at a time) written out as one loop, with no observers, records or loss.  It is the
-    yardstick for the 10× target: tracenn's engine cannot be faster than this."""
+    256 at a time) written out as one loop with no observers, records or loss, then the test
+    set classified 2,000 images at a time, as tracenn's epoch ends with the test accuracy."""
     rng = np.random.default_rng(0)
     W1 = rng.normal(0, 1 / 28, (30, 784)).astype(np.float32)
     W2 = rng.normal(0, 1 / 5.5, (10, 30)).astype(np.float32)
@@ -99,195 +140,213 @@ def numpy_floor_epochs(data, epochs: int) -> list[float]:
                 b2 -= eta * d2.sum(0)
                 W1 -= (eta * d1.T) @ x
                 b1 -= eta * d1.sum(0)
-        times.append(time.perf_counter() - start)
-    return times
-
-
-def per_sample_epochs(data, epochs: int) -> list[float]:
-    """Seconds per epoch of the algorithm of Nielsen's network.py as his book describes it
-    (chapters 1 and 2), written here for a same-run reference: float64 weights drawn from
-    N(0, 1); inputs as 784×1 float32 columns; each mini-batch of 10 backpropagated one sample at
-    a time and the gradients summed in Python lists; after each epoch the test set classified
-    one image at a time.  Not network.py itself (that is not ours to copy): a check on whether
-    the issue's 2.6 s is what such a program takes on this machine today."""
-    rng = np.random.default_rng(0)
-    sizes = [784, 30, 10]
-    weights = [rng.standard_normal((n_out, n_in)) for n_in, n_out in zip(sizes, sizes[1:])]
-    biases = [rng.standard_normal((n_out, 1)) for n_out in sizes[1:]]
-    xs = [(img.astype(np.float32) / 255).reshape(784, 1) for img in data.train_images]
-    ys = [np.eye(10)[label].reshape(10, 1) for label in data.train_labels]
-    tests = [(img.astype(np.float32) / 255).reshape(784, 1) for img in data.test_images]
-
-    def sigmoid(z):
-        return 1.0 / (1.0 + np.exp(-z))
-
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        order = rng.permutation(len(xs))
-        for b in range(0, len(order), 10):
-            sum_w = [np.zeros(w.shape) for w in weights]
-            sum_b = [np.zeros(bb.shape) for bb in biases]
-            for i in order[b:b + 10]:
-                a, acts, zs = xs[i], [xs[i]], []
-                for w, bb in zip(weights, biases):
-                    z = np.dot(w, a) + bb
-                    a = sigmoid(z)
-                    zs.append(z)
-                    acts.append(a)
-                delta = (acts[-1] - ys[i]) * sigmoid(zs[-1]) * (1 - sigmoid(zs[-1]))
-                grads_w, grads_b = [np.dot(delta, acts[-2].T)], [delta]
-                for l in range(2, len(sizes)):
-                    s = sigmoid(zs[-l])
-                    delta = np.dot(weights[-l + 1].T, delta) * s * (1 - s)
-                    grads_w.insert(0, np.dot(delta, acts[-l - 1].T))
-                    grads_b.insert(0, delta)
-                sum_w = [acc + g for acc, g in zip(sum_w, grads_w)]
-                sum_b = [acc + g for acc, g in zip(sum_b, grads_b)]
-            weights = [w - (3.0 / 10) * g for w, g in zip(weights, sum_w)]
-            biases = [bb - (3.0 / 10) * g for bb, g in zip(biases, sum_b)]
         correct = 0
-        for x, label in zip(tests, data.test_labels):
-            a = x
-            for w, bb in zip(weights, biases):
-                a = sigmoid(np.dot(w, a) + bb)
-            correct += int(np.argmax(a) == label)
+        for c in range(0, len(data.test_images), 2000):
+            x = np.multiply(data.test_images[c:c + 2000], scale, dtype=np.float32)
+            a1 = 1 / (1 + np.exp(-((W1 @ x.T).T + b1)))
+            a2 = 1 / (1 + np.exp(-((W2 @ a1.T).T + b2)))
+            correct += int((a2.argmax(1) == data.test_labels[c:c + 2000]).sum())
         times.append(time.perf_counter() - start)
     return times
 
 
-def torch_epochs(data, layers, epochs: int, batch: int, lr: float, momentum: float,
-                 activation: str = "relu", loss: str = "ce") -> tuple[list[float], float] | None:
+def torch_epochs(data, cfg: MnistConfig, epochs: int) -> tuple[list[float], float] | None:
+    """PyTorch's seconds per epoch for cfg's network, batch, optimizer (momentum, nesterov or
+    adam) and schedule, the images converted per batch as tracenn does; None without torch."""
     try:
         import torch
     except ImportError:
         return None
+    import math
+
     torch.manual_seed(0)
-    act = {"relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid}[activation]
     mods = []
-    for i in range(len(layers) - 1):
-        mods.append(torch.nn.Linear(layers[i], layers[i + 1]))
-        if i < len(layers) - 2:
-            mods.append(act())
-    if loss == "mse":
-        mods.append(torch.nn.Sigmoid())
+    for i in range(len(cfg.layers) - 1):
+        mods.append(torch.nn.Linear(cfg.layers[i], cfg.layers[i + 1]))
+        if i < len(cfg.layers) - 2:
+            mods.append(torch.nn.ReLU())
     model = torch.nn.Sequential(*mods)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
-    X = torch.from_numpy(data.train_images.copy())  # uint8, converted per batch as tracenn does
+    if cfg.optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.eta)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=cfg.eta, momentum=cfg.momentum,
+                              nesterov=cfg.optimizer == "nesterov")
+    X = torch.from_numpy(data.train_images.copy())
     Y = torch.from_numpy(data.train_labels.astype(np.int64))
-    times = []
+    total, step, times = epochs * -(-len(X) // cfg.batch_size), 0, []
     for _ in range(epochs):
         t = time.perf_counter()
         perm = torch.randperm(len(X))
-        for start in range(0, len(X), batch):
-            idx = perm[start:start + batch]
-            x = X[idx].float() / 255
-            y = Y[idx]
-            out = model(x)
-            if loss == "ce":
-                err = torch.nn.functional.cross_entropy(out, y)
-            else:
-                err = 0.5 * ((out - torch.nn.functional.one_hot(y, 10).float()) ** 2).sum(1).mean()
+        for start in range(0, len(X), cfg.batch_size):
+            idx = perm[start:start + cfg.batch_size]
+            err = torch.nn.functional.cross_entropy(model(X[idx].float() / 255), Y[idx])
             opt.zero_grad()
             err.backward()
             opt.step()
+            step += 1
+            if cfg.schedule == "cosine":
+                for group in opt.param_groups:
+                    group["lr"] = cfg.eta * 0.5 * (1 + math.cos(math.pi * step / total))
         times.append(time.perf_counter() - t)
     with torch.no_grad():
-        pred = model(torch.from_numpy(data.test_images).float() / 255).argmax(1).numpy()
+        pred = model(torch.from_numpy(data.test_images.copy()).float() / 255).argmax(1).numpy()
     return times, float((pred == data.test_labels).mean())
 
 
-def best(times):
-    return min(times), statistics.median(times)
+# --- sections ---------------------------------------------------------------------------------
 
 
-def ratios(a, b) -> str:
-    """Median and range of the per-round ratios a[i] / b[i]."""
-    r = sorted(x / y for x, y in zip(a, b))
-    return f"{statistics.median(r):.2f} (from {r[0]:.2f} to {r[-1]:.2f})"
+def make_csv(data, folder: Path) -> Path:
+    """Kaggle's "MNIST in CSV" from the IDX data: mnist_train.csv and mnist_test.csv."""
+    folder.mkdir(parents=True, exist_ok=True)
+    header = "label," + ",".join(f"{r}x{c}" for r in range(1, 29) for c in range(1, 29))
+    for name, X, Y in (("mnist_train.csv", data.train_images, data.train_labels),
+                       ("mnist_test.csv", data.test_images, data.test_labels)):
+        path = folder / name
+        if not path.is_file():
+            table = np.concatenate([Y[:, None], X], axis=1)
+            np.savetxt(path.with_suffix(".part"), table, fmt="%d", delimiter=",", header=header,
+                       comments="")
+            path.with_suffix(".part").replace(path)
+    return folder / "mnist_train.csv"
+
+
+def csv_section(train_csv: Path, rounds: int) -> None:
+    test_csv = train_csv.with_name("mnist_test.csv")
+    ref, ours, ref2, ours2 = [], [], [], []
+    for _ in range(rounds):
+        for times, f in ((ref, lambda: np.loadtxt(train_csv, delimiter=",", dtype=np.uint8,
+                                                  skiprows=1)),
+                         (ours, lambda: read_csv(train_csv)),
+                         (ref2, lambda: [np.loadtxt(p, delimiter=",", dtype=np.uint8, skiprows=1)
+                                         for p in (train_csv, test_csv)]),
+                         (ours2, lambda: load(train_csv))):
+            t = time.perf_counter()
+            f()
+            times.append(time.perf_counter() - t)
+    size = train_csv.stat().st_size / 1e6
+    print(f"csv: mnist_train.csv ({size:.0f} MB): np.loadtxt(dtype=uint8) {median(ref):.2f} s, "
+          f"tracenn {median(ours):.2f} s (medians of {rounds}); tracenn / loadtxt "
+          f"{ratios(ours, ref)}; {verdict(median_ratio(ours, ref), 1.3)}")
+    print(f"csv: train + test (tracenn.mnist.load): {median(ours2):.2f} s against loadtxt of both "
+          f"{median(ref2):.2f} s: {ratios(ours2, ref2)}")
+
+
+def fullbatch_section(data, rounds: int) -> None:
+    chunked, whole = [], []
+    for rep in range(rounds):
+        cfg = MnistConfig(**FULL_BATCH, epochs=2, seed=rep)
+        chunked += tracenn_epochs(data, cfg, True)[0]
+        whole += tracenn_epochs(data, cfg, True, chunk=None)[0]
+    print(f"fullbatch 784-64-10, batch 60000: in chunks {median(chunked):.3f} s/epoch, whole "
+          f"{median(whole):.3f} s/epoch ({2 * rounds} epochs each); chunks / whole "
+          f"{ratios(chunked, whole)}; {verdict(median_ratio(chunked, whole), 1.2)}")
+
+
+def nielsen_section(data, rounds: int, epochs: int) -> None:
+    d50 = data.limit(50000)
+    cfg = MnistConfig(**NIELSEN, epochs=1)
+    off, on, floor = [], [], []
+    for rep in range(rounds):
+        off += tracenn_epochs(d50, MnistConfig(**{**cfg.__dict__, "seed": rep}), False)[0]
+        on += tracenn_epochs(d50, MnistConfig(**{**cfg.__dict__, "seed": rep}), True)[0]
+        floor += numpy_floor_epochs(d50, 1)
+    print(f"nielsen [784,30,10], batch 10: bare NumPy loop {median(floor):.3f} s/epoch; tracenn "
+          f"{median(off):.3f} without per-layer statistics, {median(on):.3f} with them "
+          f"(medians of {rounds} rounds)")
+    print(f"nielsen: tracenn / bare loop without statistics {ratios(off, floor)}, "
+          f"{verdict(median_ratio(off, floor), 1.15)}; with them {ratios(on, floor)}, "
+          f"{verdict(median_ratio(on, floor), 1.35)}")
+    with_stats, without = statistics_cost(d50, cfg, 3)
+    print(f"nielsen: per-layer statistics timed inside the run: {1e3 * (with_stats - without):.1f} "
+          "ms/epoch")
+    if epochs:
+        _, acc = tracenn_epochs(d50, MnistConfig(**{**cfg.__dict__, "epochs": epochs}), True)
+        print(f"nielsen: test accuracy after {epochs} epochs {100 * acc:.2f}%")
+
+
+def default_section(data, rounds: int) -> None:
+    cfg = MnistConfig()
+    off, on, ref = [], [], []
+    for rep in range(rounds):
+        off += tracenn_epochs(data, MnistConfig(epochs=1, seed=rep), False)[0]
+        on += tracenn_epochs(data, MnistConfig(epochs=1, seed=rep), True)[0]
+        t = torch_epochs(data, MnistConfig(epochs=1), 1)
+        if t is not None:
+            ref += t[0]
+    print(f"default {'-'.join(map(str, cfg.layers))}, batch {cfg.batch_size}, {cfg.optimizer} "
+          f"η = {cfg.eta:g} ({cfg.schedule}): tracenn {median(off):.3f} s/epoch without per-layer "
+          f"statistics, {median(on):.3f} with them (medians of {rounds} rounds)")
+    if ref:
+        print(f"default: PyTorch {median(ref):.3f} s/epoch; tracenn with statistics / PyTorch "
+              f"{ratios(on, ref)}, {verdict(median_ratio(on, ref), 0.5)}")
+    else:
+        print("default: PyTorch is not installed (pip install torch==2.13.0)")
+    with_stats, without = statistics_cost(data, cfg, rounds)
+    share = (with_stats - without) / min(off)
+    print(f"default: the summary observer takes {1e3 * with_stats:.1f} ms/epoch with per-layer "
+          f"statistics, {1e3 * without:.1f} without (timed inside the run, least of {rounds}): "
+          f"they add {1e3 * (with_stats - without):.1f} ms = {100 * share:.1f}% of the best "
+          f"epoch without them; {verdict(100 * share, 5)}")
+
+
+def accuracy_section(data) -> None:
+    accs = []
+    for seed in (0, 1, 2):
+        _, acc = tracenn_epochs(data, MnistConfig(seed=seed), True)
+        accs.append(100 * acc)
+    print(f"accuracy: the default run, 10 epochs, seeds 0, 1, 2: "
+          f"{', '.join(f'{a:.2f}%' for a in accs)}; {verdict(min(accs), 98.0, above=True)}")
+
+
+def peak_mb(*args: str) -> float:
+    """Peak resident memory of a `tracenn mnist` process, by GNU time in the child itself
+    (getrusage(RUSAGE_CHILDREN) would count the memory this process had when it forked)."""
+    cmd = [sys.executable, "-m", "tracenn", "mnist", "--quiet", *args]
+    done = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], check=True,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return int(done.stderr.strip().splitlines()[-1]) / 1024
+
+
+def memory_section(data_dir: str, train_csv: Path) -> None:
+    runs = [("IDX default", 200, ["--data", data_dir]),
+            ("CSV default", 300, ["--data", str(train_csv)]),
+            ("full batch 784-64-10", 400, ["--data", data_dir, "--layers", "784,64,10",
+                                           "--batch-size", "60000", "--optimizer", "sgd",
+                                           "--lr", "1", "--schedule", "constant"])]
+    for name, limit, args in runs:
+        peak = peak_mb(*args)
+        print(f"memory: {name} (`tracenn mnist {' '.join(args)}`, 10 epochs): peak "
+              f"{peak:.0f} MB; {verdict(peak, limit)}")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", required=True, help="folder (or file) with the full MNIST")
-    ap.add_argument("--epochs", type=int, default=10, help="epochs of the default network's run")
-    ap.add_argument("--nielsen-epochs", type=int, default=30,
-                    help="epochs of Nielsen's network (network.py's own example runs 30)")
-    ap.add_argument("--only", choices=["default", "nielsen", "memory"], default=None)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="folder with the full MNIST as IDX files")
+    ap.add_argument("--work", default=None, help="folder for the CSV files (default: DATA/csv)")
+    ap.add_argument("--only", nargs="+", choices=SECTIONS, default=SECTIONS)
+    ap.add_argument("--rounds", type=int, default=7, help="rounds of each comparison")
+    ap.add_argument("--nielsen-epochs", type=int, default=0,
+                    help="also report Nielsen's accuracy after N epochs (the book runs 30)")
     args = ap.parse_args()
     data = load(args.data)
     print(f"data: {len(data.train_images)} training, {len(data.test_images)} test images; "
           f"numpy {np.__version__}")
-
-    # This machine's speed drifts by tens of percent within minutes, so every comparison below
-    # is made in rounds: one epoch of each contender per round, and the ratio of each round.
-    if args.only in (None, "default"):
-        cfg = MnistConfig(epochs=1)
-        off, on, ref = [], [], []
-        for rep in range(7):
-            off += tracenn_epochs(data, MnistConfig(epochs=1, seed=rep), False)[0]
-            on += tracenn_epochs(data, MnistConfig(epochs=1, seed=rep), True)[0]
-            t = torch_epochs(data, cfg.layers, 1, cfg.batch_size, cfg.eta, cfg.momentum)
-            if t is not None:
-                ref += t[0]
-        print(f"default, tracenn, per-layer summaries off: {best(off)[1]:.3f} s/epoch median "
-              f"({best(off)[0]:.3f} best), 7 rounds")
-        print(f"default, tracenn, per-layer summaries on:  {best(on)[1]:.3f} s/epoch median "
-              f"({best(on)[0]:.3f} best); on/off per round: {ratios(on, off)}")
-        if ref:
-            print(f"default, PyTorch {cfg.layers}: {best(ref)[1]:.3f} s/epoch median "
-                  f"({best(ref)[0]:.3f} best); tracenn with summaries / PyTorch per round: "
-                  f"{ratios(on, ref)}")
-        else:
-            print("default, PyTorch: not installed (pip install torch==2.13.0)")
-        with_stats, without = statistics_cost(data, MnistConfig(), 7)
-        print(f"default, per-layer statistics timed inside the run: the observer takes "
-              f"{1e3 * with_stats:.1f} ms/epoch with them, {1e3 * without:.1f} ms without: they add "
-              f"{1e3 * (with_stats - without):.1f} ms = "
-              f"{100 * (with_stats - without) / best(off)[0]:.1f}% of the best epoch without them")
-        long = MnistConfig(epochs=args.epochs)
-        times, acc = tracenn_epochs(data, long, layer_stats=True)
-        print(f"default, tracenn, {long.epochs} epochs with summaries: test accuracy {acc:.4f}, "
-              f"{best(times)[1]:.3f} s/epoch median")
-
-    if args.only in (None, "nielsen"):
-        d50 = data.limit(50000)
-        cfg = MnistConfig(layers=[784, 30, 10], activation="sigmoid", output="sigmoid",
-                          loss="half-sse", optimizer="sgd", lr=3.0, batch_size=10, epochs=1)
-        off, on, floor = [], [], []
-        for rep in range(5):
-            off += tracenn_epochs(d50, MnistConfig(**{**cfg.__dict__, "seed": rep}), False)[0]
-            on += tracenn_epochs(d50, MnistConfig(**{**cfg.__dict__, "seed": rep}), True)[0]
-            floor += numpy_floor_epochs(d50, 1)
-        print(f"nielsen [784,30,10], tracenn: {best(off)[1]:.3f} s/epoch without per-layer "
-              f"statistics ({best(off)[0]:.3f} best), {best(on)[1]:.3f} with them "
-              f"({best(on)[0]:.3f} best), 5 rounds")
-        print(f"nielsen, the same arithmetic as one bare NumPy loop: {best(floor)[1]:.3f} s/epoch "
-              f"({best(floor)[0]:.3f} best); tracenn / bare loop per round: without statistics "
-              f"{ratios(off, floor)}, with {ratios(on, floor)}")
-        reference = per_sample_epochs(d50, 2)
-        print(f"nielsen, network.py's algorithm written out per sample (same run, after the "
-              f"rounds): {best(reference)[1]:.2f} s/epoch; tracenn {best(reference)[1] / best(off)[1]:.1f}x "
-              f"faster without per-layer statistics, {best(reference)[1] / best(on)[1]:.1f}x with them")
-        print(f"nielsen, against network.py's 2.6 s/epoch: tracenn {2.6 / best(off)[1]:.1f}x "
-              f"faster without per-layer statistics, {2.6 / best(on)[1]:.1f}x with them, the bare "
-              f"loop {2.6 / best(floor)[1]:.1f}x (medians)")
-        with_stats, without = statistics_cost(d50, cfg, 3)
-        print(f"nielsen, per-layer statistics timed inside the run: "
-              f"{1e3 * (with_stats - without):.1f} ms/epoch")
-        _, acc = tracenn_epochs(d50, MnistConfig(**{**cfg.__dict__, "epochs": args.nielsen_epochs}),
-                                True)
-        print(f"nielsen: test accuracy after {args.nielsen_epochs} epochs {acc:.4f}")
-
-    if args.only in (None, "memory"):
-        # Measured by GNU time in the child itself: getrusage(RUSAGE_CHILDREN) would count the
-        # memory this process (with PyTorch loaded) had when it forked the child.
-        cmd = [sys.executable, "-m", "tracenn", "mnist", "--data", args.data, "--quiet"]
-        done = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], check=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        peak = int(done.stderr.strip().splitlines()[-1]) / 1024
-        print(f"memory: peak resident size of `tracenn mnist --data DIR --quiet` (10 epochs): "
-              f"{peak:.0f} MB")
+    train_csv = None
+    if {"csv", "memory"} & set(args.only):
+        train_csv = make_csv(data, Path(args.work) if args.work else Path(args.data) / "csv")
+    sections = {
+        "csv": lambda: csv_section(train_csv, args.rounds),
+        "fullbatch": lambda: fullbatch_section(data, max(2, args.rounds // 2)),
+        "nielsen": lambda: nielsen_section(data, args.rounds, args.nielsen_epochs),
+        "default": lambda: default_section(data, args.rounds),
+        "accuracy": lambda: accuracy_section(data),
+        "memory": lambda: memory_section(args.data, train_csv),
+    }
+    for name in SECTIONS:
+        if name in args.only:
+            sections[name]()
 
 
 if __name__ == "__main__":
