@@ -109,7 +109,7 @@ def compare(spec, values, step: int = 1, *, tolerance: float | None = None, prec
     `Step`.  Returns a `Comparison`: `.ok`, `.first` (the first wrong number with its formula
     and which of its inputs were right) and `.mistakes` (catalogued mistakes the numbers match).
     Imports SymPy."""
-    from .compare import compare_values
+    from .comparison import compare_values
 
     spec = _prepare(spec, seed, update_biases)
     return compare_values(spec, values, step, tolerance=tolerance, precision=precision, lr=lr,
@@ -120,7 +120,7 @@ def walkthrough(spec, step: int = 1, *, precision: int = 9, lr: float | None = N
                 update_biases: bool = False, seed: int | None = None, **optimizer) -> str:
     """A Markdown document that walks through step `step` like a textbook page.  Imports SymPy."""
     from .render.markdown import to_markdown
-    from .walkthrough import collect
+    from .textbook import collect
 
     target = spec.source.removeprefix("preset ") if isinstance(spec, Spec) else str(spec)
     spec = _prepare(spec, seed, update_biases)

@@ -65,13 +65,17 @@ class TracennGroup(click.Group):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
-@click.group(cls=TracennGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=TracennGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tracenn")
-def cli():
+@click.pass_context
+def cli(ctx):
     """tracenn: backpropagation made visible, number by number.
 
     Weight convention throughout: W[j][k] connects input k to neuron j of the layer.
     """
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
 
 
 def main() -> None:
