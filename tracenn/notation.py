@@ -18,7 +18,8 @@ def num(x: float, precision: int) -> str:
     x = float(x) + 0.0  # turns −0.0 (e.g. −t/a with t = 0) into 0.0
     if (x != 0 and abs(x) < 10.0 ** -min(precision, 4) and precision > 0) or abs(x) >= 1e9:
         return f"{x:.{max(precision - 1, 0)}e}"
-    return f"{x:.{precision}f}"
+    text = f"{x:.{precision}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text  # no "-0"
 
 
 # --------------------------------------------------------------------------------------------

@@ -69,6 +69,7 @@ def _step(step: Step) -> dict:
         eta=step.eta, mistakes=list(step.mistakes), losses=_losses(step, step.losses),
         losses_after=_losses(step, step.losses_after),
         layers=[_layer(layer) for layer in step.layers], params=step.params(), grads=step.grads(),
+        **({} if step.dE_dx is None else {"dE_dx": step.dE_dx.tolist()}),
     )
 
 
@@ -79,7 +80,7 @@ def _step(step: Step) -> dict:
 
 def step_values(obj: dict, labels: Labels) -> dict[str, object]:
     """A step object (format 1) as {quantity name: value} under `labels`' names: net, out, δ and
-    ∂E/∂out per sample, E per output (one sample only: with several, the JSON holds means),
+    ∂E/∂out per sample, ∂E/∂x per sample, E per output (one sample only: with several, the JSON holds means),
     the loss before and after, gradients (dE/dw5) and parameters after the update (w5+).
     Values are returned as found; the caller checks that they are numbers."""
     out: dict[str, object] = {}
@@ -92,6 +93,9 @@ def step_values(obj: dict, labels: Labels) -> dict[str, object]:
             for s, row in enumerate(_list(layer.get(key))):
                 for j, v in enumerate(_list(row)):
                     out[labels.sample(namer(l, j), s, n)] = v
+    for s, row in enumerate(_list(obj.get("dE_dx"))):
+        for k, v in enumerate(_list(row)):
+            out[labels.sample(labels.grad(labels.inputs[k]), s, n)] = v
     if n == 1:
         out.update(_dict(obj.get("losses")))
     if "loss" in obj:
