@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..notation import num
 from ..record.labels import Labels
 from ..record.trace import LayerTrace, Step, StepSummary
-from .tables import Table, format_tables
+from .tables import Table, format_tables, markup
 
 
 def step_tables(step: Step, precision: int, checks: dict | None = None) -> list[Table]:
@@ -215,7 +215,7 @@ def before_after_table(step: Step, p: int) -> Table:
 def render_step(step: Step, fmt: str, precision: int, checks: dict | None = None) -> str:
     text = format_tables(step_tables(step, precision, checks), fmt)
     if step.mistakes:
-        text += "\n\nMistake switched on: " + ", ".join(step.mistakes)
+        text += "\n\n" + markup("Mistake switched on: " + ", ".join(step.mistakes), fmt)
     return text
 
 
