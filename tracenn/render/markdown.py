@@ -56,7 +56,8 @@ def _header(w: Walkthrough) -> list[str]:
     if w.shipped:
         intro += (" Do not edit by hand; `python3 tests/regenerate.py` rewrites it, and a test "
                   "checks that it matches.")
-    return [f"# Walkthrough: {w.spec.title or w.target}", "", intro, ""]
+    out = [f"# Walkthrough: {w.spec.title or w.target}", "", intro, ""]
+    return out + ([f"Source: {w.spec.cite}", ""] if w.spec.cite else [])
 
 
 def _network(w: Walkthrough, precision: int) -> list[str]:
