@@ -12,9 +12,12 @@ from .. import api
 from ..maths import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE
 from ..record.jsonl import dumps
 from ..render.latex import latex_block
-from ..render.results import gradient_table, identity_table, precision_table
+from ..render.results import (gradient_table, identity_table, precision_table,
+                              update_check_table)
 from ..render.tables import format_tables
-from .options import PositiveFloat, TARGET, output_options, seed_option, step_option
+from .options import (PositiveFloat, TARGET, lr_option, optimizer_options, output_options,
+                      seed_option, step_option, update_biases_option)
+from .output import echo
 
 
 @click.command()
@@ -37,34 +40,40 @@ from .options import PositiveFloat, TARGET, output_options, seed_option, step_op
               "has more operations than this (SymPy takes about 0.07 ms each; the count "
               "multiplies with every layer's width).")
 @seed_option("Seed for layers the spec initialises at random.")
+@lr_option()
+@update_biases_option()
+@optimizer_options
 @output_options
-def verify(target, step_no, tolerance, latex, dps, max_parameters, max_size, seed, fmt,
-           precision, as_json):
+def verify(target, step_no, tolerance, latex, dps, max_parameters, max_size, seed, lr,
+           update_biases, fmt, precision, as_json, **optimizer):
     """Prove a step's numbers three independent ways and show the formulas.
 
     SymPy writes the loss as an expression in each parameter (every other parameter, input and
     target standing for its number), differentiates it and evaluates the derivative at the
     step's values; the table sets that beside the engine's backprop value and a central finite
-    difference, with the textbook chain-rule form of each gradient.  A second table checks symbolically the identities
-    backprop relies on, taken from the engine's own formula objects, for the activations and
-    the loss this network uses.  Exit status 0 when every row passes, 1 when any fails.
+    difference, with the textbook chain-rule form of each gradient.  A second table checks
+    symbolically the identities backprop relies on, taken from the engine's own formula
+    objects, for the activations and the loss this network uses.  Exit status 0 when every row
+    passes, 1 when any fails.
     """
     with Progress() as progress:
-        result = api.verify(target, step_no, tolerance=tolerance, dps=dps, seed=seed,
-                            max_parameters=max_parameters, max_size=max_size,
-                            progress=progress)
+        result = api.verify(target, step_no, tolerance=tolerance, dps=dps, seed=seed, lr=lr,
+                            update_biases=update_biases, max_parameters=max_parameters,
+                            max_size=max_size, progress=progress, **optimizer)
     if as_json:
-        click.echo(dumps(result))
+        echo(dumps(result))
     elif latex:
-        click.echo(latex_block(result.gradients, precision))
+        echo(latex_block(result.gradients, precision))
     else:
-        tables = [gradient_table(step_no, result.gradients, precision),
-                  identity_table(result.identities)]
+        tables = [gradient_table(step_no, result.gradients, precision)]
+        if result.updates:
+            tables.append(update_check_table(step_no, result.updates, precision))
+        tables.append(identity_table(result.identities))
         if result.precision is not None:
             tables.append(precision_table(result.precision, dps))
-        click.echo(format_tables(tables, fmt))
-        click.echo()
-        click.echo("All checks pass." if result.ok else f"FAILED: {', '.join(result.failed)}")
+        echo(format_tables(tables, fmt))
+        echo()
+        echo("All checks pass." if result.ok else f"FAILED: {', '.join(result.failed)}")
     return 0 if result.ok else 1
 
 

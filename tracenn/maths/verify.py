@@ -4,7 +4,7 @@ finite difference of the engine's forward pass."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..engine.functions import ACTIVATIONS
 from ..engine.network import Layer, Network
@@ -97,12 +97,14 @@ class Verification:
     identities: list
     precision: list | None = None
     dps: int | None = None
+    updates: list = field(default_factory=list)  # maths.updates.UpdateRow: the optimizer's update
 
     def checks(self):
         """(name, passed) for every row that can fail, group by group; another group of rows
-        (the optimizer's update, say) adds its own line here."""
+        adds its own line here."""
         yield from ((r.name, r.ok) for r in self.gradients)
         yield from ((i.name, i.holds) for i in self.identities)
+        yield from ((u.name, u.ok) for u in self.updates)
 
     @property
     def ok(self) -> bool:
@@ -117,7 +119,8 @@ class Verification:
 
         out = envelope("verify", step=self.step, **{"pass": self.ok},
                        gradients=[r.to_json() for r in self.gradients],
-                       identities=[i.to_json() for i in self.identities])
+                       identities=[i.to_json() for i in self.identities],
+                       updates=[u.to_json() for u in self.updates])
         if self.precision is not None:
             out["precision"] = [r.to_json() for r in self.precision]
         return out
@@ -155,19 +158,29 @@ def verify_step(step: Step, loss, *, tolerance: float = DEFAULT_TOLERANCE,
     from .identities import check_identities
     from .partials import Numbers
     from .precision import high_precision
+    from .updates import check_update
 
     check_parameters(step.labels, max_parameters)
     check_size(step, loss, max_size)
-    report = (lambda stage: (lambda done, total: progress(stage, done, total))) if progress \
-        else (lambda stage: None)
+
+    def stage(name: str):
+        """Announce a part of the work; its (done, total) callback for `progress`."""
+        if progress is None:
+            return None
+        progress(name, 0, 0)
+        return lambda done, total: progress(name, done, total)
+
     numbers = Numbers(step, dps)
-    sympy_values = partial_derivatives(step, loss, dps, report("differentiating the loss"),
+    sympy_values = partial_derivatives(step, loss, dps, stage("differentiating the loss"),
                                        numbers)
-    report("comparing with backprop and finite differences")(0, 0)
+    stage("comparing with backprop and finite differences")
     rows = gradient_rows(step, loss, sympy_values, tolerance)
+    hp = None
     if dps:
-        report(f"recomputing the step in {dps} digits")(0, 0)
-    hp = high_precision(step, loss, numbers, sympy_values) if dps else None
+        stage(f"recomputing the step in {dps} digits")
+        hp = high_precision(step, loss, numbers, sympy_values)
+    stage("checking the update")
+    updates = check_update(step)
     identities = check_identities([lt.activation for lt in step.layers], loss.name,
-                                  report("checking the identities"))
-    return Verification(step.step, rows, identities, hp, dps)
+                                  stage("checking the identities"))
+    return Verification(step.step, rows, identities, hp, dps, updates)
