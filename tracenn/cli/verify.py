@@ -33,11 +33,11 @@ from .output import echo
               "and show how far each float64 value is from it.")
 @click.option("--max-parameters", type=click.IntRange(min=1), default=VERIFY_MAX_PARAMETERS,
               show_default=True, metavar="N",
-              help="Refuse a network with more parameters than this (about 0.7 ms each).")
+              help="Refuse a network with more parameters than this (about 1.5 ms each).")
 @click.option("--max-size", type=click.IntRange(min=1), default=VERIFY_MAX_SIZE,
               show_default=True, metavar="N",
               help="Refuse a network whose loss, written out as an expression in one parameter, "
-              "has more operations than this (SymPy takes about 0.07 ms each; the count "
+              "has more operations than this (SymPy takes about 0.08 ms each; the count "
               "multiplies with every layer's width).")
 @seed_option("Seed for layers the spec initialises at random.")
 @lr_option()

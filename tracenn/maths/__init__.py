@@ -3,10 +3,11 @@ the three-way gradient check, the identities behind backprop and high-precision 
 The only room that imports SymPy."""
 
 # The largest networks `tracenn verify` checks unless told otherwise.  Its time grows with the
-# parameters (about 0.7 ms each: evaluation, finite differences, the chain-rule column) and with
-# the size of the loss written out as an expression in one parameter (about 0.07 ms per
-# operation: SymPy's differentiation and lambdify), which multiplies with every layer's width;
-# tests/benchmarks/verify.py measures both.  At these limits a verify takes about 4 s and 15 s.
+# parameters (about 1.5 ms each: evaluation, finite differences, the chain-rule column, the
+# update's check) and with the size of the loss written out as an expression in one parameter
+# (about 0.08 ms per operation: SymPy's differentiation and lambdify), which multiplies with
+# every layer's width; tests/benchmarks/verify.py measures both.  At either limit a verify
+# takes about 8 s (5,239 parameters) and 15 s (4-10-10-10-10-3: 181,000 operations) of CPU.
 # Kept here, apart from the SymPy modules, so that the command line can show them and refuse a
 # network before importing SymPy.
 VERIFY_MAX_PARAMETERS = 5000
@@ -22,6 +23,6 @@ def check_parameters(labels, max_parameters: int | None) -> None:
     if max_parameters is not None and n > max_parameters:
         raise UnsupportedError(
             f"this network has {n:,} parameters, more than verify's limit of "
-            f"{max_parameters:,} (each is a row of the table; about 4 s at the default "
+            f"{max_parameters:,} (each is a row of the table; about 8 s at the default "
             f"{VERIFY_MAX_PARAMETERS:,}); raise the limit with --max-parameters {n} "
             f"(max_parameters={n} in Python)")

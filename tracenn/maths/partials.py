@@ -13,10 +13,15 @@ targets.  SymPy differentiates each template once by θ; the derivative, lambdif
 for every parameter and sample at that step's numbers.  Putting a number for a symbol commutes
 with differentiating by θ, so each value is SymPy's ∂E/∂θ of the whole loss.
 
-Cost: a template is as large as the paths from its layer to the loss (the later layers'
-weights), and there are one or two per layer, so SymPy's work grows with parameters × depth;
-differentiating the whole network's loss by each parameter grows far faster (see
-tests/benchmarks/verify.py).
+The output layer's template puts θ's neuron first and the others after it (softmax and the
+losses treat outputs alike), so one serves every neuron of that layer too.
+
+Cost: SymPy's differentiation and lambdify walk a template written out as a tree, one copy of
+each shared part per path through it, so their time follows that size (`template_size`, counted
+beforehand), which multiplies with the width of every later layer: a few layers of 8 stay small
+(4-8-8-8-3: 12,000 operations in all), a fifth hidden layer of 8 makes it eight times larger.
+Differentiating the whole network's loss by each parameter, as verify did before, cost that for
+every parameter.  maths/verify.py refuses templates beyond VERIFY_MAX_SIZE.
 
 The numbers are recomputed here from the inputs and the parameters before the update, through
 the activations' SymPy forms in mpmath, not taken from the engine's forward pass: the check
@@ -31,6 +36,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..engine.functions import ACTIVATIONS, LOSSES
+from ..errors import UnsupportedError
 from ..record.trace import Step
 from .symbolic import SYMPY_OPS, _obj
 
@@ -51,7 +57,7 @@ class Template:
     """The loss as an expression in θ and in symbols standing for numbers (`args`, θ first),
     for the parameters of layer `l` of one kind: "one" (a weight or bias of one neuron) or
     "all" (a bias shared by every neuron of the layer).  `compressed`: the next layer is written
-    as ω·a + r, which holds when the layer is element-wise and not the output layer."""
+    as ω·a + r, which holds for a hidden (element-wise) layer's "one"."""
 
     l: int
     kind: str
@@ -111,9 +117,11 @@ def _template_loss(acts: list, loss, sizes: list[int], l: int, kind: str, tree=N
     """(args, E, compressed): the template's symbols (θ first) and its loss.  With `tree`, each
     layer's outputs are replaced by stand-ins that carry their sizes."""
     L = len(acts)
+    if l < L and not acts[l - 1].elementwise:  # the spec reader allows softmax only last
+        raise UnsupportedError(f"layer {l}: a hidden {acts[l - 1].name} layer cannot be verified")
     theta = sp.Symbol("theta", real=True)
     args = [theta]
-    compressed = kind == "one" and l < L and acts[l - 1].elementwise
+    compressed = kind == "one" and l < L
     if kind == "all":  # a shared bias: θ + q_i in every net input of the layer
         qs = _syms("q", sizes[l])
         args += qs
@@ -122,7 +130,7 @@ def _template_loss(acts: list, loss, sizes: list[int], l: int, kind: str, tree=N
         alpha, q = sp.Symbol("alpha", real=True), sp.Symbol("q", real=True)
         args += [alpha, q]
         z = [theta * alpha + q]
-        if not compressed:  # θ's neuron first, then the others' net inputs (numbers)
+        if not compressed:  # the output layer: θ's neuron first, then the others' net inputs
             zeta = _syms("zeta", sizes[l] - 1)
             args += zeta
             z += zeta
@@ -315,9 +323,9 @@ def _arguments(tpl: Template, nums: Numbers, s: int, j: int, k: int | None, valu
 
 
 def _neuron_arguments(tpl: Template, nums: Numbers, s: int, j: int) -> list:
-    """The numbers after θ, α and q: the next layer's ω and r (compressed), or the other net
-    inputs of the layer and the next layer in the template's order; then the later layers'
-    weights and biases, and the targets."""
+    """The numbers after θ, α and q: the next layer's ω and r (compressed), or the output
+    layer's other net inputs; then the later layers' weights and biases, and the targets (in the
+    template's order)."""
     l, W, b, a, L = tpl.l, nums.W, nums.b, nums.a[s], len(nums.W)
     args, start, order = [], l + 1, None
     if tpl.kind == "one" and tpl.compressed:
@@ -325,12 +333,9 @@ def _neuron_arguments(tpl: Template, nums: Numbers, s: int, j: int) -> list:
         args += [nums.sum(w * ai for i, (w, ai) in enumerate(zip(r, a[l])) if i != j) + bm
                  for r, bm in zip(W[l], b[l])]
         start = l + 2
-    elif tpl.kind == "one":
+    elif tpl.kind == "one":  # the output layer: θ's neuron first, then the others
         order = [j] + [i for i in range(len(a[l])) if i != j]
         args += [nums.z[s][l - 1][i] for i in order[1:]]
-        if l < L:  # the next layer's columns in the template's order
-            args += [r[i] for r in W[l] for i in order] + b[l]
-            start = l + 2
     args += nums.tail(start)
     t = nums.t[s]
-    return args + ([t[i] for i in order] if order is not None and l == L else t)
+    return args + ([t[i] for i in order] if order is not None else t)
