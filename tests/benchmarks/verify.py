@@ -131,16 +131,17 @@ def imports(rounds: int, results: dict) -> None:
     print("\n## imports (whole process)\n")
     print("| command | wall s | CPU s |")
     print("| --- | ---: | ---: |")
-    walls = {}
+    times = {}
     for code in ("pass", "import sympy", "import tracenn.cli", "import tracenn.cli, sympy"):
         wall, cpu, _, _ = measure([sys.executable, "-c", code], rounds)
-        walls[code] = wall
+        times[code] = wall, cpu
         print(f"| python -c \"{code}\" | {wall:.2f} | {cpu:.2f} |")
-    sympy = walls["import sympy"] - walls["pass"]
+    wall, cpu = (times["import sympy"][i] - times["pass"][i] for i in (0, 1))
     for name in ("mazur", "4-8-3 x5", "4-8-8-8-3 x2"):
         if name in results:
-            print(f"\nSymPy's import, {sympy:.2f} s, is {100 * sympy / results[name][1]:.0f}% of "
-                  f"`tracenn verify {name}`'s {results[name][1]:.2f} s.")
+            _, v_wall, v_cpu = results[name]
+            print(f"\nSymPy's import ({wall:.2f} s wall, {cpu:.2f} s CPU) is {100 * wall / v_wall:.0f}% "
+                  f"of `tracenn verify {name}`'s wall time, {100 * cpu / v_cpu:.0f}% of its CPU time.")
 
 
 PHASES = r"""
