@@ -136,3 +136,22 @@ def xor(*, seed: int | None = None, epochs: int | None = None, every: int | None
     epochs = epochs or spec.epochs or 1
     return train_xor(spec, epochs=epochs, every=every or xor_curve_every(epochs), batch=batch,
                      lr=lr, mistakes=mistakes, **_optimizer_options(optimizer))
+
+
+def draw(spec, step: int = 1, *, view: str = "forward", precision: int = 4, sample: int = 1,
+         steps: int | None = None, comparison=None, lr: float | None = None, mistakes=(),
+         update_biases: bool = False, seed: int | None = None, **optimizer) -> str:
+    """Step `step` of the trace drawn as SVG: inputs on the left, a column per layer, every
+    weight on its edge.  `view` is forward (net and out on each neuron, each w, the error and
+    E_total), backward (∂E/∂out and δ on each neuron, ∂E/∂w on each edge) or update (old → new
+    on each edge); numbers at `precision` decimals (default 4).  The trace has `steps` steps
+    (default: the spec's) and `step` must lie in it; `sample` (1..n) picks whose values a batch
+    step shows.  With `comparison` (the result of `compare`), the learner's first wrong number
+    is marked, with the right value beside it.  Layers wider than 12 units lose their edge
+    labels (a PictureNote warning says so); wider than 32 are refused (UnsupportedError)."""
+    from .pictures import drawing, warn_notes
+
+    spec = _prepare(spec, seed, update_biases)
+    return warn_notes(drawing(spec, step, view=view, precision=precision, sample=sample,
+                              steps=steps, comparison=comparison, lr=lr, mistakes=mistakes,
+                              **_optimizer_options(optimizer))).svg

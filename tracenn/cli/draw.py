@@ -1,0 +1,73 @@
+"""tracenn draw and tracenn html: the network drawn with its numbers (SVG), and a page that
+plays the steps (HTML)."""
+
+from __future__ import annotations
+
+import warnings
+
+import click
+
+from .. import api
+from ..render.figure import VIEWS
+from .files import write_output
+from .options import (TARGET, lr_option, mistake_option, precision_option, seed_option,
+                      step_option, update_biases_option)
+
+PRECISION_HELP = "Decimals of the numbers on the picture (0..17; 4 by default, the tables' 9 " \
+                 "would crowd it)."
+
+
+def run_noting(command: str, make):
+    """`make()`, with the notes a picture gives (edge labels left out) printed on stderr."""
+    from ..pictures import PictureNote
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PictureNote)
+        result = make()
+    for w in caught:
+        if issubclass(w.category, PictureNote):
+            click.echo(f"tracenn {command}: note: {w.message}", err=True)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return result
+
+
+def picture_file_option(what: str, ext: str):
+    return click.option("-o", "--output", metavar=f"FILE.{ext}", default=None,
+                        help=f"Write the {what} to FILE.{ext} (replaced only once it is complete); "
+                        "without it, print it.")
+
+
+@click.command()
+@click.argument("target", metavar=TARGET)
+@picture_file_option("picture", "svg")
+@step_option("The step to draw (it must lie within the trace, see --steps).")
+@click.option("--view", type=click.Choice(VIEWS), default="forward", show_default=True,
+              help="forward: net and out on each neuron, each weight on its edge, the error and "
+              "E_total; backward: ∂E/∂out and δ on each neuron, ∂E/∂w on each edge; update: "
+              "every weight and bias old → new, η in the title.")
+@click.option("--steps", type=click.IntRange(min=1), default=None,
+              help="Length of the trace (default: the spec's steps, or its epochs times the "
+              "steps per epoch).")
+@click.option("--sample", type=click.IntRange(min=1), default=1, show_default=True,
+              help="For a step of several samples (batch mode): whose net, out and δ to show.")
+@lr_option()
+@seed_option()
+@update_biases_option()
+@mistake_option
+@precision_option(PRECISION_HELP, default=4)
+def draw(target, output, step_no, view, steps, sample, lr, seed, update_biases, mistakes,
+         precision):
+    """Draw the network with its numbers at one step, as SVG.
+
+    Inputs on the left, one column per layer, the error on the right; every edge carries its
+    weight's name and value, coloured by sign and as wide as its magnitude.  A bias shared by a
+    layer (Mazur's b1, b2) is one node; a per-neuron bias is shown with its neuron.  The SVG is
+    self-contained (no fonts, images or scripts from elsewhere), so GitHub shows it in Markdown.
+    Layers of more than 12 units are drawn without edge labels (a note on stderr says so);
+    layers of more than 32 are refused.
+    """
+    svg = run_noting("draw", lambda: api.draw(
+        target, step_no, view=view, precision=precision, sample=sample, steps=steps, lr=lr,
+        mistakes=mistakes, update_biases=update_biases, seed=seed))
+    write_output(output, svg)
