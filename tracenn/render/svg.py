@@ -4,7 +4,7 @@ sheet, so GitHub shows it in Markdown and a notebook or a slide shows it as it i
 Geometry comes from layout.py, texts and edge values from figure.py; this module only writes
 them down.  Colours are presentation attributes (not a style sheet), so the same elements look
 the same inline in the step player's page.  Every element carries `data-key` (its slot), and
-every text that shows quantities `data-q` (their display names, in order), so a test — or the
+every text that shows quantities `data-q` (their display names in order, separated by |), so a test — or the
 player's script — finds each number.
 """
 
@@ -116,7 +116,7 @@ def _texts(layout: Layout, fig: Figure, marks: dict[str, str], every_slot: bool)
             continue
         attrs = [f'data-key="{key}"']
         if key in fig.names:
-            attrs.append(f'data-q="{escape(" ".join(fig.names[key]))}"')
+            attrs.append(f'data-q="{escape("|".join(fig.names[key]))}"')
         attrs += [f'x="{_f(t.x)}"', f'y="{_f(t.y)}"']
         if t.anchor != "start":
             attrs.append(f'text-anchor="{t.anchor}"')
