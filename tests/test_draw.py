@@ -297,3 +297,26 @@ def test_draw_does_not_import_sympy(tmp_path):
 def test_api_rejects_an_unknown_view():
     with pytest.raises(tracenn.OptionError, match="unknown view"):
         tracenn.draw("mazur", view="sideways")
+
+
+# --------------------------------------------------------------------------------------------
+# Walkthrough figures
+
+
+def test_walkthrough_writes_and_embeds_its_pictures(run, tmp_path):
+    out = tmp_path / "m.md"
+    assert run("walkthrough", "mazur", "-o", out).exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    assert "](m-forward.svg)" in text and "](m-backward.svg)" in text
+    assert text.index("m-backward.svg") > text.index("The backward pass")
+    for view in ("forward", "backward"):
+        assert (tmp_path / f"m-{view}.svg").read_text() == run("draw", "mazur", "--view", view).stdout
+    assert ".svg" not in run("walkthrough", "mazur").stdout  # printed: no files to point at
+
+
+def test_committed_walkthroughs_point_at_committed_pictures():
+    for name in ("mazur", "xor", "softmax"):
+        text = (ROOT / "walkthroughs" / f"{name}.md").read_text(encoding="utf-8")
+        for view in ("forward", "backward"):
+            assert f"]({name}-{view}.svg)" in text
+            assert parse((ROOT / "walkthroughs" / f"{name}-{view}.svg").read_text())

@@ -116,16 +116,19 @@ def compare(spec, values, step: int = 1, *, tolerance: float | None = None, prec
                           **_optimizer_options(optimizer))
 
 
-def walkthrough(spec, step: int = 1, *, precision: int = 9, lr: float | None = None,
-                update_biases: bool = False, seed: int | None = None, **optimizer) -> str:
-    """A Markdown document that walks through step `step` like a textbook page.  Imports SymPy."""
+def walkthrough(spec, step: int = 1, *, precision: int = 9, figures: dict[str, str] | None = None,
+                lr: float | None = None, update_biases: bool = False, seed: int | None = None,
+                **optimizer) -> str:
+    """A Markdown document that walks through step `step` like a textbook page.  `figures`
+    maps "forward" and "backward" to the files of the step's pictures (see `draw`), which the
+    document embeds.  Imports SymPy."""
     from .render.markdown import to_markdown
     from .walkthrough import collect
 
     target = spec.source.removeprefix("preset ") if isinstance(spec, Spec) else str(spec)
     spec = _prepare(spec, seed, update_biases)
     return to_markdown(collect(spec, str(target), step, lr=lr, **_optimizer_options(optimizer)),
-                       precision)
+                       precision, figures)
 
 
 def xor(*, seed: int | None = None, epochs: int | None = None, every: int | None = None,

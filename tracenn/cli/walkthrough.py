@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import click
 
+from pathlib import Path
+
 from .. import api
+from ..files import write_atomically
 from .files import write_output
 from .options import TARGET, output_file_option, precision_option, seed_option, step_option
 
@@ -20,6 +23,18 @@ def walkthrough(target, step_no, seed, precision, output):
 
     For every quantity: the formula (LaTeX in $$ blocks, which GitHub renders), the formula
     with the numbers substituted, and the result; a table per stage; every weight's update; and
-    what each classic mistake would have produced instead.
+    what each classic mistake would have produced instead.  With -o FILE.md, the pictures of
+    the step's forward and backward pass are written beside it (FILE-forward.svg,
+    FILE-backward.svg) and embedded.
     """
-    write_output(output, api.walkthrough(target, step_no, precision=precision, seed=seed))
+    if output is None or output == "-":
+        write_output(output, api.walkthrough(target, step_no, precision=precision, seed=seed))
+        return
+    path = Path(output)
+    views = ("forward", "backward")
+    pictures = {v: api.draw(target, step_no, view=v, steps=step_no, seed=seed) for v in views}
+    names = {v: f"{path.stem}-{v}.svg" for v in views}
+    text = api.walkthrough(target, step_no, precision=precision, seed=seed, figures=names)
+    for v in views:
+        write_atomically(path.with_name(names[v]), pictures[v])
+    write_atomically(path, text)

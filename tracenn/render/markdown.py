@@ -42,9 +42,13 @@ def _equation(w: Walkthrough, q, precision: int) -> str:
     return "$$\n" + " = ".join(parts) + "\n$$"
 
 
-def to_markdown(w: Walkthrough, precision: int = 9) -> str:
+def to_markdown(w: Walkthrough, precision: int = 9, figures: dict[str, str] | None = None) -> str:
+    """The document; `figures` maps a view (forward, backward) to the file of its picture,
+    which the document embeds beside the network and at the backward pass."""
     tables = {t.key: t for t in step_tables(w.step, precision)}
-    out = _header(w) + _network(w, precision) + _stages(w, tables, precision)
+    figures = figures or {}
+    out = _header(w) + _network(w, precision) + _figure(w, "forward", figures)
+    out += _stages(w, tables, precision, figures)
     out += _after(w, tables, precision) + _special_sections(w, precision)
     out += _mistakes_section(w, precision)
     return "\n".join(out).rstrip() + "\n"
@@ -84,9 +88,18 @@ def _network(w: Walkthrough, precision: int) -> list[str]:
     return out
 
 
-def _stages(w: Walkthrough, tables: dict[str, Table], precision: int) -> list[str]:
+def _figure(w: Walkthrough, view: str, figures: dict[str, str]) -> list[str]:
+    if view not in figures:
+        return []
+    what = {"forward": "the forward pass: net and out of every neuron, every weight on its edge",
+            "backward": "the backward pass: δ of every neuron, ∂E/∂w on every edge"}[view]
+    return [f"![Step {w.step.step}, {what}]({figures[view]})", ""]
+
+
+def _stages(w: Walkthrough, tables: dict[str, Table], precision: int,
+            figures: dict[str, str]) -> list[str]:
     """A section per stage (forward … updates): a heading per layer, every equation, and the
-    stage's tables."""
+    stage's tables; the backward pass opens with its picture."""
     out: list[str] = []
     stage, layer, n_stage = None, None, 0
     for q in w.quantities.items:
@@ -99,6 +112,8 @@ def _stages(w: Walkthrough, tables: dict[str, Table], precision: int) -> list[st
             n_stage += 1
             out += [f"## {n_stage}. {STAGE_TITLES[stage]}", ""]
             out += _stage_intro(stage, w)
+            if stage == "delta":
+                out += _figure(w, "backward", figures)
         if q.layer != layer and q.stage != "loss":
             layer = q.layer
             title = _layer_title(w.step, layer)
