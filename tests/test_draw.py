@@ -320,3 +320,59 @@ def test_committed_walkthroughs_point_at_committed_pictures():
         for view in ("forward", "backward"):
             assert f"]({name}-{view}.svg)" in text
             assert parse((ROOT / "walkthroughs" / f"{name}-{view}.svg").read_text())
+
+
+# --------------------------------------------------------------------------------------------
+# compare --draw
+
+
+def draw_comparison(run, tmp_path, rows: str, *args):
+    values = tmp_path / "mine.csv"
+    values.write_text(rows)
+    out = tmp_path / "c.svg"
+    result = run("compare", "mazur", "--values", values, "--draw", out, *args)
+    assert result.exit_code in (0, 1), result.stderr
+    root = parse(out.read_text())
+    marked = {t.get("data-key"): (t.text, t.get("fill")) for t in root.iter(f"{NS}text")
+              if t.get("fill") in (WRONG_COLOUR, RIGHT_COLOUR)}
+    return root, marked
+
+
+from tracenn.render.svg import RIGHT as RIGHT_COLOUR, WRONG as WRONG_COLOUR  # noqa: E402
+
+
+def test_compare_draw_marks_the_first_wrong_number_and_its_right_inputs(run, tmp_path):
+    # dE/dout_h1 = delta_o1·w5 + delta_o2·w7 = 0.036350306 (Mazur); the learner's is wrong
+    root, marked = draw_comparison(
+        run, tmp_path, "delta_o1,0.138498562\ndelta_o2,-0.038098236\ndE/dout_h1,0.05\n")
+    assert root.get("data-view") == "backward"
+    text, colour = marked["n:1:0:1"]
+    assert colour == WRONG_COLOUR and text == "∂E/∂out 0.0500 ✗ (right 0.0364)"
+    assert marked["n:2:0:2"] == ("δ 0.1385 ✓", RIGHT_COLOUR)
+    assert marked["n:2:1:2"] == ("δ -0.0381 ✓", RIGHT_COLOUR)
+    assert len(marked) == 3
+    wrong_card = [r for r in root.iter(f"{NS}rect") if r.get("data-key") == "n:1:0"][0]
+    assert wrong_card.get("stroke") == WRONG_COLOUR
+    note = by_key(root, "note:0")
+    assert "dE/dout_h1" in note and "0.0500" in note and "0.0364" in note
+    assert "delta_o1 right" in by_key(root, "note:1") and "w5 given" in by_key(root, "note:1")
+    assert overlaps(root) == []
+
+
+def test_compare_draw_shows_enough_decimals_to_tell_the_numbers_apart(run, tmp_path):
+    root, marked = draw_comparison(run, tmp_path, "out_h1,0.59331\n")
+    assert root.get("data-view") == "forward"
+    assert marked["n:1:0:2"][0] == "out 0.59331 ✗ (right 0.59327)"
+
+
+def test_compare_draw_of_right_numbers_says_they_match(run, tmp_path):
+    root, marked = draw_comparison(run, tmp_path, "out_h1,0.593269992\nw5,0.35891648\n")
+    assert marked == {}
+    assert by_key(root, "note:0") == "every one of the 2 values you gave matches"
+
+
+def test_compare_draw_to_an_unwritable_place_fails_in_one_line(run, tmp_path):
+    values = tmp_path / "mine.csv"
+    values.write_text("out_h1,0.5\n")
+    line = one_line(run("compare", "mazur", "--values", values, "--draw", tmp_path / "no" / "c.svg"))
+    assert "cannot write" in line

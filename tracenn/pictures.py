@@ -66,6 +66,7 @@ def drawing(spec: Spec, step: int = 1, *, view: str = "forward",
     check_size(spec.network.sizes)
     if comparison is not None and comparison.first is not None:
         view = STAGE_VIEWS[comparison.first.stage]
+        precision = telling(comparison.first.yours, comparison.first.right, precision)
     check_view(view)
     if comparison is None:  # compare has traced the learner's step already
         check_step(step, steps or spec.total_steps)
@@ -80,6 +81,14 @@ def drawing(spec: Spec, step: int = 1, *, view: str = "forward",
     notes = [f"the edges into layer {l} are drawn without labels: more than {MAX_LABELLED} "
              "units on one side would leave no room for them" for l in layout.unlabelled]
     return Drawing(svg, traced, notes)
+
+
+def telling(yours: float, right: float, precision: int) -> int:
+    """The decimals that show a wrong number as different from the right one (at least
+    `precision`)."""
+    while precision < 17 and num(yours, precision) == num(right, precision):
+        precision += 1
+    return precision
 
 
 def warn_notes(d: Drawing) -> Drawing:
