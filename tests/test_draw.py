@@ -376,3 +376,26 @@ def test_compare_draw_to_an_unwritable_place_fails_in_one_line(run, tmp_path):
     values.write_text("out_h1,0.5\n")
     line = one_line(run("compare", "mazur", "--values", values, "--draw", tmp_path / "no" / "c.svg"))
     assert "cannot write" in line
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook display
+
+
+def test_a_step_and_a_spec_show_their_picture_in_a_notebook():
+    step = tracenn.step("xor", 2)
+    root = parse(step._repr_svg_())
+    assert by_key(root, "title:1").startswith("step 2 · forward pass")
+    assert "<svg" in step._repr_html_() and "<table>" in step._repr_html_()
+    spec = tracenn.load("mazur")
+    root = parse(spec._repr_svg_())
+    shown = {t.get("data-q"): t.text for t in root.iter(f"{NS}text") if t.get("data-q")}
+    assert shown["w6"] == "w6 0.4500" and shown["b2"] == "0.6000"
+    assert overlaps(root) == []
+
+
+def test_a_network_too_large_to_draw_shows_its_tables_only(tmp_path):
+    spec = tracenn.load(wide_spec(tmp_path, 40))
+    assert spec._repr_svg_() is None
+    step = tracenn.step(spec)
+    assert step._repr_svg_() is None and "<svg" not in step._repr_html_()

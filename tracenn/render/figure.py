@@ -116,8 +116,8 @@ def _frame(fig: Figure, layers, loss: str, p: int, errors: bool) -> None:
     fig.put("legend:width", f"width ∝ |{q}|")
     if any(shared for _, _, shared in layers):
         fig.put("legend:bias", "bias shared by a layer")
-    fig.put("foot", f"every number as tracenn computes it, at {p} decimals · "
-                    "W[j][k] connects input k to neuron j")
+    source = "every number as tracenn computes it" if errors else "the spec's values"
+    fig.put("foot", f"{source}, at {p} decimals · W[j][k] connects input k to neuron j")
 
 
 def _titles(fig: Figure, step: Step, view: str, title: str, sample: int) -> None:

@@ -152,7 +152,9 @@ class _Builder:
         if s.errors:
             cols.append([(f"err:{k}", [f"err:{k}:{i}" for i in range(3)], "error")
                          for k in range(s.sizes[-1])] + [("total", ["total:0", "total:1"], "total")])
-        return cols
+        # lines no figure fills take no room (the network view has none but names)
+        return [[(key, [slot for n, slot in enumerate(slots) if n == 0 or self.chars.get(slot)],
+                  cls) for key, slots, cls in col] for col in cols]
 
     def _extra(self, c: int, cols) -> int:
         """1 when column c ends with a card placed below its main ones."""
