@@ -26,7 +26,7 @@ neuron j, so row j of W holds the weights into neuron j; arrays hold samples in 
 the loss of a batch is the mean of its samples' losses.
 """
 
-from .api import compare, draw, iter_trace, load, step, trace, verify, walkthrough, xor
+from .api import compare, draw, html, iter_trace, load, step, trace, verify, walkthrough, xor
 from .engine.mistakes import MISTAKES
 from .errors import (DataError, OptionError, OutputError, SpecError, TracennError,
                      TrainingDiverged, UnsupportedError, ValuesError)
@@ -37,7 +37,7 @@ from .spec import PRESETS, Spec
 __version__ = "0.2.0"
 
 __all__ = [
-    "load", "trace", "iter_trace", "step", "verify", "compare", "walkthrough", "xor", "draw",
+    "load", "trace", "iter_trace", "step", "verify", "compare", "walkthrough", "xor", "draw", "html",
     "Spec", "Run", "Step", "StepSummary", "LayerTrace", "Labels", "PRESETS", "MISTAKES",
     "TracennError", "SpecError", "ValuesError", "DataError", "TrainingDiverged", "OptionError",
     "UnsupportedError", "OutputError",

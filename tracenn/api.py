@@ -158,3 +158,23 @@ def draw(spec, step: int = 1, *, view: str = "forward", precision: int = 4, samp
     return warn_notes(drawing(spec, step, view=view, precision=precision, sample=sample,
                               steps=steps, comparison=comparison, lr=lr, mistakes=mistakes,
                               **_optimizer_options(optimizer))).svg
+
+
+def html(spec, steps: int | None = None, *, every: int | None = None, precision: int = 4,
+         lr: float | None = None, mistakes=(), update_biases: bool = False,
+         seed: int | None = None, **optimizer) -> str:
+    """A self-contained HTML page that plays `steps` training steps (default: the spec's): the
+    picture of each step with its phases (forward, error, backward, update), its tables, the
+    loss curve and, for two inputs, the output over the input plane (computed by the engine
+    after each step).  Steps 1, the last and every `every`-th are kept in full (default: about
+    200 in all); the page embeds the trace as JSON Lines in format 1.  Numbers at `precision`
+    decimals (default 4)."""
+    from .player import play
+    from .render.html import player_html
+    from .render.layout import check_size
+
+    spec = _prepare(spec, seed, update_biases)
+    check_size(spec.network.sizes)
+    run = play(spec, steps or spec.total_steps, every=every, lr=lr, mistakes=mistakes,
+               **_optimizer_options(optimizer))
+    return player_html(run, precision)

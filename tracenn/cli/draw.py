@@ -71,3 +71,33 @@ def draw(target, output, step_no, view, steps, sample, lr, seed, update_biases, 
         target, step_no, view=view, precision=precision, sample=sample, steps=steps, lr=lr,
         mistakes=mistakes, update_biases=update_biases, seed=seed))
     write_output(output, svg)
+
+
+@click.command()
+@click.argument("target", metavar=TARGET)
+@picture_file_option("page", "html")
+@click.option("--steps", type=click.IntRange(min=1), default=None,
+              help="Number of updates (training steps) to run (default: the spec's).")
+@click.option("--every", type=click.IntRange(min=1), default=None,
+              help="Keep every K-th step in full (and the first and the last); default: about "
+              "200 in all, so a long run stays a small page. The loss curve has every step up "
+              "to 1,000 steps, and 1,000 of them beyond.")
+@lr_option()
+@seed_option()
+@update_biases_option()
+@mistake_option
+@precision_option(PRECISION_HELP, default=4)
+def html(target, output, steps, every, lr, seed, update_biases, mistakes, precision):
+    """Write one self-contained HTML page that plays training step by step.
+
+    The picture of the current step with its phase lit as it plays (forward, error, backward,
+    update), the step's tables beside it, the loss curve with the step marked, and for a network
+    with two inputs (xor) the output over the input plane as a heat map with the training points,
+    computed by the engine after each step.  Previous/next, play/pause, a slider and the arrow
+    keys move through the steps; the address #step=N opens step N.  The page works offline: it
+    requests nothing, and it embeds the trace as JSON Lines (format 1).
+    """
+    page = run_noting("html", lambda: api.html(
+        target, steps, every=every, precision=precision, lr=lr, mistakes=mistakes,
+        update_biases=update_biases, seed=seed))
+    write_output(output, page)
