@@ -6,6 +6,7 @@ TRACENN_REQUIRE_BROWSER=1, which turns a missing browser into a failure.
 """
 
 import base64
+import html
 import json
 import math
 import os
@@ -330,3 +331,77 @@ def test_html_writes_the_page(run, tmp_path):
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and 'id="tracenn-trace"' in page
     assert math.isfinite(len(page))
+
+
+# --------------------------------------------------------------------------------------------
+# The MNIST report
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    from click.testing import CliRunner
+
+    from tracenn.cli import cli
+
+    path = tmp_path_factory.mktemp("report") / "r.html"
+    result = CliRunner().invoke(cli, ["mnist", "--limit", "600", "--epochs", "2", "--json",
+                                      "--html", str(path)], prog_name="tracenn")
+    assert result.exit_code == 0, result.stderr
+    return path, [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_report_has_a_chart_per_statistic_and_the_confusion_matrix(report):
+    path, summaries = report
+    page = path.read_text(encoding="utf-8")
+    titles = [html.unescape(t) for t in
+              re.findall(r'<text x="\d+" y="14" font-size="11" font-weight="bold">([^<]+)</text>', page)]
+    assert titles[:6] == ["loss (mean over the summary's batches)", "accuracy, %",
+                          "‖∂E/∂W‖ per weight (log scale)", "update ratio ‖ΔW‖/‖W‖ (log scale)",
+                          "dead units, %", "predicted digit →"]
+    # one line per layer in the per-layer charts
+    chart = page.split("‖∂E/∂W‖ per weight (log scale)")[1].split("</svg>")[0]
+    assert chart.count("<polyline") == 3 and ">hidden 2<" in chart
+    cells = [int(v) for v in re.findall(r'data-predicted="\d"/>\n<text [^>]+>(\d+)</text>', page)]
+    assert len(cells) == 100 and sum(cells) == 1000  # the sample's test set
+    diagonal = sum(cells[11 * d] for d in range(10))
+    last = summaries[-1]
+    assert f"Test accuracy {100 * diagonal / 1000:.2f}%" in page
+    assert diagonal / 1000 == pytest.approx(last["test_accuracy"])
+    assert f"train {100 * last['train_accuracy']:.2f}%" in page
+    assert not re.search(r"\b(src|href)\s*=", page) and "<script" not in page
+
+
+def test_report_opens_in_a_browser_without_requests(browser, report):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    path, _ = report
+    browser.get("about:blank")
+    browser.get_log("performance")
+    browser.get(path.resolve().as_uri())
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    requested = [json.loads(e["message"])["message"] for e in browser.get_log("performance")]
+    urls = [m["params"]["request"]["url"] for m in requested if m["method"] == "Network.requestWillBeSent"]
+    assert urls == [path.resolve().as_uri()]
+    assert browser.execute_script("return document.querySelectorAll('svg.chart').length") == 5
+    colours, inked = png_colours(browser.get_screenshot_as_png())
+    assert colours > 30 and inked > 0.05
+
+
+def test_report_after_ctrl_c_holds_what_there_is(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "r.html"
+    proc = subprocess.Popen([sys.executable, "-m", "tracenn", "mnist", "--epochs", "200", "--quiet",
+                             "--html", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)
+    page = path.read_text(encoding="utf-8")
+    assert "Interrupted" in page and "Confusion matrix" in page
+    assert "Training finished" not in page
