@@ -132,6 +132,13 @@ def test_no_two_labels_overlap(target, view):
     assert overlaps(root) == []
 
 
+@pytest.mark.parametrize("view", ["forward", "backward", "update"])
+def test_every_edge_of_a_4_8_3_network_keeps_its_label(view):
+    root = parse(tracenn.draw(str(SPECS / "net-4-8-3.toml"), view=view))
+    labels = [t for t in root.iter(f"{NS}text") if t.get("data-key", "").startswith("w:")]
+    assert len(labels) == 4 * 8 + 8 * 3
+
+
 def test_no_labels_overlap_at_nine_decimals():
     root = parse(tracenn.draw(str(SPECS / "net-4-8-3.toml"), view="update", precision=9))
     assert overlaps(root) == []
@@ -399,3 +406,15 @@ def test_a_network_too_large_to_draw_shows_its_tables_only(tmp_path):
     assert spec._repr_svg_() is None
     step = tracenn.step(spec)
     assert step._repr_svg_() is None and "<svg" not in step._repr_html_()
+
+
+def test_update_view_shows_the_optimizers_state_when_it_keeps_one():
+    step = tracenn.step("mazur", 2, optimizer="adam", lr=0.01)
+    root = parse(tracenn.draw("mazur", 2, steps=2, view="update", optimizer="adam", lr=0.01))
+    text = by_key(root, "w:2:0:0")
+    state = step.layers[1].update_W.after
+    m, v = numbers(text.split(" · m ")[1])[0], float(text.split(" · v ")[1])
+    assert m == pytest.approx(state["m"][0, 0], abs=0.51e-4)
+    assert v == pytest.approx(state["v"][0, 0], rel=1e-3)
+    assert "Adam, η = 0.01" in by_key(root, "title:1")
+    assert overlaps(root) == []

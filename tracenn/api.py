@@ -155,26 +155,30 @@ def draw(spec, step: int = 1, *, view: str = "forward", precision: int = 4, samp
     from .pictures import drawing, warn_notes
 
     spec = _prepare(spec, seed, update_biases)
-    return warn_notes(drawing(spec, step, view=view, precision=precision, sample=sample,
-                              steps=steps, comparison=comparison, lr=lr, mistakes=mistakes,
-                              **_optimizer_options(optimizer))).svg
+    picture = drawing(spec, step, view=view, precision=precision, sample=sample, steps=steps,
+                      comparison=comparison, lr=lr, mistakes=mistakes,
+                      **_optimizer_options(optimizer))
+    warn_notes(picture.notes)
+    return picture.svg
 
 
 def html(spec, steps: int | None = None, *, every: int | None = None, precision: int = 4,
          lr: float | None = None, mistakes=(), update_biases: bool = False,
-         seed: int | None = None, **optimizer) -> str:
+         seed: int | None = None, progress=None, **optimizer) -> str:
     """A self-contained HTML page that plays `steps` training steps (default: the spec's): the
     picture of each step with its phases (forward, error, backward, update), its tables, the
     loss curve and, for two inputs, the output over the input plane (computed by the engine
     after each step).  Steps 1, the last and every `every`-th are kept in full (default: about
     200 in all); the page embeds the trace as JSON Lines in format 1.  Numbers at `precision`
-    decimals (default 4)."""
+    decimals (default 4).  `progress(step)` is called as training goes."""
+    from .pictures import unlabelled_notes, warn_notes
     from .player import play
     from .render.html import player_html
-    from .render.layout import check_size
+    from .render.layout import check_size, too_wide
 
     spec = _prepare(spec, seed, update_biases)
     check_size(spec.network.sizes)
+    warn_notes(unlabelled_notes(too_wide(spec.network.sizes)))
     run = play(spec, steps or spec.total_steps, every=every, lr=lr, mistakes=mistakes,
-               **_optimizer_options(optimizer))
+               progress=progress, **_optimizer_options(optimizer))
     return player_html(run, precision)

@@ -78,9 +78,12 @@ def drawing(spec: Spec, step: int = 1, *, view: str = "forward",
     fig = step_figure(traced, view, precision, sample - 1, spec.title, spec.network.loss.name)
     marks = mark(fig, comparison, precision) if comparison is not None else None
     svg, layout = figure_svg(Shape.of_step(traced), fig, marks)
-    notes = [f"the edges into layer {l} are drawn without labels: more than {MAX_LABELLED} "
-             "units on one side would leave no room for them" for l in layout.unlabelled]
-    return Drawing(svg, traced, notes)
+    return Drawing(svg, traced, unlabelled_notes(layout.unlabelled))
+
+
+def unlabelled_notes(layers: list[int]) -> list[str]:
+    return [f"the edges into layer {l} are drawn without labels: more than {MAX_LABELLED} "
+            "units on one side would leave no room for them" for l in layers]
 
 
 def telling(yours: float, right: float, precision: int) -> int:
@@ -91,10 +94,9 @@ def telling(yours: float, right: float, precision: int) -> int:
     return precision
 
 
-def warn_notes(d: Drawing) -> Drawing:
-    for note in d.notes:
+def warn_notes(notes: list[str]) -> None:
+    for note in notes:
         warnings.warn(note, PictureNote, stacklevel=3)
-    return d
 
 
 def mark(fig: Figure, comparison, precision: int) -> dict[str, str]:

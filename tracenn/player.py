@@ -94,8 +94,9 @@ def plane_for(spec: Spec, size: int = PLANE_SIZE) -> Plane | None:
 
 
 def play(spec: Spec, steps: int, *, every: int | None = None, lr: float | None = None,
-         mistakes=(), **optimizer) -> PlayerRun:
-    """Train `spec` for `steps` updates and collect what the player shows."""
+         mistakes=(), progress=None, **optimizer) -> PlayerRun:
+    """Train `spec` for `steps` updates and collect what the player shows; `progress(step)` is
+    called for each step kept."""
     every = every or default_every(steps)
     plane = plane_for(spec)
     grid = plane.grid() if plane is not None else None
@@ -104,6 +105,8 @@ def play(spec: Spec, steps: int, *, every: int | None = None, lr: float | None =
     for entry in iter_trace(spec, steps=steps, show=policy(steps, every), lr=lr,
                             mistakes=mistakes, **optimizer):
         entries.append(entry)
+        if progress is not None:
+            progress(entry.step)
         if isinstance(entry, Step):
             net = network_after(entry, loss)
             data_loss[entry.step] = net.mean_loss(data.X, data.T)

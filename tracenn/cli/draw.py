@@ -3,6 +3,7 @@ plays the steps (HTML)."""
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import click
@@ -97,7 +98,30 @@ def html(target, output, steps, every, lr, seed, update_biases, mistakes, precis
     keys move through the steps; the address #step=N opens step N.  The page works offline: it
     requests nothing, and it embeds the trace as JSON Lines (format 1).
     """
-    page = run_noting("html", lambda: api.html(
-        target, steps, every=every, precision=precision, lr=lr, mistakes=mistakes,
-        update_biases=update_biases, seed=seed))
+    with _Progress(steps or api.load(target, seed=seed).total_steps) as progress:
+        page = run_noting("html", lambda: api.html(
+            target, steps, every=every, precision=precision, lr=lr, mistakes=mistakes,
+            update_biases=update_biases, seed=seed, progress=progress))
     write_output(output, page)
+
+
+class _Progress:
+    """A progress bar on stderr for long runs, on a terminal only."""
+
+    def __init__(self, total: int):
+        self.bar = None
+        if total >= 5000 and sys.stderr.isatty():
+            self.bar = click.progressbar(length=total, label="training", file=sys.stderr)
+        self.done = 0
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, step: int) -> None:
+        if self.bar is not None:
+            self.bar.update(step - self.done)
+            self.done = step
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.render_finish()

@@ -99,6 +99,12 @@ def _overlap(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+def too_wide(sizes: list[int]) -> list[int]:
+    """The layers whose edges are drawn without labels: more than MAX_LABELLED units on one
+    side."""
+    return [l for l in range(1, len(sizes)) if max(sizes[l - 1], sizes[l]) > MAX_LABELLED]
+
+
 def check_size(sizes: list[int]) -> None:
     """Refuse, in one line, a network too large to draw."""
     for l, n in enumerate(sizes):
@@ -121,8 +127,8 @@ class _Builder:
             for key, text in fig.texts.items():
                 self.chars[key] = max(self.chars.get(key, 0), len(text))
         L = shape.L
-        self.labelled = [max(shape.sizes[l - 1], shape.sizes[l]) <= MAX_LABELLED
-                         for l in range(1, L + 1)]
+        wide = too_wide(shape.sizes)
+        self.labelled = [l not in wide for l in range(1, L + 1)]
         self.gaps = [self._first_gap(l) for l in range(1, L + 1)]
 
     def _width(self, key: str, size: float = FONT) -> float:
