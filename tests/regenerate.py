@@ -19,7 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # "-o NAME", the file of that name the command writes (or beside it, of the golden file's name)
 OUTPUTS = {
     "tests/golden/mazur-steps-1.txt": ["mazur", "--steps", "1"],
+    "tests/golden/mazur-github.md": ["mazur", "--format", "github"],
     "tests/golden/xor.txt": ["xor"],
+    "tests/golden/xor-batch.txt": ["xor", "--batch"],
+    "tests/golden/xor.jsonl": ["xor", "--json"],
+    "tests/golden/trace-check.txt": ["trace", str(ROOT / "tests/specs/net-3-4-4-2.toml"), "--check"],
 }
 for _name in ("mazur", "xor", "softmax"):
     OUTPUTS[f"walkthroughs/{_name}.md"] = ["walkthrough", _name, "-o", f"{_name}.md"]

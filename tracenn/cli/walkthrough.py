@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import click
-
 from pathlib import Path
 
+import click
+
 from .. import api
-from ..files import write_atomically
+from ..files import check_destination, write_atomically
 from .files import write_output
 from .options import TARGET, output_file_option, precision_option, seed_option, step_option
 
@@ -35,6 +35,8 @@ def walkthrough(target, step_no, seed, precision, output):
     pictures = {v: api.draw(target, step_no, view=v, steps=step_no, seed=seed) for v in views}
     names = {v: f"{path.stem}-{v}.svg" for v in views}
     text = api.walkthrough(target, step_no, precision=precision, seed=seed, figures=names)
+    for where in (path, *(path.with_name(n) for n in names.values())):
+        check_destination(where)  # all three can be written, or none is
     for v in views:
         write_atomically(path.with_name(names[v]), pictures[v])
     write_atomically(path, text)

@@ -3,7 +3,7 @@
 For each quantity: the formula (LaTeX from SymPy, in $$ … $$ blocks that GitHub renders), the
 formula with the numbers substituted, and the result; a table per stage; the update of every
 weight; and a "common mistakes" section with the number a learner would see for each mistake in
-the catalogue.  Formatting only: tracenn/walkthrough.py gathers the numbers.
+the catalogue.  Formatting only: tracenn/textbook.py gathers the numbers.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..engine.functions import ACTIVATIONS
 from ..notation import num, sample_latex
 from ..record.trace import Step
-from ..walkthrough import Walkthrough
+from ..textbook import Walkthrough
 from .steps import step_tables
 from .tables import Table, format_tables
 
@@ -60,7 +60,8 @@ def _header(w: Walkthrough) -> list[str]:
     if w.shipped:
         intro += (" Do not edit by hand; `python3 tests/regenerate.py` rewrites it, and a test "
                   "checks that it matches.")
-    return [f"# Walkthrough: {w.spec.title or w.target}", "", intro, ""]
+    out = [f"# Walkthrough: {w.spec.title or w.target}", "", intro, ""]
+    return out + ([f"Source: {w.spec.cite}", ""] if w.spec.cite else [])
 
 
 def _network(w: Walkthrough, precision: int) -> list[str]:
