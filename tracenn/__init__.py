@@ -13,10 +13,14 @@ and return plain records that show every number:
     tracenn.verify(spec).ok                                            # SymPy, backprop, finite diff.
     tracenn.compare(spec, {"delta_h1": 0.0088}).first                  # the first wrong number
     print(tracenn.walkthrough(spec))                                   # a Markdown textbook page
+    tracenn.draw(spec, view="backward")                                # the picture, as SVG
+    tracenn.html("xor", steps=2000)                                    # the step player's page
 
-In a notebook, runs, steps, verifications and comparisons display themselves as tables.
+In a notebook, runs, steps, verifications and comparisons display themselves as tables; a step
+also shows its picture, and a spec the picture of its network.
 
-Functions: load, trace, iter_trace, step, verify, compare, walkthrough, xor; `tracenn.mnist.train`
+Functions: load, trace, iter_trace, step, verify, compare, walkthrough, draw, html, xor;
+`tracenn.mnist.train`
 for MNIST.  Errors: TracennError and its kinds SpecError, ValuesError, DataError,
 TrainingDiverged, OptionError, UnsupportedError, OutputError.  MISTAKES is the catalogue of
 classic mistakes (name → description) that `mistakes=` switches on and `compare` recognises.
