@@ -20,8 +20,7 @@ In a notebook, runs, steps, verifications and comparisons display themselves as 
 also shows its picture, and a spec the picture of its network.
 
 Functions: load, trace, iter_trace, step, verify, compare, walkthrough, draw, html, xor;
-`tracenn.mnist.train`
-for MNIST.  Errors: TracennError and its kinds SpecError, ValuesError, DataError,
+`tracenn.mnist.train` for MNIST.  Errors: TracennError and its kinds SpecError, ValuesError, DataError,
 TrainingDiverged, OptionError, UnsupportedError, OutputError.  MISTAKES is the catalogue of
 classic mistakes (name → description) that `mistakes=` switches on and `compare` recognises.
 
