@@ -418,3 +418,12 @@ def test_update_view_shows_the_optimizers_state_when_it_keeps_one():
     assert v == pytest.approx(state["v"][0, 0], rel=1e-3)
     assert "Adam, η = 0.01" in by_key(root, "title:1")
     assert overlaps(root) == []
+
+
+def test_compare_draw_shows_the_sample_of_the_wrong_number(tmp_path):
+    target = str(SPECS / "net-3-4-4-2.toml")
+    step = tracenn.step(target)
+    result = tracenn.compare(target, {"a1[2]@3": step["a1[2]@3"] + 0.1})
+    root = parse(tracenn.draw(target, comparison=result))
+    assert "sample 3 of 3" in by_key(root, "title:1")
+    assert "✗" in by_key(root, "n:1:1:2")

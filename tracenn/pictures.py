@@ -65,8 +65,11 @@ def drawing(spec: Spec, step: int = 1, *, view: str = "forward",
     right are marked as right."""
     check_size(spec.network.sizes)
     if comparison is not None and comparison.first is not None:
-        view = STAGE_VIEWS[comparison.first.stage]
-        precision = telling(comparison.first.yours, comparison.first.right, precision)
+        m = comparison.first
+        view = STAGE_VIEWS[m.stage]
+        precision = telling(m.yours, m.right, precision)
+        if "@" in m.name:  # a per-sample number of a batch: show that sample
+            sample = int(m.name.rsplit("@", 1)[1])
     check_view(view)
     if comparison is None:  # compare has traced the learner's step already
         check_step(step, steps or spec.total_steps)
