@@ -25,8 +25,14 @@ OUTPUTS = {
     "tests/golden/xor.jsonl": ["xor", "--json"],
     "tests/golden/trace-check.txt": ["trace", str(ROOT / "tests/specs/net-3-4-4-2.toml"), "--check"],
 }
-for _name in ("mazur", "xor", "softmax"):
-    OUTPUTS[f"walkthroughs/{_name}.md"] = ["walkthrough", _name, "-o", f"{_name}.md"]
+WALKTHROUGHS = {
+    "mazur": ["walkthrough", "mazur"],
+    "xor": ["walkthrough", "xor"],
+    "softmax": ["walkthrough", "softmax"],
+    "adam": ["walkthrough", "mazur", "--optimizer", "adam", "--lr", "0.01", "--steps", "3"],
+}
+for _name, _args in WALKTHROUGHS.items():  # each written with -o, its two pictures beside it
+    OUTPUTS[f"walkthroughs/{_name}.md"] = _args + ["-o", f"{_name}.md"]
     for _view in ("forward", "backward"):
         OUTPUTS[f"walkthroughs/{_name}-{_view}.svg"] = OUTPUTS[f"walkthroughs/{_name}.md"]
 

@@ -116,19 +116,21 @@ def compare(spec, values, step: int = 1, *, tolerance: float | None = None, prec
                           **_optimizer_options(optimizer))
 
 
-def walkthrough(spec, step: int = 1, *, precision: int = 9, figures: dict[str, str] | None = None,
-                lr: float | None = None, update_biases: bool = False, seed: int | None = None,
-                **optimizer) -> str:
-    """A Markdown document that walks through step `step` like a textbook page.  `figures`
-    maps "forward" and "backward" to the files of the step's pictures (see `draw`), which the
-    document embeds.  Imports SymPy."""
+def walkthrough(spec, step: int = 1, *, steps: int | None = None, precision: int = 9,
+                figures: dict[str, str] | None = None, lr: float | None = None,
+                update_biases: bool = False, seed: int | None = None, **optimizer) -> str:
+    """A Markdown document that walks through step `step` like a textbook page (with `steps`,
+    through steps 1..steps one after the other).  `figures` maps "forward" and "backward" to
+    the files of the pictures of the step explained (see `draw`), which the document embeds.
+    Imports SymPy."""
     from .render.markdown import to_markdown
     from .textbook import collect
 
     target = spec.source.removeprefix("preset ") if isinstance(spec, Spec) else str(spec)
     spec = _prepare(spec, seed, update_biases)
-    return to_markdown(collect(spec, str(target), step, lr=lr, **_optimizer_options(optimizer)),
-                       precision, figures)
+    options = {"lr": lr, **_optimizer_options(optimizer)}
+    return to_markdown(collect(spec, str(target), step, steps=steps, **options), precision,
+                       figures)
 
 
 def xor(*, seed: int | None = None, epochs: int | None = None, every: int | None = None,
