@@ -17,7 +17,8 @@ and return plain records that show every number:
 In a notebook, runs, steps, verifications and comparisons display themselves as tables.
 
 Functions: load, trace, iter_trace, step, verify, compare, walkthrough, xor; `tracenn.mnist.train`
-for MNIST.  Errors: TracennError and its kinds SpecError, ValuesError, DataError,
+for MNIST; from_torch, check_torch and load_torch for a learner's PyTorch model (with the
+`torch` extra).  Errors: TracennError and its kinds SpecError, ValuesError, DataError,
 TrainingDiverged, OptionError, UnsupportedError, OutputError.  MISTAKES is the catalogue of
 classic mistakes (name → description) that `mistakes=` switches on and `compare` recognises.
 
@@ -26,7 +27,8 @@ neuron j, so row j of W holds the weights into neuron j; arrays hold samples in 
 the loss of a batch is the mean of its samples' losses.
 """
 
-from .api import compare, iter_trace, load, step, trace, verify, walkthrough, xor
+from .api import (check_torch, compare, from_torch, iter_trace, load, load_torch, step, trace,
+                  verify, walkthrough, xor)
 from .engine.mistakes import MISTAKES
 from .errors import (DataError, OptionError, OutputError, SpecError, TracennError,
                      TrainingDiverged, UnsupportedError, ValuesError)
@@ -38,6 +40,7 @@ __version__ = "0.2.0"
 
 __all__ = [
     "load", "trace", "iter_trace", "step", "verify", "compare", "walkthrough", "xor",
+    "from_torch", "check_torch", "load_torch",
     "Spec", "Run", "Step", "StepSummary", "LayerTrace", "Labels", "PRESETS", "MISTAKES",
     "TracennError", "SpecError", "ValuesError", "DataError", "TrainingDiverged", "OptionError",
     "UnsupportedError", "OutputError",
