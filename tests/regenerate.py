@@ -16,7 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # file (relative to the repo root) -> the tracenn arguments whose stdout it holds
 OUTPUTS = {
     "tests/golden/mazur-steps-1.txt": ["mazur", "--steps", "1"],
+    "tests/golden/mazur-github.md": ["mazur", "--format", "github"],
     "tests/golden/xor.txt": ["xor"],
+    "tests/golden/xor-batch.txt": ["xor", "--batch"],
+    "tests/golden/xor.jsonl": ["xor", "--json"],
+    "tests/golden/trace-check.txt": ["trace", str(ROOT / "tests/specs/net-3-4-4-2.toml"), "--check"],
     "walkthroughs/mazur.md": ["walkthrough", "mazur"],
     "walkthroughs/xor.md": ["walkthrough", "xor"],
     "walkthroughs/softmax.md": ["walkthrough", "softmax"],

@@ -125,3 +125,30 @@ def test_loss_formulas_by_hand():
     assert np.isclose(LOSSES["cross-entropy"](a, t).sum(), -np.log(0.8))
     bce = resolve_loss("cross-entropy", ACTIVATIONS["sigmoid"])
     assert np.isclose(bce(a, t).sum(), -np.log(0.8) - np.log(0.8))
+
+
+@settings(max_examples=40, deadline=None)
+@given(networks())
+def test_gradient_at_the_inputs_equals_central_differences(case):
+    """∂E/∂x (the gradient with respect to the inputs, CS231n's dx) against a central
+    difference of each sample's own loss in each input."""
+    sizes, acts, loss_name, seed, shared, n = case
+    rng = np.random.default_rng(seed)
+    loss = resolve_loss(loss_name, acts[-1])
+    net = Network(init_layers(sizes, acts, rng, "normal", 0.8, shared), loss)
+    X = rng.normal(0, 1, (n, sizes[0]))
+    T = targets(rng, loss_name, acts[-1], n, sizes[-1])
+    zs, _ = net.forward(X)
+    for z, act in zip(zs, acts):
+        if act.name == "relu":
+            assume(np.min(np.abs(z)) > 1e-3)
+    rec = train_step(net.copy(), X, T, SGD(0.1), detail=True)
+    h = 1e-6
+    for s in range(n):
+        for k in range(sizes[0]):
+            x = X[s:s + 1].copy()
+            x[0, k] += h
+            up = net.losses(x, T[s:s + 1]).sum()
+            x[0, k] -= 2 * h
+            down = net.losses(x, T[s:s + 1]).sum()
+            assert abs(rec.dE_dx[s, k] - (up - down) / (2 * h)) < 1e-6 * max(1, abs(rec.dE_dx[s, k]))

@@ -38,10 +38,19 @@ from .spec import PRESETS, Spec
 
 __version__ = "0.2.0"
 
+
+def __getattr__(name: str):
+    # tracenn.mnist is loaded on first use: `tracenn mazur` never pays for the MNIST code.
+    if name == "mnist":
+        import importlib
+
+        return importlib.import_module(".mnist", __name__)
+    raise AttributeError(f"module 'tracenn' has no attribute {name!r}")
+
 __all__ = [
     "load", "trace", "iter_trace", "step", "verify", "compare", "walkthrough", "xor",
     "from_torch", "check_torch", "load_torch",
     "Spec", "Run", "Step", "StepSummary", "LayerTrace", "Labels", "PRESETS", "MISTAKES",
     "TracennError", "SpecError", "ValuesError", "DataError", "TrainingDiverged", "OptionError",
-    "UnsupportedError", "OutputError",
+    "UnsupportedError", "OutputError", "mnist",
 ]

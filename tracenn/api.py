@@ -28,7 +28,7 @@ from .errors import OptionError
 from .record.trace import Run, Step, StepSummary
 from .runs import FULL, XorRun, iter_trace as _iter_trace, show_policy, train_xor, \
     trace_one_step, xor_curve_every
-from .spec import PRESETS, Spec, load_spec, parse_spec
+from .spec import PRESETS, Spec, load_preset, load_spec, parse_spec
 
 OPTIMIZER_OPTIONS = ("optimizer", "momentum", "beta1", "beta2", "epsilon", "alpha", "weight_decay")
 
@@ -109,7 +109,7 @@ def compare(spec, values, step: int = 1, *, tolerance: float | None = None, prec
     `Step`.  Returns a `Comparison`: `.ok`, `.first` (the first wrong number with its formula
     and which of its inputs were right) and `.mistakes` (catalogued mistakes the numbers match).
     Imports SymPy."""
-    from .compare import compare_values
+    from .comparison import compare_values
 
     spec = _prepare(spec, seed, update_biases)
     return compare_values(spec, values, step, tolerance=tolerance, precision=precision, lr=lr,
@@ -120,7 +120,7 @@ def walkthrough(spec, step: int = 1, *, precision: int = 9, lr: float | None = N
                 update_biases: bool = False, seed: int | None = None, **optimizer) -> str:
     """A Markdown document that walks through step `step` like a textbook page.  Imports SymPy."""
     from .render.markdown import to_markdown
-    from .walkthrough import collect
+    from .textbook import collect
 
     target = spec.source.removeprefix("preset ") if isinstance(spec, Spec) else str(spec)
     spec = _prepare(spec, seed, update_biases)
@@ -132,7 +132,7 @@ def xor(*, seed: int | None = None, epochs: int | None = None, every: int | None
         lr: float | None = None, batch: bool = False, mistakes=(), **optimizer) -> XorRun:
     """Train the 2-2-1 XOR network: the first epoch in full (`.first_epoch`), the loss at
     intervals (`.curve`), the truth table and a verdict (solved, stuck or unfinished)."""
-    spec = load("xor", seed=seed)
+    spec = load_preset("xor", seed=seed)
     epochs = epochs or spec.epochs or 1
     return train_xor(spec, epochs=epochs, every=every or xor_curve_every(epochs), batch=batch,
                      lr=lr, mistakes=mistakes, **_optimizer_options(optimizer))

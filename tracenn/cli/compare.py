@@ -9,6 +9,7 @@ from ..record.jsonl import dumps
 from ..render.results import render_comparison
 from .options import (PositiveFloat, TARGET, json_option, lr_option, precision_option,
                       seed_option, step_option, update_biases_option)
+from .output import echo
 
 
 @click.command()
@@ -36,5 +37,5 @@ def compare(target, values_file, step_no, tolerance, lr, update_biases, seed, pr
     """
     result = api.compare(target, values_file, step_no, tolerance=tolerance, precision=precision,
                          lr=lr, update_biases=update_biases, seed=seed)
-    click.echo(dumps(result) if as_json else render_comparison(result, precision))
+    echo(dumps(result) if as_json else render_comparison(result, precision))
     return 0 if result.ok else 1

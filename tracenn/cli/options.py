@@ -72,12 +72,13 @@ def step_option(help: str):
                         show_default=True, help=help)
 
 
-def steps_options(default_steps: int | None):
+def steps_options(default_steps: int | None, every_default: int | None = 1):
     return _options(
         click.option("--steps", type=click.IntRange(min=1), default=default_steps,
                      show_default=default_steps is not None,
                      help="Number of updates (training steps) to run."),
-        click.option("--every", type=click.IntRange(min=1), default=1, show_default=True,
+        click.option("--every", type=click.IntRange(min=1), default=every_default,
+                     show_default=every_default is not None,
                      help="Show every K-th step in full; step 1 and the last step, when not "
                      "multiples of K, as one summary line."),
     )

@@ -10,6 +10,7 @@ from ..render.latex import latex_block
 from ..render.results import gradient_table, identity_table, precision_table
 from ..render.tables import format_tables
 from .options import PositiveFloat, TARGET, output_options, seed_option, step_option
+from .output import echo
 
 
 @click.command()
@@ -37,15 +38,15 @@ def verify(target, step_no, tolerance, latex, dps, seed, fmt, precision, as_json
     """
     result = api.verify(target, step_no, tolerance=tolerance, dps=dps, seed=seed)
     if as_json:
-        click.echo(dumps(result))
+        echo(dumps(result))
     elif latex:
-        click.echo(latex_block(result.gradients, precision))
+        echo(latex_block(result.gradients, precision))
     else:
         tables = [gradient_table(step_no, result.gradients, precision),
                   identity_table(result.identities)]
         if result.precision is not None:
             tables.append(precision_table(result.precision, dps))
-        click.echo(format_tables(tables, fmt))
-        click.echo()
-        click.echo("All checks pass." if result.ok else f"FAILED: {', '.join(result.failed)}")
+        echo(format_tables(tables, fmt))
+        echo()
+        echo("All checks pass." if result.ok else f"FAILED: {', '.join(result.failed)}")
     return 0 if result.ok else 1

@@ -87,6 +87,10 @@ class StepQuantities:
                                       evaluate=False) for s in range(len(self.step.samples))])
         if q.kind in ("dE_da", "delta"):
             return self._backward(q.l, q.s)[q.kind][q.j]
+        if q.kind == "dE_dx":  # Σ_j δ¹_j w¹_jk: what input k passed on to the first layer
+            first = self.step.layers[0]
+            return sp.Add(*[sp.Mul(_sym(self._s(lab.delta(1, j), q.s)), _sym(lab.weights[0][j][q.k]),
+                                   evaluate=False) for j in range(first.W.shape[0])], evaluate=False)
         if q.kind.startswith("grad_"):
             return self._gradient(q)
         if q.kind.startswith("new_"):

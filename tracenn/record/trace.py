@@ -72,7 +72,7 @@ class Q(NamedTuple):
 
     name: str
     stage: str
-    kind: str  # net, out, E, E_total, dE_da, delta, grad_W, grad_b, new_W, new_b, after
+    kind: str  # net, out, E, E_total, dE_da, delta, dE_dx, grad_W, grad_b, new_W, new_b, after
     l: int = 0
     s: int = 0
     j: int = 0
@@ -136,7 +136,8 @@ class Step:
     def quantities(self) -> Iterator[Q]:
         """Every computed quantity of the step, in the order backprop computes it: forward (net
         and out, layer by layer), loss (E per output, the total), deltas (∂E/∂out and δ, output
-        layer first), gradients and updates (output layer first), and the loss after."""
+        layer first, then ∂E/∂x at the inputs), gradients and updates (output layer first), and
+        the loss after."""
         lab, n, L = self.labels, len(self.samples), len(self.layers)
         for s in range(n):
             for l, layer in enumerate(self.layers, start=1):
@@ -153,6 +154,9 @@ class Step:
                 yield from (Q(lab.grad(lab.sample(lab.out(l, j), s, n)), "delta", "dE_da", l, s, j)
                             for j in J)
                 yield from (Q(lab.sample(lab.delta(l, j), s, n), "delta", "delta", l, s, j) for j in J)
+            if self.dE_dx is not None:  # ∂E/∂x, the gradient at the inputs, after δ of layer 1
+                yield from (Q(lab.grad(lab.sample(x, s, n)), "delta", "dE_dx", 1, s, 0, k)
+                            for k, x in enumerate(lab.inputs))
         params = list(lab.parameters())
         for l in range(L, 0, -1):
             for pl, kind, j, k, name in params:
@@ -172,6 +176,8 @@ class Step:
             return self.loss_after
         if q.kind == "E":
             return float(self.losses[q.s, q.j])
+        if q.kind == "dE_dx":
+            return float(self.dE_dx[q.s, q.k])
         layer = self.layers[q.l - 1]
         per_sample = {"net": layer.z, "out": layer.a, "dE_da": layer.dE_da, "delta": layer.delta}
         if q.kind in per_sample:
@@ -199,7 +205,8 @@ class Step:
 
     def __getitem__(self, name: str) -> float:
         """A quantity by display name: step["out_h1"], step["delta_o1"], step["dE/dw5"],
-        step["w5+"] (after the update), step["w5"] (before it), step["E_total after"]."""
+        step["w5+"] (after the update), step["w5"] (before it), step["dE/di1"] (at an input),
+        step["E_total after"]."""
         values = self.values()
         if name in values:
             return values[name]

@@ -3,7 +3,7 @@
 For each quantity: the formula (LaTeX from SymPy, in $$ … $$ blocks that GitHub renders), the
 formula with the numbers substituted, and the result; a table per stage; the update of every
 weight; and a "common mistakes" section with the number a learner would see for each mistake in
-the catalogue.  Formatting only: tracenn/walkthrough.py gathers the numbers.
+the catalogue.  Formatting only: tracenn/textbook.py gathers the numbers.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..engine.functions import ACTIVATIONS
 from ..notation import num, sample_latex
 from ..record.trace import Step
-from ..walkthrough import Walkthrough
+from ..textbook import Walkthrough
 from .steps import step_tables
 from .tables import Table, format_tables
 

@@ -98,7 +98,10 @@ def _read_json(path: str, text: str, step: int, qs: StepQuantities) -> dict[str,
     chosen = [o for o in steps if o.get("step") == step] or (steps[:1] if step == 1 else [])
     if not chosen:
         raise ValuesError(path, f"holds no trace of step {step}")
-    flat = jsonl.step_values(chosen[0], qs.step.labels)
+    try:
+        flat = jsonl.step_values(chosen[0], qs.step.labels)
+    except (ValueError, IndexError, TypeError) as exc:
+        raise ValuesError(path, f"does not hold a trace of this network: {exc}") from None
     return {k: _number(path, f"value of {k}", v) for k, v in flat.items()}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .compare import compare
+from .comparison import compare
 from .errors import TrainingDiverged
 from .maths.quantities import StepQuantities
 from .record.trace import Step
