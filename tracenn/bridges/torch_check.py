@@ -3,7 +3,8 @@
 The learner's step runs on a copy of their model and optimizer (in float64 unless asked not
 to; the originals are left as they are) with hooks that record what PyTorch computed: forward
 hooks on every Linear (z) and activation module (a); tensor hooks on those outputs (∂L/∂z and
-∂L/∂a, from the learner's own backward, a custom autograd.Function's included); a hook after
+∂L/∂a, from the learner's own backward, a custom autograd.Function's included) and on the
+inputs the first Linear sees (∂L/∂x); a hook after
 each parameter's gradient is accumulated (the .grad the optimizer uses); and the weights after
 the step.  tracenn traces the same steps from the same weights (the spec `from_torch` makes),
 and `compare` walks both in the order backprop computes them: the first difference, the right
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from ..compare import Comparison, compare, diagnose
+from ..comparison import Comparison, compare, diagnose
 from ..errors import OptionError, TrainingDiverged, UnsupportedError
 from ..maths.quantities import StepQuantities
 from ..runs import each_mistake, trace_one_step

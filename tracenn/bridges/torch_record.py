@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..compare import close
+from ..comparison import close
 from ..engine.functions import ACTIVATIONS
 from ..errors import UnsupportedError
 from ..record.trace import Step
@@ -27,6 +27,8 @@ class Record:
     dz: dict = field(default_factory=dict)  # ∂L/∂z of the batch loss L
     da: dict = field(default_factory=dict)
     grads: dict = field(default_factory=dict)  # (l, "W" | "b") -> .grad
+    dx: object = None  # ∂L/∂x at the model's inputs
+    watching_x: bool = False
     loss: float | None = None
 
 
@@ -35,6 +37,7 @@ class Recorder:
 
     def __init__(self, plan: Plan):
         self.plan, self.record, self.handles = plan, Record(), []
+        self.handles.append(plan.units[0].linear.register_forward_pre_hook(self._inputs))
         for l, unit in enumerate(plan.units):
             self.handles.append(unit.linear.register_forward_hook(self._forward(l, "z")))
             if unit.act_module is not None:
@@ -52,6 +55,16 @@ class Recorder:
             values[l] = output.detach().clone()  # before an in-place activation changes it
             output.register_hook(lambda g: grads.__setitem__(l, g.detach().clone()))
         return hook
+
+    def _inputs(self, module, args):
+        """∂L/∂x: the first Linear is given a copy of its input that asks for its gradient (the
+        learner's own tensor is left alone)."""
+        if self.record.watching_x or not torch.is_grad_enabled():
+            return None
+        self.record.watching_x = True
+        x = args[0] if args[0].requires_grad else args[0].detach().clone().requires_grad_(True)
+        x.register_hook(lambda g: setattr(self.record, "dx", g.detach().clone()))
+        return (x, *args[1:])
 
     def _grad(self, l: int, kind: str):
         def hook(p):
@@ -138,7 +151,8 @@ def layer_arrays(run: LearnerRun, rec: Record, reading: LossReading, w: float) -
         if l == L - 1 and reading.logits:
             a = da = None  # the loss applies the output activation itself
         W_new, b_new = weights(unit)
-        out.append({"net": z, "out": a, "dE_da": None if da is None else da / w,
+        dx = _numpy(rec.dx) if l == 0 else None
+        out.append({"dE_dx": None if dx is None else dx / w, "net": z, "out": a, "dE_da": None if da is None else da / w,
                     "delta": None if dz is None else dz / w,
                     "grad_W": _numpy(rec.grads.get((l, "W"))),
                     "grad_b": _numpy(rec.grads.get((l, "b"))), "new_W": W_new, "new_b": b_new})
@@ -158,6 +172,8 @@ def learner_values(right: Step, arrays: list[dict], loss: float | None, w: float
             continue
         if q.kind in ("net", "out", "dE_da", "delta"):
             values[q.name] = float(array[q.s, q.j])
+        elif q.kind == "dE_dx":
+            values[q.name] = float(array[q.s, q.k])
         elif q.kind in ("grad_W", "new_W"):
             values[q.name] = float(array[q.j, q.k])
         else:
