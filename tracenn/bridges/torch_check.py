@@ -60,7 +60,7 @@ def textbook_step(model, optimizer, loss_fn, inputs, targets):
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(repr=False)
 class TorchCheck:
     """What `check_torch` found: one `Comparison` per step checked, in order, up to the first
     step with a difference.  `.ok`, `.first` (the first difference, a compare.Mismatch),
@@ -76,6 +76,12 @@ class TorchCheck:
     not_recorded: list[str]
     spec: object = field(repr=False, default=None)
     precision: int = 9
+
+    def __repr__(self) -> str:
+        mistakes = [d.name for d in self.mistakes]
+        return (f"TorchCheck(ok={self.ok}, steps={len(self.comparisons)}, step={self.step}, "
+                f"first={None if self.first is None else self.first.name!r}, "
+                f"mistakes={mistakes})")
 
     @property
     def ok(self) -> bool:
@@ -153,16 +159,16 @@ def _check_optimizer(optimizer, means) -> None:
             "model.parameters(), lr=0.1, momentum=0.9) (only its settings are read)")
 
 
-def not_recorded(plan: Plan, reading: LossReading) -> list[str]:
+def not_recorded(plan: Plan, reading: LossReading, trained_biases: list[bool]) -> list[str]:
     """What tracenn traces that PyTorch's step does not show, in words."""
     out = ["the per-output losses E_k", "the loss after the update"]
     if reading.logits:
         out.append(f"the output layer's a and ∂E/∂a (the loss applies {reading.output} itself)")
     elif plan.output == "log-softmax":
         out.append("the output layer's ∂E/∂a (the model ends with LogSoftmax)")
-    frozen = [u.where for u in plan.units if u.linear.bias is None or not u.linear.bias.requires_grad]
+    frozen = [f"{u.where}.bias" for u, trained in zip(plan.units, trained_biases) if not trained]
     if frozen:
-        out.append("∂E/∂b of the biases without gradient (" + ", ".join(frozen) + ")")
+        out.append("∂E/∂b of the biases that are not trained (" + ", ".join(frozen) + ")")
     return out
 
 
@@ -186,7 +192,7 @@ def check_torch(model, optimizer, loss_fn, inputs, targets, *, steps: int = 2, t
     T, classes = read_targets(targets, reading, X.shape[0], plan.sizes[-1])
     _check_optimizer(optimizer, means)
     opt = read_optimizer(optimizer if means is None else means, plan)
-    run = LearnerRun(model, optimizer, loss_fn, double)
+    run = LearnerRun(model, optimizer, loss_fn, double, opt.train_bias)
     x = torch.as_tensor(X, dtype=run.dtype)
     t = torch.as_tensor(classes) if classes is not None else torch.as_tensor(T, dtype=run.dtype)
     if classes is None:
@@ -204,7 +210,7 @@ def check_torch(model, optimizer, loss_fn, inputs, targets, *, steps: int = 2, t
     return TorchCheck(plan.text(), _loss_text(reading, w, X.shape[0], spec.network.loss.name),
                       f"{optimizer_text} → tracenn's {opt.name}",
                       str(run.dtype).removeprefix("torch."), tolerance, comparisons,
-                      not_recorded(plan, reading), spec, precision)
+                      not_recorded(plan, reading, opt.train_bias), spec, precision)
 
 
 def _loss_text(reading: LossReading, w: float, n: int, name: str) -> str:

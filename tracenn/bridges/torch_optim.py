@@ -133,6 +133,8 @@ def _from_torch(optimizer, plan: Plan, lr: float | None) -> OptimizerReading:
     decay, decays_bias = _decay(kind, decays)
     shown = ", ".join(f"{k}={v:g}" for k, v in {"lr": rate, **hyper}.items())
     text = f"{kind}({shown}" + (f", weight_decay={decay:g}" if decay else "") + ")"
+    if decays_bias:
+        text += " in one group, which decays the biases too (tracenn decays weights only)"
     return OptimizerReading(name, float(lr) if lr is not None else rate, hyper, decay,
                             train_bias, decays_bias, text)
 

@@ -35,14 +35,17 @@ class Record:
 class Recorder:
     """Hooks on a model's layers that fill a `Record` for each step."""
 
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, trained_biases: list[bool]):
         self.plan, self.record, self.handles = plan, Record(), []
         self.handles.append(plan.units[0].linear.register_forward_pre_hook(self._inputs))
         for l, unit in enumerate(plan.units):
             self.handles.append(unit.linear.register_forward_hook(self._forward(l, "z")))
             if unit.act_module is not None:
                 self.handles.append(unit.act_module.register_forward_hook(self._forward(l, "a")))
-            for kind, p in (("W", unit.linear.weight), ("b", unit.linear.bias)):
+            # a bias the optimizer does not train keeps a .grad that its zero_grad() never
+            # clears and no update uses: it is not recorded
+            bias = unit.linear.bias if trained_biases[l] else None
+            for kind, p in (("W", unit.linear.weight), ("b", bias)):
                 if p is not None and p.requires_grad:
                     self.handles.append(p.register_post_accumulate_grad_hook(self._grad(l, kind)))
 
@@ -110,7 +113,7 @@ def _to_double(obj, seen: set, depth: int = 0) -> None:
 class LearnerRun:
     """The learner's model, optimizer and loss on copies, with the recorder's hooks."""
 
-    def __init__(self, model, optimizer, loss_fn, double: bool):
+    def __init__(self, model, optimizer, loss_fn, double: bool, trained_biases: list[bool]):
         try:
             self.model, self.optimizer, self.loss_fn = copy.deepcopy((model, optimizer, loss_fn))
         except Exception as exc:  # an object of the learner's own that cannot be copied
@@ -124,7 +127,7 @@ class LearnerRun:
             p.grad = None
         self.plan = read_model(self.model)
         self.dtype = self.plan.units[0].linear.weight.dtype
-        self.recorder = Recorder(self.plan)
+        self.recorder = Recorder(self.plan, trained_biases)
 
     def step(self, train_step, inputs, targets) -> Record:
         self.recorder.record = Record()

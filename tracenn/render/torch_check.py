@@ -4,18 +4,27 @@ PyTorch does not record), then each step's comparison as `tracenn compare` repor
 from __future__ import annotations
 
 import html
+import textwrap
 
 from ..notation import DEFAULT_PRECISION
 from .results import render_comparison
+
+WIDTH = 96
+
+
+def _field(label: str, text: str) -> str:
+    """One line of the header, wrapped under its own start."""
+    head = f"  {label:<11}"
+    return textwrap.fill(text, WIDTH, initial_indent=head, subsequent_indent=" " * len(head),
+                         break_on_hyphens=False)
 
 
 def torch_check_text(check, precision: int = DEFAULT_PRECISION) -> str:
     lines = [f"Your PyTorch training step against tracenn's, in {check.dtype} "
              f"(tolerance {check.tolerance:g})",
-             f"  model:     {check.model}",
-             f"  loss:      {check.loss}",
-             f"  optimizer: {check.optimizer}",
-             "  not recorded by PyTorch: " + "; ".join(check.not_recorded)]
+             _field("model:", check.model), _field("loss:", check.loss),
+             _field("optimizer:", check.optimizer),
+             _field("not given:", "PyTorch does not record " + "; ".join(check.not_recorded))]
     for comparison in check.comparisons:
         lines += ["", render_comparison(comparison, precision)]
     steps = len(check.comparisons)
