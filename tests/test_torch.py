@@ -269,6 +269,26 @@ def test_a_correct_step_with_class_indices_is_all_equal():
     assert "the output layer's a and ∂E/∂a" in " ".join(result.not_recorded)
 
 
+MORE_MODELS = {
+    "in-place ReLU, LogSoftmax and NLLLoss": (
+        lambda: nn.Sequential(nn.Linear(3, 4), nn.ReLU(inplace=True), nn.Linear(4, 3),
+                              nn.LogSoftmax(dim=1)), nn.NLLLoss, CLASSES),
+    "Identity between Linears": (
+        lambda: nn.Sequential(nn.Linear(3, 4), nn.Identity(), nn.Linear(4, 2), nn.Tanh()),
+        nn.MSELoss, Y),
+}
+
+
+@pytest.mark.parametrize("name", MORE_MODELS)
+def test_more_models_are_all_equal(name):
+    make, loss, targets = MORE_MODELS[name]
+    torch.manual_seed(5)
+    model = make()
+    result = tracenn.check_torch(model, torch.optim.SGD(model.parameters(), lr=0.5), loss(), X,
+                                 targets)
+    assert result.ok, str(result)
+
+
 @pytest.mark.parametrize("loss_fn, logits", [(nn.MSELoss(reduction="sum"), False),
                                              (nn.CrossEntropyLoss(reduction="sum"), True)])
 def test_a_summed_loss_is_summed_batch_at_the_first_gradient(loss_fn, logits):

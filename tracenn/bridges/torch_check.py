@@ -26,6 +26,7 @@ activation itself (CrossEntropyLoss, BCEWithLogitsLoss) or the model ends with L
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -33,6 +34,7 @@ from torch import nn
 from ..comparison import Comparison, compare, diagnose
 from ..errors import OptionError, TrainingDiverged, UnsupportedError
 from ..maths.quantities import StepQuantities
+from ..record.trace import Step
 from ..runs import each_mistake, trace_one_step
 from .torch import SOURCE, build_spec
 from . import TORCH_LOSSES
@@ -221,25 +223,49 @@ def _loss_text(reading: LossReading, w: float, n: int, name: str) -> str:
     return f"{reading.text} → tracenn's {name}; the {n} samples' losses: {how}"
 
 
+class Plain(NamedTuple):
+    name: str
+    stage: str
+    value: float
+    inputs: tuple = ()
+
+
+class PlainQuantities:
+    """A step's quantities by value alone, without their SymPy formulas: what `compare` needs
+    while every number matches, and `diagnose` to hold a mistake's numbers against the
+    learner's.  Building the formulas of a few thousand quantities takes seconds, so they are
+    built (StepQuantities) only for a step with a difference."""
+
+    def __init__(self, step: Step):
+        self.step, self.given = step, step.given()
+        self.items = [Plain(q.name, q.stage, step.value(q)) for q in step.quantities()]
+
+    def values(self) -> dict[str, float]:
+        return {**self.given, **{q.name: q.value for q in self.items}}
+
+    def as_text(self, q, values, precision) -> tuple[str, str]:
+        return "", ""  # no formula: a step with a difference is compared again with them
+
+
 def _compare_steps(run: LearnerRun, spec, reading: LossReading, train_step, x, t, steps: int,
                    tolerance: float, precision: int) -> tuple[list[Comparison], float]:
     """Each step of the learner's against tracenn's, up to the first with a difference; and w,
     the weight of a sample in the learner's batch loss."""
     comparisons, w = [], None
-    T = spec.data.T
+    T, loss = spec.data.T, spec.network.loss
     for k in range(1, steps + 1):
         rec = run.step(train_step, x, t)
         if w is None:
-            w = sample_weight(reading, layer_arrays(run, rec, reading, 1.0), rec.loss, T,
-                              spec.network.loss)
-        right = StepQuantities(trace_one_step(spec, k), spec.network.loss)
+            w = sample_weight(reading, layer_arrays(run, rec, reading, 1.0), rec.loss, T, loss)
+        right = PlainQuantities(trace_one_step(spec, k))
         learner = learner_values(right.step, layer_arrays(run, rec, reading, w), rec.loss, w)
         result = compare(right, learner, [], tolerance, precision)
-        comparisons.append(result)
-        if not result.ok:
-            mistaken = {name: StepQuantities(s, spec.network.loss)
-                        for name, s in each_mistake(spec, k)
+        if not result.ok:  # again, with the formulas, to show the first difference's
+            result = compare(StepQuantities(right.step, loss), learner, [], tolerance, precision)
+            mistaken = {name: PlainQuantities(s) for name, s in each_mistake(spec, k)
                         if not isinstance(s, TrainingDiverged)}
             result.mistakes = diagnose(learner, right, mistaken, tolerance)
+        comparisons.append(result)
+        if not result.ok:
             break
     return comparisons, w
