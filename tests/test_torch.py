@@ -505,6 +505,8 @@ REFUSED = [
     (lambda: S(L(2, 3), nn.Sigmoid(), L(4, 1)), "MSELoss",
      "model[2] (Linear(4, 1)) takes 4 input(s), but model[0] (Linear(2, 3)) gives 3"),
     (lambda: S(L(2, 3), nn.LeakyReLU(), L(3, 1)), "MSELoss", "model[1] (LeakyReLU(negative_slope"),
+    (lambda: S(L(2, 3), nn.ReLU6(), L(3, 1)), "MSELoss", "model[1] (ReLU6) is not supported"),
+    (lambda: S(L(2, 3), nn.Hardtanh(), L(3, 1)), "MSELoss", "model[1] (Hardtanh(min_val"),
     (lambda: S(nn.Sigmoid(), L(2, 1)), "MSELoss", "model[0] (Sigmoid) comes before any Linear"),
     (lambda: S(L(2, 3), nn.Sigmoid(), nn.Tanh(), L(3, 1)), "MSELoss", "follows Sigmoid"),
     (lambda: S(L(2, 3), nn.Softmax(dim=1), L(3, 2)), "MSELoss", "only after the last Linear"),
@@ -631,6 +633,7 @@ def test_spec_refuses_in_one_line(run, tmp_path, obj, extra, words):
     assert out.read_text() == "kept"  # the user's file is not touched
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit is deprecated, still read
 def test_spec_refuses_torchscript_and_other_files(run, tmp_path):
     script = tmp_path / "script.pt"
     torch.jit.save(torch.jit.script(S(L(2, 2))), script)

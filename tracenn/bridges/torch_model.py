@@ -100,7 +100,8 @@ def _refusal(module: nn.Module) -> str:
 def probe_activation(module: nn.Module) -> str | None:
     """The activation a parameter-free module computes, found by running its forward on a few
     numbers, or None."""
-    z = torch.linspace(-3.0, 3.0, 24, dtype=torch.float64).reshape(4, 6)
+    # wide enough that look-alikes differ: ReLU6 and Hardtanh clip, Softplus and GELU bend
+    z = torch.linspace(-10.0, 10.0, 24, dtype=torch.float64).reshape(4, 6)
     try:
         with torch.no_grad():
             a = module(z)
