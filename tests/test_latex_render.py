@@ -72,7 +72,7 @@ def test_the_renderers_catch_a_bad_formula():
     assert {f["renderer"] for f in bad} == {"mathjax", "katex"}
 
 
-@pytest.mark.parametrize("name", ["mazur", "xor", "softmax"])
+@pytest.mark.parametrize("name", ["mazur", "xor", "softmax", "adam"])
 def test_shipped_walkthroughs_render(name):
     text = (ROOT / "walkthroughs" / f"{name}.md").read_text(encoding="utf-8")
     items = walkthrough_blocks(name, text)

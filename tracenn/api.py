@@ -116,16 +116,18 @@ def compare(spec, values, step: int = 1, *, tolerance: float | None = None, prec
                           **_optimizer_options(optimizer))
 
 
-def walkthrough(spec, step: int = 1, *, precision: int = 9, lr: float | None = None,
-                update_biases: bool = False, seed: int | None = None, **optimizer) -> str:
-    """A Markdown document that walks through step `step` like a textbook page.  Imports SymPy."""
+def walkthrough(spec, step: int = 1, *, steps: int | None = None, precision: int = 9,
+                lr: float | None = None, update_biases: bool = False, seed: int | None = None,
+                **optimizer) -> str:
+    """A Markdown document that walks through step `step` like a textbook page (with `steps`,
+    through steps 1..steps one after the other).  Imports SymPy."""
     from .render.markdown import to_markdown
     from .textbook import collect
 
     target = spec.source.removeprefix("preset ") if isinstance(spec, Spec) else str(spec)
     spec = _prepare(spec, seed, update_biases)
-    return to_markdown(collect(spec, str(target), step, lr=lr, **_optimizer_options(optimizer)),
-                       precision)
+    options = {"lr": lr, **_optimizer_options(optimizer)}
+    return to_markdown(collect(spec, str(target), step, steps=steps, **options), precision)
 
 
 def xor(*, seed: int | None = None, epochs: int | None = None, every: int | None = None,

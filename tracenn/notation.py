@@ -27,6 +27,11 @@ def num(x: float, precision: int) -> str:
 # --------------------------------------------------------------------------------------------
 
 _INDEXED = re.compile(r"^(W|b|z|a|delta|n)(\d+)\[([\d,]+)\]$")
+_STATE = re.compile(r"^(m|v|mhat|vhat|velocity|g|lookahead)_(.+?)( before)?$")
+_STATE_BASE = {"m": "m", "v": "v", "mhat": r"\hat{m}", "vhat": r"\hat{v}", "velocity": "v",
+               "g": "g", "lookahead": r"\tilde{g}"}
+_GREEK = {"η": r"\eta", "μ": r"\mu", "α": r"\alpha", "ε": r"\epsilon", "λ": r"\lambda",
+          "β1": r"\beta_{1}", "β2": r"\beta_{2}"}
 _NAMED = re.compile(r"^(net|out|delta|E)_(.+)$")
 
 
@@ -51,8 +56,12 @@ def latex_name(name: str, sample: str = "") -> str:
     dE/dw5 → ∂E/∂w_5 as a fraction, w5+ → w_{5}^{+}; `sample` (of a batch) joins the
     superscript: z2[1] of sample 3 → z_{1}^{(2)[3]}.  Every name has at most one subscript and
     one superscript, which MathJax and KaTeX both require (no "double exponent")."""
-    if name == "η":
-        return r"\eta"
+    if name in _GREEK:
+        return _GREEK[name]
+    m = _STATE.match(name)
+    if m:  # an optimizer's state of a parameter: m_{w_{5}}, its value before: m_{w_{5}}^{(t-1)}
+        return (f"{_STATE_BASE[m.group(1)]}_{{{latex_name(m.group(2))}}}"
+                + (r"^{(t-1)}" if m.group(3) else ""))
     if name.startswith("dE/d"):
         return rf"\frac{{\partial E}}{{\partial {latex_name(name[4:], sample)}}}"
     plus = name.endswith("+")
@@ -65,6 +74,16 @@ def sample_latex(name: str) -> str:
     """The LaTeX of a per-sample display name (out_h1@2 → out_{h1}^{[2]})."""
     base, _, s = name.partition("@")
     return latex_name(base, s)
+
+
+def latex_number(text: str) -> str:
+    """A number as LaTeX: 1e-08 → 1 \\times 10^{-8}; (−2.5e-06) keeps its parentheses."""
+    inner = text.strip("()")
+    if "e" not in inner:
+        return text
+    mantissa, exponent = inner.split("e")
+    tex = rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return f"({tex})" if text.startswith("(") else tex
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from ..render.results import xor_tables, xor_verdict
 from ..render.steps import render_step, render_summary
 from ..render.tables import format_tables
 from ..spec import load_preset
-from .options import (TARGET, check_option, lr_option, mistake_option, output_options,
-                      seed_option, steps_options, update_biases_option)
+from .options import (TARGET, check_option, lr_option, mistake_option, optimizer_options,
+                      output_options, seed_option, steps_options, update_biases_option)
 from .output import echo
 
 
@@ -54,14 +54,14 @@ def auto_every(spec, steps: int) -> int:
 
 
 def _trace(target, *, steps, every, lr, update_biases, mistakes, check, fmt, precision, as_json,
-           seed=None) -> int:
+           seed=None, **optimizer) -> int:
     spec = target if not isinstance(target, str) else api.load(target, seed=seed)
     from_spec = steps is None
     steps = steps or spec.total_steps
     if every is None:
         every = auto_every(spec, steps) if from_spec else 1
     entries = api.iter_trace(spec, steps, every=every, lr=lr, mistakes=mistakes,
-                             update_biases=update_biases)
+                             update_biases=update_biases, **optimizer)
     status = print_entries(entries, spec.labels, loss=spec.network.loss, check=check, fmt=fmt,
                            precision=precision, as_json=as_json, note=spec.note)
     if from_spec and not as_json:
@@ -82,10 +82,11 @@ def _length(spec) -> str:
 @steps_options(1)
 @lr_option("0.5, the blog's")
 @update_biases_option("Update b1 and b2 too (the blog leaves them fixed).")
+@optimizer_options
 @mistake_option
 @check_option
 @output_options
-def mazur(steps, every, lr, update_biases, mistakes, check, fmt, precision, as_json):
+def mazur(steps, every, lr, update_biases, mistakes, check, fmt, precision, as_json, **optimizer):
     """Matt Mazur's 2-2-2 step-by-step backpropagation example, with the blog's names.
 
     Prints, for each shown step, the forward pass (net, out), the error, the backward pass of
@@ -94,7 +95,7 @@ def mazur(steps, every, lr, update_biases, mistakes, check, fmt, precision, as_j
     """
     return _trace(load_preset("mazur"), steps=steps, every=every or 1, lr=lr,
                   update_biases=update_biases, mistakes=mistakes, check=check, fmt=fmt,
-                  precision=precision, as_json=as_json)
+                  precision=precision, as_json=as_json, **optimizer)
 
 
 @click.command()
@@ -103,10 +104,12 @@ def mazur(steps, every, lr, update_biases, mistakes, check, fmt, precision, as_j
 @lr_option()
 @seed_option()
 @update_biases_option()
+@optimizer_options
 @mistake_option
 @check_option
 @output_options
-def trace(spec, steps, every, lr, seed, update_biases, mistakes, check, fmt, precision, as_json):
+def trace(spec, steps, every, lr, seed, update_biases, mistakes, check, fmt, precision, as_json,
+          **optimizer):
     """Trace any network described by a TOML spec (or a preset: mazur, xor, softmax).
 
     The run is as long as the spec's [training] says (steps, or epochs × the steps of an
@@ -127,17 +130,19 @@ def trace(spec, steps, every, lr, seed, update_biases, mistakes, check, fmt, pre
               help="Show the loss every K epochs (default: about ten lines).")
 @lr_option("1.0")
 @click.option("--batch", is_flag=True, help="Full-batch updates (one per epoch) instead of online.")
+@optimizer_options
 @mistake_option
 @check_option
 @output_options
-def xor(seed, epochs, every, lr, batch, mistakes, check, fmt, precision, as_json):
+def xor(seed, epochs, every, lr, batch, mistakes, check, fmt, precision, as_json, **optimizer):
     """Train a 2-2-1 logistic network on XOR and show how it learns.
 
     Shows the first epoch in full (each sample's forward values, deltas, gradients and updates),
     the loss at intervals, and the truth table at the end.  A seed that gets stuck in a local
     minimum is reported as such.
     """
-    run = api.xor(seed=seed, epochs=epochs, every=every, lr=lr, batch=batch, mistakes=mistakes)
+    run = api.xor(seed=seed, epochs=epochs, every=every, lr=lr, batch=batch, mistakes=mistakes,
+                  **optimizer)
     spec = load_preset("xor")
     status = print_entries(run.first_epoch, run.labels, loss=spec.network.loss, check=check,
                            fmt=fmt, precision=precision, as_json=as_json)

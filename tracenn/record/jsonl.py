@@ -7,6 +7,10 @@ refuses them, and the engine stops a run before one reaches a record.
 
 Format history:
   1 — first version: kinds step, summary, result (xor), verify, compare, mnist-summary.
+      Later additions to version 1, each a new key that readers of the first version may
+      ignore: "dE_dx" of a step (the gradient at the inputs, per sample); "optimizer" of a step
+      (name, title, settings, t, formula, and for optimizers with state "state",
+      "state_before" and "terms" per parameter display name); "saturated" in an xor result.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from .labels import Labels
 from .trace import LayerTrace, Step, StepSummary
 
 FORMAT_VERSION = 1
+STEP_TERMS = ("g", "m_hat", "v_hat")  # the optimizer terms that are quantities of a step
 
 
 def envelope(kind: str, **fields) -> dict:
@@ -70,7 +75,30 @@ def _step(step: Step) -> dict:
         losses_after=_losses(step, step.losses_after),
         layers=[_layer(layer) for layer in step.layers], params=step.params(), grads=step.grads(),
         **({} if step.dE_dx is None else {"dE_dx": step.dE_dx.tolist()}),
+        **({} if step.optimizer is None else {"optimizer": _optimizer(step)}),
     )
+
+
+def _optimizer(step: Step) -> dict:
+    """The optimizer of a step: its settings and, when it has state, per parameter the state
+    before and after the update and every intermediate (g, m_hat, v_hat, step, …)."""
+    info = step.optimizer
+    opt = step.optimizer_object()
+    out = {"name": info.name, "title": info.title, "settings": dict(info.settings), "t": info.t,
+           "formula": opt.FORMULA}
+    if not any(step._shown().values()):
+        return out
+    parts: dict[str, dict] = {"state": {}, "state_before": {}, "terms": {}}
+    for l, kind, j, k, name in step.labels.parameters():
+        layer = step.layers[l - 1]
+        trace = layer.update_W if kind == "W" else layer.update_b
+        if trace is None:
+            continue
+        at = (j, k) if kind == "W" else (j,)
+        for key, source in (("state", trace.after), ("state_before", trace.before),
+                            ("terms", trace.terms)):
+            parts[key][name] = {s: float(a[at]) for s, a in source.items()}
+    return {**out, **parts}
 
 
 # --------------------------------------------------------------------------------------------
@@ -102,6 +130,12 @@ def step_values(obj: dict, labels: Labels) -> dict[str, object]:
         out[labels.total] = obj["loss"]
     if "loss_after" in obj:
         out[labels.after] = obj["loss_after"]
+    optimizer = _dict(obj.get("optimizer"), "optimizer")
+    for key in ("state", "terms"):
+        for param, values in _dict(optimizer.get(key), f"optimizer.{key}").items():
+            for name, v in _dict(values, f"optimizer.{key}.{param}").items():
+                if key == "state" or name in STEP_TERMS:
+                    out[labels.state(name, param)] = v
     out.update({labels.grad(k): v for k, v in _dict(obj.get("grads"), "grads").items()})
     out.update({labels.new(k): v for k, v in _dict(obj.get("params"), "params").items()})
     return out

@@ -63,6 +63,14 @@ def gradient_table(step: int, rows, precision: int) -> Table:
           num(r.finite_difference, precision), f"{r.diff:.1e}", _verdict(r.ok)] for r in rows])
 
 
+def update_check_table(step: int, rows, precision: int) -> Table:
+    """The optimizer's update, SymPy's evaluation of its formulas against the engine's numbers."""
+    return Table(f"Step {step} · the update: SymPy's formulas of the optimizer against the engine",
+                 ["quantity", "formula", "SymPy", "engine", "|diff|", "result"],
+                 [[r.name, r.formula, num(r.sympy, precision), num(r.engine, precision),
+                   f"{r.diff:.1e}", _verdict(r.ok)] for r in rows])
+
+
 def identity_table(rows) -> Table:
     return Table("The identities behind backprop, checked symbolically",
                  ["identity", "textbook form", "what SymPy found", "holds?"],

@@ -171,6 +171,7 @@ class Reader(Checks):
             data=ArrayData(X, T), training=self.read_training(training),
             title=self.string(meta.get("title", ""), "meta.title"),
             note=self.string(meta.get("note", ""), "meta.note").strip(), seed=seed,
+            cite=self.string(meta.get("source", ""), "meta.source"),
         )
 
     def read_network(self, net_t: dict):
