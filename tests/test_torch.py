@@ -406,6 +406,39 @@ class MomentumWithoutMemory(HandWrittenAdam):
             p.sub_(self.lr * v)
 
 
+class DampedMomentum:
+    """A learner's momentum that keeps its state as torch.optim does (optimizer.state[p]) but
+    damps the gradient from the first step on: v ← μ v + (1 − μ) g."""
+
+    def __init__(self, params, lr, momentum=0.9):
+        self.params, self.lr, self.mu, self.state = list(params), lr, momentum, {}
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self):
+        for p in self.params:
+            v = self.state.setdefault(p, {}).get("momentum_buffer", torch.zeros_like(p))
+            v = self.mu * v + (1 - self.mu) * p.grad
+            self.state[p]["momentum_buffer"] = v
+            p.sub_(self.lr * v)
+
+
+def test_optimizer_state_that_differs_from_torch_optims():
+    model = net()
+    meant = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    result = tracenn.check_torch(model, DampedMomentum(model.parameters(), 0.1), nn.MSELoss(),
+                                 X, Y, means=meant)
+    assert result.step == 1 and result.first.stage == "update"
+    assert result.first.name == "velocity_W2[1,1]" and result.mistakes == []
+    assert result.first.yours == pytest.approx(0.1 * result.first.right)
+    assert ("dE/dW2[1,1]", "right") in result.first.inputs
+    assert tracenn.check_torch(model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9),
+                               nn.MSELoss(), X, Y).ok  # torch.optim's own state: all equal
+
+
 @pytest.mark.parametrize("make, means, step, mistakes", [
     (lambda m: HandWrittenAdam(m.parameters(), 0.01), "adam", None, None),
     (lambda m: HandWrittenAdam(m.parameters(), 0.01, corrected=False), "adam", 1,

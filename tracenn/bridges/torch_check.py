@@ -5,8 +5,9 @@ to; the originals are left as they are) with hooks that record what PyTorch comp
 hooks on every Linear (z) and activation module (a); tensor hooks on those outputs (∂L/∂z and
 ∂L/∂a, from the learner's own backward, a custom autograd.Function's included) and on the
 inputs the first Linear sees (∂L/∂x); a hook after
-each parameter's gradient is accumulated (the .grad the optimizer uses); and the weights after
-the step.  tracenn traces the same steps from the same weights (the spec `from_torch` makes),
+each parameter's gradient is accumulated (the .grad the optimizer uses); the optimizer's state
+after the step, where it keeps it as torch.optim does (`optimizer.state[p]`: momentum_buffer,
+square_avg, exp_avg, exp_avg_sq); and the weights after the step.  tracenn traces the same steps from the same weights (the spec `from_torch` makes),
 and `compare` walks both in the order backprop computes them: the first difference, the right
 value with its formula and numbers, which of its inputs the learner had right, and the
 catalogued mistakes whose numbers match.
@@ -32,6 +33,7 @@ import torch
 from torch import nn
 
 from ..comparison import Comparison, compare, diagnose
+from ..engine.optim import OPTIMIZERS
 from ..errors import OptionError, TrainingDiverged, UnsupportedError
 from ..maths.quantities import StepQuantities
 from ..record.trace import Step
@@ -194,7 +196,8 @@ def check_torch(model, optimizer, loss_fn, inputs, targets, *, steps: int = 2, t
     T, classes = read_targets(targets, reading, X.shape[0], plan.sizes[-1])
     _check_optimizer(optimizer, means)
     opt = read_optimizer(optimizer if means is None else means, plan)
-    run = LearnerRun(model, optimizer, loss_fn, double, opt.train_bias)
+    run = LearnerRun(model, optimizer, loss_fn, double, opt.train_bias,
+                     OPTIMIZERS[opt.name].TORCH_STATE)
     x = torch.as_tensor(X, dtype=run.dtype)
     t = torch.as_tensor(classes) if classes is not None else torch.as_tensor(T, dtype=run.dtype)
     if classes is None:

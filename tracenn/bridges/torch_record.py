@@ -4,6 +4,7 @@ recorded read in tracenn's terms (see torch_check.py for how PyTorch's numbers a
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +29,7 @@ class Record:
     da: dict = field(default_factory=dict)
     grads: dict = field(default_factory=dict)  # (l, "W" | "b") -> .grad
     dx: object = None  # ∂L/∂x at the model's inputs
+    state: dict = field(default_factory=dict)  # (l, "W" | "b", tracenn's state name) -> tensor
     watching_x: bool = False
     loss: float | None = None
 
@@ -113,7 +115,8 @@ def _to_double(obj, seen: set, depth: int = 0) -> None:
 class LearnerRun:
     """The learner's model, optimizer and loss on copies, with the recorder's hooks."""
 
-    def __init__(self, model, optimizer, loss_fn, double: bool, trained_biases: list[bool]):
+    def __init__(self, model, optimizer, loss_fn, double: bool, trained_biases: list[bool],
+                 state_names: dict[str, str]):
         try:
             self.model, self.optimizer, self.loss_fn = copy.deepcopy((model, optimizer, loss_fn))
         except Exception as exc:  # an object of the learner's own that cannot be copied
@@ -128,12 +131,27 @@ class LearnerRun:
         self.plan = read_model(self.model)
         self.dtype = self.plan.units[0].linear.weight.dtype
         self.recorder = Recorder(self.plan, trained_biases)
+        self.state_names = state_names  # tracenn's name -> torch.optim's (m -> exp_avg)
 
     def step(self, train_step, inputs, targets) -> Record:
         self.recorder.record = Record()
         train_step(self.model, self.optimizer, self.recorder.recording(self.loss_fn),
                    inputs, targets)
+        self._read_state(self.recorder.record)
         return self.recorder.record
+
+    def _read_state(self, record: Record) -> None:
+        """The optimizer's state after the step, where it keeps it as torch.optim does: in
+        `optimizer.state[parameter]`, under torch.optim's names (exp_avg, momentum_buffer, …)."""
+        state = getattr(self.optimizer, "state", None)
+        if not isinstance(state, Mapping):
+            return
+        for l, unit in enumerate(self.plan.units):
+            for kind, p in (("W", unit.linear.weight), ("b", unit.linear.bias)):
+                held = state.get(p) if p is not None and p in state else None
+                for ours, theirs in self.state_names.items():
+                    if isinstance(held, Mapping) and isinstance(held.get(theirs), torch.Tensor):
+                        record.state[(l, kind, ours)] = held[theirs].detach().clone()
 
 
 def _numpy(t) -> np.ndarray | None:
@@ -154,12 +172,19 @@ def layer_arrays(run: LearnerRun, rec: Record, reading: LossReading, w: float) -
         if l == L - 1 and reading.logits:
             a = da = None  # the loss applies the output activation itself
         W_new, b_new = weights(unit)
-        dx = _numpy(rec.dx) if l == 0 else None
-        out.append({"dE_dx": None if dx is None else dx / w, "net": z, "out": a, "dE_da": None if da is None else da / w,
-                    "delta": None if dz is None else dz / w,
-                    "grad_W": _numpy(rec.grads.get((l, "W"))),
-                    "grad_b": _numpy(rec.grads.get((l, "b"))), "new_W": W_new, "new_b": b_new})
+        arrays = {"net": z, "out": a, "dE_da": _per_sample(da, w), "delta": _per_sample(dz, w),
+                  "dE_dx": _per_sample(_numpy(rec.dx), w) if l == 0 else None,
+                  "grad_W": _numpy(rec.grads.get((l, "W"))),
+                  "grad_b": _numpy(rec.grads.get((l, "b"))), "new_W": W_new, "new_b": b_new}
+        arrays.update({f"opt_{kind}:{name}": _numpy(t)
+                       for (at, kind, name), t in rec.state.items() if at == l})
+        out.append(arrays)
     return out
+
+
+def _per_sample(gradient: np.ndarray | None, w: float) -> np.ndarray | None:
+    """∂E_s/∂… of each sample's own loss, from the gradient of L = w Σ_s E_s."""
+    return None if gradient is None else gradient / w
 
 
 def learner_values(right: Step, arrays: list[dict], loss: float | None, w: float) -> dict:
@@ -177,7 +202,7 @@ def learner_values(right: Step, arrays: list[dict], loss: float | None, w: float
             values[q.name] = float(array[q.s, q.j])
         elif q.kind == "dE_dx":
             values[q.name] = float(array[q.s, q.k])
-        elif q.kind in ("grad_W", "new_W"):
+        elif q.kind in ("grad_W", "new_W") or q.kind.startswith("opt_W:"):
             values[q.name] = float(array[q.j, q.k])
         else:
             values[q.name] = float(array[q.j])
