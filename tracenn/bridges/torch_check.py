@@ -67,7 +67,7 @@ def textbook_step(model, optimizer, loss_fn, inputs, targets):
 @dataclass(repr=False)
 class TorchCheck:
     """What `check_torch` found: one `Comparison` per step checked, in order, up to the first
-    step with a difference.  `.ok`, `.first` (the first difference, a compare.Mismatch),
+    step with a difference.  `.ok`, `.first` (the first difference, a comparison.Mismatch),
     `.step` (its step), `.mistakes` (catalogued mistakes its numbers match); `.spec` is the
     spec tracenn traced.  Displays itself in a notebook."""
 
