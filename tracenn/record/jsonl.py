@@ -11,7 +11,7 @@ Format history:
       ignore: "dE_dx" of a step (the gradient at the inputs, per sample); "optimizer" of a step
       (name, title, settings, t, formula, and for optimizers with state "state",
       "state_before" and "terms" per parameter display name); "saturated" in an xor result;
-      and the kind "check-torch" (tracenn.check_torch's report, see bridges/torch.py).
+      and the kind "check-torch" (tracenn.check_torch's report, see bridges/torch_check.py).
 """
 
 from __future__ import annotations
