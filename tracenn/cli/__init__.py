@@ -24,6 +24,8 @@ EXIT_INTERRUPTED = 130
 COMMANDS = {
     "mazur": "tracing", "xor": "tracing", "trace": "tracing", "verify": "verify",
     "compare": "compare", "walkthrough": "walkthrough", "mnist": "mnist",
+    "draw": "draw", "html": "draw",
+    "spec": "spec",
 }
 
 

@@ -10,7 +10,8 @@ Format history:
       Later additions to version 1, each a new key that readers of the first version may
       ignore: "dE_dx" of a step (the gradient at the inputs, per sample); "optimizer" of a step
       (name, title, settings, t, formula, and for optimizers with state "state",
-      "state_before" and "terms" per parameter display name); "saturated" in an xor result.
+      "state_before" and "terms" per parameter display name); "saturated" in an xor result;
+      and the kind "check-torch" (tracenn.check_torch's report, see bridges/torch_check.py).
 """
 
 from __future__ import annotations
