@@ -762,21 +762,28 @@ def test_sigterm_while_the_data_is_read_is_one_line_and_143(run, monkeypatch):
     monkeypatch.setattr(cli_mnist, "_data", reading)
     result = run("mnist", "--quiet")
     assert result.exit_code == 143
-    assert result.stderr.strip() == "tracenn mnist: interrupted by SIGTERM" and result.stdout == ""
+    assert result.stderr.strip() == "tracenn: stopped by SIGTERM" and result.stdout == ""
 
 
-def test_a_signal_before_training_stops_at_once():
-    from tracenn.cli.mnist import _Signals, _Stopped
+def test_a_signal_before_training_stops_at_once_and_a_second_one_too():
+    from tracenn.cli.mnist import _Signals
+    from tracenn.cli.output import Stopped, restore_signals, stop_signals
 
-    with _Signals() as signals:  # training has not begun: the first signal stops at once
-        with pytest.raises(_Stopped) as stopped:
-            signal.raise_signal(signal.SIGTERM)
-        assert stopped.value.signum == signal.SIGTERM and not signals.should_stop()
-        signals.training = True  # now the first one only asks to stop, a second stops at once
-        signal.raise_signal(signal.SIGINT)
-        assert signals.should_stop()
-        with pytest.raises(_Stopped):
-            signal.raise_signal(signal.SIGTERM)
+    house = stop_signals()  # as TracennGroup.main installs them
+    try:
+        with _Signals() as signals:  # training has not begun: the first signal stops at once
+            with pytest.raises(Stopped) as stopped:
+                signal.raise_signal(signal.SIGTERM)
+            assert stopped.value.exit_code == 143 and not signals.should_stop()
+        with _Signals() as signals:
+            signals.training = True  # now the first one asks to stop, a second stops at once
+            signal.raise_signal(signal.SIGINT)
+            assert signals.should_stop()
+            with pytest.raises(Stopped) as stopped:
+                signal.raise_signal(signal.SIGINT)
+            assert stopped.value.exit_code == 130
+    finally:
+        restore_signals(house)
 
 
 def test_divergence_is_one_line(run):

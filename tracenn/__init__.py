@@ -13,11 +13,15 @@ and return plain records that show every number:
     tracenn.verify(spec).ok                                            # SymPy, backprop, finite diff.
     tracenn.compare(spec, {"delta_h1": 0.0088}).first                  # the first wrong number
     print(tracenn.walkthrough(spec))                                   # a Markdown textbook page
+    tracenn.draw(spec, view="backward")                                # the picture, as SVG
+    tracenn.html("xor", steps=2000)                                    # the step player's page
 
-In a notebook, runs, steps, verifications and comparisons display themselves as tables.
+In a notebook, runs, steps, verifications and comparisons display themselves as tables; a step
+also shows its picture, and a spec the picture of its network.
 
-Functions: load, trace, iter_trace, step, verify, compare, walkthrough, xor; `tracenn.mnist.train`
-for MNIST.  Errors: TracennError and its kinds SpecError, ValuesError, DataError,
+Functions: load, trace, iter_trace, step, verify, compare, walkthrough, draw, html, xor;
+`tracenn.mnist.train` for MNIST; from_torch, check_torch and load_torch for a learner's PyTorch
+model (with the `torch` extra).  Errors: TracennError and its kinds SpecError, ValuesError, DataError,
 TrainingDiverged, OptionError, UnsupportedError, OutputError.  MISTAKES is the catalogue of
 classic mistakes (name → description) that `mistakes=` switches on and `compare` recognises.
 
@@ -26,7 +30,8 @@ neuron j, so row j of W holds the weights into neuron j; arrays hold samples in 
 the loss of a batch is the mean of its samples' losses.
 """
 
-from .api import compare, iter_trace, load, step, trace, verify, walkthrough, xor
+from .api import (check_torch, compare, draw, from_torch, html, iter_trace, load, load_torch,
+                  step, trace, verify, walkthrough, xor)
 from .engine.mistakes import MISTAKES
 from .errors import (DataError, OptionError, OutputError, SpecError, TracennError,
                      TrainingDiverged, UnsupportedError, ValuesError)
@@ -36,9 +41,19 @@ from .spec import PRESETS, Spec
 
 __version__ = "0.2.0"
 
+
+def __getattr__(name: str):
+    # tracenn.mnist is loaded on first use: `tracenn mazur` never pays for the MNIST code.
+    if name == "mnist":
+        import importlib
+
+        return importlib.import_module(".mnist", __name__)
+    raise AttributeError(f"module 'tracenn' has no attribute {name!r}")
+
 __all__ = [
-    "load", "trace", "iter_trace", "step", "verify", "compare", "walkthrough", "xor",
+    "load", "trace", "iter_trace", "step", "verify", "compare", "walkthrough", "xor", "draw", "html",
+    "from_torch", "check_torch", "load_torch",
     "Spec", "Run", "Step", "StepSummary", "LayerTrace", "Labels", "PRESETS", "MISTAKES",
     "TracennError", "SpecError", "ValuesError", "DataError", "TrainingDiverged", "OptionError",
-    "UnsupportedError", "OutputError",
+    "UnsupportedError", "OutputError", "mnist",
 ]

@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import OptionError
+from .maths import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE, check_parameters
 from .record.trace import Run, Step, StepSummary
 from .runs import FULL, XorRun, iter_trace as _iter_trace, show_policy, train_xor, \
     trace_one_step, xor_curve_every
-from .spec import PRESETS, Spec, load_spec, parse_spec
+from .spec import PRESETS, Spec, load_preset, load_spec, parse_spec
 
 OPTIMIZER_OPTIONS = ("optimizer", "momentum", "beta1", "beta2", "epsilon", "alpha", "weight_decay")
 
@@ -89,16 +90,23 @@ def step(spec, n: int = 1, *, lr: float | None = None, mistakes=(), update_biase
 
 def verify(spec, step: int = 1, *, tolerance: float = 1e-6, dps: int | None = None,
            lr: float | None = None, update_biases: bool = False, seed: int | None = None,
-           **optimizer):
+           max_parameters: int | None = VERIFY_MAX_PARAMETERS,
+           max_size: int | None = VERIFY_MAX_SIZE, progress=None, **optimizer):
     """Check step `step` three independent ways (SymPy's derivative of the loss expression,
-    the engine's backprop, a central difference) and the identities backprop relies on; with
-    `dps`, recompute the step with that many significant digits.  Returns a `Verification`
-    (`.ok`, `.gradients`, `.identities`, `.precision`).  Imports SymPy."""
+    the engine's backprop, a central difference) and the identities of the formulas the
+    network uses; with `dps`, recompute the step with that many significant digits.  Returns a
+    `Verification` (`.ok`, `.gradients`, `.identities`, `.precision`).  A network with more
+    than `max_parameters` parameters, or whose loss written out in one parameter has more than
+    `max_size` operations, raises UnsupportedError before any differentiation (None: no
+    limit); `progress(stage, done, total)`, if given, is called as the work goes on.  Imports
+    SymPy."""
+    spec = _prepare(spec, seed, update_biases)
+    check_parameters(spec.labels, max_parameters)  # before SymPy is even imported
     from .maths.verify import verify_step
 
-    spec = _prepare(spec, seed, update_biases)
     traced = trace_one_step(spec, step, lr=lr, **_optimizer_options(optimizer))
-    return verify_step(traced, spec.network.loss, tolerance=tolerance, dps=dps)
+    return verify_step(traced, spec.network.loss, tolerance=tolerance, dps=dps,
+                       max_parameters=max_parameters, max_size=max_size, progress=progress)
 
 
 def compare(spec, values, step: int = 1, *, tolerance: float | None = None, precision: int = 9,
@@ -109,30 +117,130 @@ def compare(spec, values, step: int = 1, *, tolerance: float | None = None, prec
     `Step`.  Returns a `Comparison`: `.ok`, `.first` (the first wrong number with its formula
     and which of its inputs were right) and `.mistakes` (catalogued mistakes the numbers match).
     Imports SymPy."""
-    from .compare import compare_values
+    from .comparison import compare_values
 
     spec = _prepare(spec, seed, update_biases)
     return compare_values(spec, values, step, tolerance=tolerance, precision=precision, lr=lr,
                           **_optimizer_options(optimizer))
 
 
-def walkthrough(spec, step: int = 1, *, precision: int = 9, lr: float | None = None,
+def walkthrough(spec, step: int = 1, *, steps: int | None = None, precision: int = 9,
+                figures: dict[str, str] | None = None, lr: float | None = None,
                 update_biases: bool = False, seed: int | None = None, **optimizer) -> str:
-    """A Markdown document that walks through step `step` like a textbook page.  Imports SymPy."""
+    """A Markdown document that walks through step `step` like a textbook page (with `steps`,
+    through steps 1..steps one after the other).  `figures` maps "forward" and "backward" to
+    the files of the pictures of the step explained (see `draw`), which the document embeds.
+    Imports SymPy."""
     from .render.markdown import to_markdown
-    from .walkthrough import collect
+    from .textbook import collect
 
     target = spec.source.removeprefix("preset ") if isinstance(spec, Spec) else str(spec)
     spec = _prepare(spec, seed, update_biases)
-    return to_markdown(collect(spec, str(target), step, lr=lr, **_optimizer_options(optimizer)),
-                       precision)
+    options = {"lr": lr, **_optimizer_options(optimizer)}
+    return to_markdown(collect(spec, str(target), step, steps=steps, **options), precision,
+                       figures)
 
 
 def xor(*, seed: int | None = None, epochs: int | None = None, every: int | None = None,
         lr: float | None = None, batch: bool = False, mistakes=(), **optimizer) -> XorRun:
     """Train the 2-2-1 XOR network: the first epoch in full (`.first_epoch`), the loss at
     intervals (`.curve`), the truth table and a verdict (solved, stuck or unfinished)."""
-    spec = load("xor", seed=seed)
+    spec = load_preset("xor", seed=seed)
     epochs = epochs or spec.epochs or 1
     return train_xor(spec, epochs=epochs, every=every or xor_curve_every(epochs), batch=batch,
                      lr=lr, mistakes=mistakes, **_optimizer_options(optimizer))
+
+
+def draw(spec, step: int = 1, *, view: str = "forward", precision: int = 4, sample: int = 1,
+         steps: int | None = None, comparison=None, lr: float | None = None, mistakes=(),
+         update_biases: bool = False, seed: int | None = None, **optimizer) -> str:
+    """Step `step` of the trace drawn as SVG: inputs on the left, a column per layer, every
+    weight on its edge.  `view` is forward (net and out on each neuron, each w, the error and
+    E_total), backward (∂E/∂out and δ on each neuron, ∂E/∂w on each edge) or update (old → new
+    on each edge); numbers at `precision` decimals (default 4).  The trace has `steps` steps
+    (default: the spec's) and `step` must lie in it; `sample` (1..n) picks whose values a batch
+    step shows.  With `comparison` (the result of `compare`), the learner's first wrong number
+    is marked, with the right value beside it.  Layers wider than 12 units lose their edge
+    labels (a PictureNote warning says so); wider than 32 are refused (UnsupportedError)."""
+    from .pictures import drawing, warn_notes
+
+    spec = _prepare(spec, seed, update_biases)
+    picture = drawing(spec, step, view=view, precision=precision, sample=sample, steps=steps,
+                      comparison=comparison, lr=lr, mistakes=mistakes,
+                      **_optimizer_options(optimizer))
+    warn_notes(picture.notes)
+    return picture.svg
+
+
+def html(spec, steps: int | None = None, *, every: int | None = None, precision: int = 4,
+         lr: float | None = None, mistakes=(), update_biases: bool = False,
+         seed: int | None = None, progress=None, **optimizer) -> str:
+    """A self-contained HTML page that plays `steps` training steps (default: the spec's): the
+    picture of each step with its phases (forward, error, backward, update), its tables, the
+    loss curve and, for two inputs, the output over the input plane (computed by the engine
+    after each step).  Steps 1, the last and every `every`-th are kept in full (default: about
+    200 in all); the page embeds the trace as JSON Lines in format 1.  Numbers at `precision`
+    decimals (default 4).  `progress(step)` is called as training goes."""
+    from .pictures import unlabelled_notes, warn_notes
+    from .player import play
+    from .render.html import player_html
+    from .render.layout import check_size, too_wide
+
+    spec = _prepare(spec, seed, update_biases)
+    check_size(spec.network.sizes)
+    warn_notes(unlabelled_notes(too_wide(spec.network.sizes)))
+    run = play(spec, steps or spec.total_steps, every=every, lr=lr, mistakes=mistakes,
+               progress=progress, **_optimizer_options(optimizer))
+    return player_html(run, precision)
+
+
+def from_torch(model, inputs, targets, *, loss, lr: float | None = None, optimizer=None,
+               source: str = "PyTorch model") -> Spec:
+    """The spec of a PyTorch `nn.Sequential` of Linear layers and activations (Sigmoid, Tanh,
+    ReLU, Identity; Softmax or LogSoftmax last) with its current weights — W[j][k] is the
+    Linear's weight[j][k] — trained on (`inputs`, `targets`) with `loss` (nn.MSELoss(),
+    nn.CrossEntropyLoss() on logits, nn.NLLLoss() after LogSoftmax, nn.BCELoss() after
+    Sigmoid, nn.BCEWithLogitsLoss(), or a tracenn loss name) and `optimizer` (a torch.optim
+    optimizer over the model's parameters, or None: gradient descent with η = `lr`).  Trace,
+    verify, compare or walk through it like any spec.  Needs PyTorch; raises UnsupportedError
+    for a module, loss or optimizer tracenn does not trace.  `source` names the model in
+    messages."""
+    from .bridges import require_torch
+
+    require_torch()
+    from .bridges.torch import from_torch as convert
+
+    return convert(model, inputs, targets, loss=loss, lr=lr, optimizer=optimizer, source=source)
+
+
+def check_torch(model, optimizer, loss_fn, inputs, targets, *, steps: int = 2, train_step=None,
+                loss=None, means=None, double: bool = True, tolerance: float | None = None,
+                precision: int = 9):
+    """Run a learner's own PyTorch training step (`train_step(model, optimizer, loss_fn,
+    inputs, targets)`, default zero_grad, forward, loss, backward, step) on copies of their
+    model and optimizer, record with hooks what PyTorch computed (z, a, ∂L/∂z and ∂L/∂a, every
+    .grad, the weights after the step), and compare it with tracenn's trace of the same steps.
+    Returns a `TorchCheck`: `.ok`, `.step` and `.first` (the first difference, as `compare`
+    reports it), `.mistakes` (catalogued mistakes its numbers match: summed-batch,
+    gradient-accumulated, weight-decay-on-bias, …).  float64 by default (tolerance 1e-10);
+    `double=False` keeps the model's dtype (float32: 1e-5).  Needs PyTorch and imports SymPy."""
+    from .bridges import require_torch
+
+    require_torch()
+    from .bridges.torch_check import check_torch as check
+
+    return check(model, optimizer, loss_fn, inputs, targets, steps=steps, train_step=train_step,
+                 loss=loss, means=means, double=double, tolerance=tolerance, precision=precision)
+
+
+def load_torch(path, *, activations=None):
+    """A PyTorch model saved with torch.save, as an nn.Sequential: a whole module of torch.nn's
+    own classes, or a state dict of Linear layers with `activations` naming the activation
+    after each (tracenn's names: sigmoid, tanh, relu, identity; softmax or log-softmax last).
+    Loaded with weights_only=True: a file that would need other code to unpickle is refused."""
+    from .bridges import require_torch
+
+    require_torch()
+    from .bridges.torch_files import load_model
+
+    return load_model(path, activations)

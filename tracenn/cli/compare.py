@@ -7,8 +7,9 @@ import click
 from .. import api
 from ..record.jsonl import dumps
 from ..render.results import render_comparison
-from .options import (PositiveFloat, TARGET, json_option, lr_option, precision_option,
-                      seed_option, step_option, update_biases_option)
+from .options import (PositiveFloat, TARGET, json_option, lr_option, optimizer_options,
+                      precision_option, seed_option, step_option, update_biases_option)
+from .output import echo
 
 
 @click.command()
@@ -22,10 +23,17 @@ from .options import (PositiveFloat, TARGET, json_option, lr_option, precision_o
               "use 1e-5 for float32 code or numbers rounded to few decimals.")
 @lr_option()
 @update_biases_option("Compare against a run that updates every bias.")
+@optimizer_options
 @seed_option("Seed for layers the spec initialises at random.")
 @precision_option("Decimals shown.")
 @json_option("Print the result as one JSON object.")
-def compare(target, values_file, step_no, tolerance, lr, update_biases, seed, precision, as_json):
+@click.option("--draw", "draw_file", metavar="FILE.svg", default=None,
+              help="Also draw the network at this step (SVG): your first wrong number in red "
+              "with the right value beside it, the inputs of its formula you had right in "
+              "green; in the view of that number (forward, backward or update), at 4 decimals "
+              "or as many as show the difference.")
+def compare(target, values_file, step_no, tolerance, lr, update_biases, seed, precision, as_json,
+            draw_file, **optimizer):
     """Find where your backprop went wrong: the first of your numbers that differs.
 
     Walks the quantities in the order backprop computes them (forward, loss, deltas, gradients,
@@ -35,6 +43,11 @@ def compare(target, values_file, step_no, tolerance, lr, update_biases, seed, pr
     value matches, 1 at a mismatch, 2 for a file that cannot be read.
     """
     result = api.compare(target, values_file, step_no, tolerance=tolerance, precision=precision,
-                         lr=lr, update_biases=update_biases, seed=seed)
-    click.echo(dumps(result) if as_json else render_comparison(result, precision))
+                         lr=lr, update_biases=update_biases, seed=seed, **optimizer)
+    if draw_file is not None:
+        from ..files import write_atomically
+
+        write_atomically(draw_file, api.draw(target, step_no, comparison=result, lr=lr,
+                                             update_biases=update_biases, seed=seed, **optimizer))
+    echo(dumps(result) if as_json else render_comparison(result, precision))
     return 0 if result.ok else 1

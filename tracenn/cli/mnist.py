@@ -12,6 +12,7 @@ from ..record.jsonl import dumps
 from ..render.results import confusion_table, mnist_summary_table, sparkline
 from ..render.tables import format_tables
 from .options import PositiveFloat, format_option
+from .output import echo, restore_signals
 
 
 class LayerSizes(click.ParamType):
@@ -79,20 +80,12 @@ def _data(data_path, label_column, download: bool, show_bar: bool):
     return resolve(data_path, label_column)
 
 
-class _Stopped(BaseException):
-    """A second Ctrl-C or SIGTERM, or one before training began: stop at once.  Not an
-    Exception, so that no `except Exception` on the way mistakes it for a failure."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
 class _Signals:
     """Ctrl-C (SIGINT) and SIGTERM while `tracenn mnist` runs: the first one during training
-    asks it to stop after the current batch (the summary so far is still printed); a second
-    one, or one before training began, stops at once.  Either way the exit status is 128 +
-    the signal's number (130, 143), as a shell reports a process the signal ended."""
+    asks it to stop after the current batch (the summaries so far, the report and one line on
+    stderr are still printed, and the exit status is 128 + the signal's number: 130, 143).  A
+    second one, or one before training began, is handed to the house's handler
+    (cli/output.py), which stops the command at once, after the line being written."""
 
     NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
 
@@ -107,22 +100,23 @@ class _Signals:
         return self
 
     def __exit__(self, *exc):
-        for signum, handler in self.previous.items():
-            signal.signal(signum, handler)
+        restore_signals(self.previous)
         return False
 
     def __call__(self, signum, frame):
         if self.received is not None or not self.training:
-            raise _Stopped(signum)
+            restore_signals(self.previous)
+            signal.raise_signal(signum)  # the house's handler: stop now
+            return
         self.received = signum
 
     def should_stop(self) -> bool:
         return self.received is not None
 
 
-def _stopped_line(signum: int, result=None) -> str:
+def _stopped_line(signum: int, result) -> str:
     name = _Signals.NAMES.get(signum, f"signal {signum}")
-    if result is None or not result.summaries:
+    if not result.summaries:
         return f"interrupted by {name}"
     last = result.summaries[-1]
     done = (f"{last.batch} batches of epoch {last.epoch}" if last.kind == "partial"
@@ -132,11 +126,11 @@ def _stopped_line(signum: int, result=None) -> str:
 
 def _report(result, fmt: str) -> None:
     if result.epoch_losses:
-        click.echo(f"loss per epoch: {sparkline(result.epoch_losses)}  "
-                   f"({result.epoch_losses[0]:.4g} → {result.epoch_losses[-1]:.4g})")
-    click.echo(f"test accuracy {100 * result.test_accuracy:.2f}% after {result.seconds:.1f} s of "
-               "training\n")
-    click.echo(format_tables([confusion_table(result.confusion)], fmt))
+        echo(f"loss per epoch: {sparkline(result.epoch_losses)}  "
+             f"({result.epoch_losses[0]:.4g} → {result.epoch_losses[-1]:.4g})")
+    echo(f"test accuracy {100 * result.test_accuracy:.2f}% after {result.seconds:.1f} s of "
+         "training\n")
+    echo(format_tables([confusion_table(result.confusion)], fmt))
 
 
 @click.command()
@@ -199,11 +193,15 @@ def _report(result, fmt: str) -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per summary and nothing else on stdout.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--html", "html_path", metavar="FILE.html", default=None,
+              help="Also write a report page: a chart per statistic over training, one line per "
+              "layer, and the confusion matrix as a heat map; rewritten as training goes on, and "
+              "on Ctrl-C with what there is.")
 @format_option
 @click.pass_context
 def mnist(ctx, data_path, download, label_column, layers, activation, output_act, loss,
           optimizer, lr, decay, schedule, mu, init, init_scale, batch_size, epochs, seed, limit,
-          every, as_json, quiet, fmt):
+          every, as_json, quiet, html_path, fmt):
     """Train an MLP on MNIST and summarise every layer as it learns.
 
     The same engine as the small traces, in float32, with a per-layer summary instead of a full
@@ -221,12 +219,8 @@ def mnist(ctx, data_path, download, label_column, layers, activation, output_act
     check_memory(cfg)  # before the data is read: a network that cannot fit is refused at once
     show_bar = not (quiet or as_json) and sys.stderr.isatty()
     with _Signals() as signals:
-        try:
-            data = _data(data_path, label_column, download, show_bar)
-            result = _train(data, cfg, signals, as_json, fmt, show_bar)
-        except _Stopped as stop:
-            click.echo(f"{ctx.command_path}: {_stopped_line(stop.signum)}", err=True)
-            ctx.exit(128 + stop.signum)
+        data = _data(data_path, label_column, download, show_bar)
+        result = _train(data, cfg, signals, as_json, fmt, show_bar, html_path)
     if not as_json:
         _report(result, fmt)
     if result.interrupted:
@@ -234,23 +228,35 @@ def mnist(ctx, data_path, download, label_column, layers, activation, output_act
         ctx.exit(128 + signals.received)
 
 
-def _train(data, cfg, signals: _Signals, as_json: bool, fmt: str, show_bar: bool):
-    """Run the training, printing each summary as it is made; returns the MnistRun."""
+def _train(data, cfg, signals: _Signals, as_json: bool, fmt: str, show_bar: bool, html_path):
+    """Run the training, printing each summary as it is made (and adding it to the --html
+    report); returns the MnistRun."""
     from ..mnist.training import run
 
     if not as_json:
-        click.echo(_describe(data, cfg))
+        echo(_describe(data, cfg))
     n = len(data.train_images[:cfg.limit] if cfg.limit else data.train_images)
     bar = _Bar(cfg.epochs, n)
+    report = None
+    if html_path:
+        from .report import ReportFile
+
+        report = ReportFile(html_path, _describe(data, cfg), cfg.epochs)
 
     def emit(summary):
         bar.close()
-        click.echo(dumps(summary) if as_json else
-                   format_tables([mnist_summary_table(summary, cfg.epochs)], fmt) + "\n")
+        echo(dumps(summary) if as_json else
+             format_tables([mnist_summary_table(summary, cfg.epochs)], fmt) + "\n")
+        if report is not None:
+            report.add(summary)
 
     signals.training = True
+    result = None
     try:
-        return run(data, cfg, emit=emit, progress=bar if show_bar else None,
-                   should_stop=signals.should_stop)
+        result = run(data, cfg, emit=emit, progress=bar if show_bar else None,
+                     should_stop=signals.should_stop)
+        return result
     finally:
         bar.close()
+        if report is not None:
+            report.write(result)  # the final page, or what there is when stopped

@@ -2,24 +2,51 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .. import api
+from ..files import check_destination, write_atomically
 from .files import write_output
-from .options import TARGET, output_file_option, precision_option, seed_option, step_option
+from .options import (TARGET, lr_option, optimizer_options, output_file_option,
+                      precision_option, seed_option, step_option, update_biases_option)
 
 
 @click.command()
 @click.argument("target", metavar=TARGET)
 @step_option("The training step to walk through.")
 @seed_option("Seed for layers the spec initialises at random.")
+@click.option("--steps", type=click.IntRange(1, 20), default=None,
+              help="Walk through steps 1..N one after the other (an optimizer's state grows "
+              "over steps), instead of the single --step.")
+@lr_option()
+@update_biases_option()
+@optimizer_options
 @precision_option("Decimals shown.")
 @output_file_option
-def walkthrough(target, step_no, seed, precision, output):
+def walkthrough(target, step_no, steps, seed, lr, update_biases, precision, output, **optimizer):
     """Print a Markdown walkthrough of one training step, as a textbook page would show it.
 
     For every quantity: the formula (LaTeX in $$ blocks, which GitHub renders), the formula
     with the numbers substituted, and the result; a table per stage; every weight's update; and
-    what each classic mistake would have produced instead.
+    what each classic mistake would have produced instead.  With -o FILE.md, the pictures of
+    the step's forward and backward pass are written beside it (FILE-forward.svg,
+    FILE-backward.svg) and embedded.
     """
-    write_output(output, api.walkthrough(target, step_no, precision=precision, seed=seed))
+    options = dict(seed=seed, lr=lr, update_biases=update_biases, **optimizer)
+    if output is None or output == "-":
+        write_output(output, api.walkthrough(target, step_no, steps=steps, precision=precision,
+                                             **options))
+        return
+    path, explained = Path(output), steps or step_no
+    views = ("forward", "backward")
+    pictures = {v: api.draw(target, explained, view=v, steps=explained, **options) for v in views}
+    names = {v: f"{path.stem}-{v}.svg" for v in views}
+    text = api.walkthrough(target, step_no, steps=steps, precision=precision, figures=names,
+                           **options)
+    for where in (path, *(path.with_name(n) for n in names.values())):
+        check_destination(where)  # all three can be written, or none is
+    for v in views:
+        write_atomically(path.with_name(names[v]), pictures[v])
+    write_atomically(path, text)

@@ -72,7 +72,8 @@ class Q(NamedTuple):
 
     name: str
     stage: str
-    kind: str  # net, out, E, E_total, dE_da, delta, grad_W, grad_b, new_W, new_b, after
+    kind: str  # net, out, E, E_total, dE_da, delta, dE_dx, grad_W, grad_b, opt_W:key, opt_b:key,
+    #            new_W, new_b, after
     l: int = 0
     s: int = 0
     j: int = 0
@@ -136,7 +137,8 @@ class Step:
     def quantities(self) -> Iterator[Q]:
         """Every computed quantity of the step, in the order backprop computes it: forward (net
         and out, layer by layer), loss (E per output, the total), deltas (∂E/∂out and δ, output
-        layer first), gradients and updates (output layer first), and the loss after."""
+        layer first, then ∂E/∂x at the inputs), gradients and updates (output layer first), and
+        the loss after."""
         lab, n, L = self.labels, len(self.samples), len(self.layers)
         for s in range(n):
             for l, layer in enumerate(self.layers, start=1):
@@ -153,16 +155,53 @@ class Step:
                 yield from (Q(lab.grad(lab.sample(lab.out(l, j), s, n)), "delta", "dE_da", l, s, j)
                             for j in J)
                 yield from (Q(lab.sample(lab.delta(l, j), s, n), "delta", "delta", l, s, j) for j in J)
+            if self.dE_dx is not None:  # ∂E/∂x, the gradient at the inputs, after δ of layer 1
+                yield from (Q(lab.grad(lab.sample(x, s, n)), "delta", "dE_dx", 1, s, 0, k)
+                            for k, x in enumerate(lab.inputs))
         params = list(lab.parameters())
         for l in range(L, 0, -1):
             for pl, kind, j, k, name in params:
                 if pl == l:
                     yield Q(lab.grad(name), "gradient", f"grad_{kind}", l, 0, j, k or 0)
+        shown = self._shown()
         for l in range(L, 0, -1):
             for pl, kind, j, k, name in params:
                 if pl == l:
+                    if self._update(l, kind) is not None:
+                        yield from (Q(lab.state(key, name), "update", f"opt_{kind}:{key}", l, 0, j,
+                                      k or 0) for key in shown[kind])
                     yield Q(lab.new(name), "update", f"new_{kind}", l, 0, j, k or 0)
         yield Q(lab.after, "after", "after")
+
+    def optimizer_object(self):
+        """The engine's optimizer for this step's settings (its formulas and names)."""
+        from ..engine.mistakes import Mistakes
+        from ..engine.optim import optimizer_of
+
+        info = self.optimizer
+        return optimizer_of(info.name, info.settings, Mistakes(self.mistakes))
+
+    def _shown(self) -> dict[str, tuple[str, ...]]:
+        """The optimizer's quantities of each weight ("W") and bias ("b"); none for plain
+        gradient descent, whose update is η ∂E/∂w and nothing more."""
+        if self.optimizer is None or self.optimizer.name == "sgd" and not \
+                self.optimizer.settings.get("weight_decay"):
+            return {"W": (), "b": ()}
+        opt = self.optimizer_object()
+        return {kind: (("g",) if opt.decays(kind == "b") else ()) + opt.SHOWN
+                for kind in ("W", "b")}
+
+    def _update(self, l: int, kind: str):
+        layer = self.layers[l - 1]
+        return layer.update_W if kind == "W" else layer.update_b
+
+    def updates(self) -> Iterator[tuple[str, str, int, object, tuple]]:
+        """(name, kind, l, update trace, index) for every parameter the optimizer updated, in
+        network order: a weight's index is (j, k), a bias's (j,); a frozen bias is left out."""
+        for l, kind, j, k, name in self.labels.parameters():
+            trace = self._update(l, kind)
+            if trace is not None:
+                yield name, kind, l, trace, ((j, k) if kind == "W" else (j,))
 
     def value(self, q: Q) -> float:
         """The value of quantity `q` (one of `quantities()`)."""
@@ -172,6 +211,13 @@ class Step:
             return self.loss_after
         if q.kind == "E":
             return float(self.losses[q.s, q.j])
+        if q.kind == "dE_dx":
+            return float(self.dE_dx[q.s, q.k])
+        if q.kind.startswith("opt_"):
+            kind, key = q.kind[4:].split(":")
+            trace = self._update(q.l, kind)
+            array = trace.after[key] if key in trace.after else trace.terms[key]
+            return float(array[q.j, q.k] if kind == "W" else array[q.j])
         layer = self.layers[q.l - 1]
         per_sample = {"net": layer.z, "out": layer.a, "dE_da": layer.dE_da, "delta": layer.delta}
         if q.kind in per_sample:
@@ -191,6 +237,18 @@ class Step:
                 out[lab.sample(name, s, n)] = float(self.x[s, k])
             for k in range(self.t.shape[1]):
                 out[lab.sample(lab.target(k), s, n)] = float(self.t[s, k])
+        if any(self._shown().values()):
+            out.update(self._optimizer_given())
+        return out
+
+    def _optimizer_given(self) -> dict[str, float]:
+        """The hyper-parameters (μ, β1, β2, ε, α, λ) and each parameter's state before."""
+        from ..engine.optim import SYMBOLS
+
+        out = {SYMBOLS[k]: float(v) for k, v in self.optimizer.settings.items() if k != "lr"}
+        for name, _, _, trace, at in self.updates():
+            for key, array in trace.before.items():
+                out[self.labels.state(key, name, before=True)] = float(array[at])
         return out
 
     def values(self) -> dict[str, float]:
@@ -199,7 +257,8 @@ class Step:
 
     def __getitem__(self, name: str) -> float:
         """A quantity by display name: step["out_h1"], step["delta_o1"], step["dE/dw5"],
-        step["w5+"] (after the update), step["w5"] (before it), step["E_total after"]."""
+        step["w5+"] (after the update), step["w5"] (before it), step["dE/di1"] (at an input),
+        step["E_total after"]."""
         values = self.values()
         if name in values:
             return values[name]
@@ -218,6 +277,11 @@ class Step:
         from ..render.notebook import step_html
 
         return step_html(self)
+
+    def _repr_svg_(self) -> str | None:
+        from ..render.notebook import step_svg
+
+        return step_svg(self)
 
 
 @dataclass

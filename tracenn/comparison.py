@@ -98,7 +98,10 @@ def _read_json(path: str, text: str, step: int, qs: StepQuantities) -> dict[str,
     chosen = [o for o in steps if o.get("step") == step] or (steps[:1] if step == 1 else [])
     if not chosen:
         raise ValuesError(path, f"holds no trace of step {step}")
-    flat = jsonl.step_values(chosen[0], qs.step.labels)
+    try:
+        flat = jsonl.step_values(chosen[0], qs.step.labels)
+    except (ValueError, IndexError, TypeError) as exc:
+        raise ValuesError(path, f"does not hold a trace of this network: {exc}") from None
     return {k: _number(path, f"value of {k}", v) for k, v in flat.items()}
 
 
@@ -123,6 +126,11 @@ def _read_csv(path: str, text: str) -> dict[str, float]:
     return out
 
 
+# torch.optim's names of optimizer state, as a learner copying optimizer.state[p] writes them
+TORCH_STATE_NAMES = (("exp_avg_sq_", "v_"), ("exp_avg_", "m_"), ("momentum_buffer_", "velocity_"),
+                     ("square_avg_", "v_"), ("m_hat_", "mhat_"), ("v_hat_", "vhat_"))
+
+
 def canonical_name(key: str, qs: StepQuantities) -> str | None:
     """The quantity a learner's key names, or None.  Plain parameter names (w5) mean the value
     after the update, as in the JSON trace's "params"."""
@@ -131,7 +139,7 @@ def canonical_name(key: str, qs: StepQuantities) -> str | None:
     if k in names:
         return k
     for old, new in (("∂E/∂", "dE/d"), ("dE_d", "dE/d"), ("grad_", "dE/d"), ("δ_", "delta_"),
-                     ("δ", "delta")):
+                     ("δ", "delta"), *TORCH_STATE_NAMES):
         if k.startswith(old) and k.replace(old, new, 1) in names:
             return k.replace(old, new, 1)
     for suffix in ("_new", "_updated", "⁺"):
