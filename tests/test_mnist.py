@@ -354,6 +354,13 @@ def test_csv_rows_of_the_wrong_width_name_their_line(run, tmp_path):
                      "no labels")
 
 
+def test_a_csv_written_with_pandas_index_gets_a_hint(run, tmp_path):
+    lines = [f",{HEADER}"] + [f"{i},{row}" for i, row in enumerate(csv_rows(TRAIN_X, TRAIN_Y))]
+    (tmp_path / "pandas.csv").write_text("\n".join(lines) + "\n")
+    one_line_refusal(run("mnist", "--data", tmp_path / "pandas.csv"), "names 786 columns",
+                     "index=False")
+
+
 def test_a_data_set_without_test_images_is_refused(run, tmp_path):
     (tmp_path / "mnist_train.csv").write_text("\n".join([HEADER, *csv_rows(TRAIN_X, TRAIN_Y)]) + "\n")
     (tmp_path / "mnist_test.csv").write_text(HEADER + "\n")

@@ -152,7 +152,8 @@ def numpy_floor_epochs(data, epochs: int) -> list[float]:
 
 def torch_epochs(data, cfg: MnistConfig, epochs: int) -> tuple[list[float], float] | None:
     """PyTorch's seconds per epoch for cfg's network, batch, optimizer (momentum, nesterov or
-    adam) and schedule, the images converted per batch as tracenn does; None without torch."""
+    adam), weight decay and schedule, the images converted per batch as tracenn does, each
+    epoch ending with the test set's accuracy as tracenn's does; None without torch."""
     try:
         import torch
     except ImportError:
@@ -166,13 +167,18 @@ def torch_epochs(data, cfg: MnistConfig, epochs: int) -> tuple[list[float], floa
         if i < len(cfg.layers) - 2:
             mods.append(torch.nn.ReLU())
     model = torch.nn.Sequential(*mods)
+    # weight decay on the weights only, as tracenn's (a parameter group without it for biases)
+    groups = [{"params": [m.weight for m in mods if hasattr(m, "weight")],
+               "weight_decay": cfg.decay},
+              {"params": [m.bias for m in mods if hasattr(m, "bias")], "weight_decay": 0.0}]
     if cfg.optimizer == "adam":
-        opt = torch.optim.Adam(model.parameters(), lr=cfg.eta)
+        opt = torch.optim.Adam(groups, lr=cfg.eta)
     else:
-        opt = torch.optim.SGD(model.parameters(), lr=cfg.eta, momentum=cfg.momentum,
+        opt = torch.optim.SGD(groups, lr=cfg.eta, momentum=cfg.momentum,
                               nesterov=cfg.optimizer == "nesterov")
     X = torch.from_numpy(data.train_images.copy())
     Y = torch.from_numpy(data.train_labels.astype(np.int64))
+    test = torch.from_numpy(data.test_images.copy())
     total, step, times = epochs * -(-len(X) // cfg.batch_size), 0, []
     for _ in range(epochs):
         t = time.perf_counter()
@@ -187,9 +193,9 @@ def torch_epochs(data, cfg: MnistConfig, epochs: int) -> tuple[list[float], floa
             if cfg.schedule == "cosine":
                 for group in opt.param_groups:
                     group["lr"] = cfg.eta * 0.5 * (1 + math.cos(math.pi * step / total))
+        with torch.no_grad():  # the test accuracy, as every tracenn epoch ends with it
+            pred = model(test.float() / 255).argmax(1).numpy()
         times.append(time.perf_counter() - t)
-    with torch.no_grad():
-        pred = model(torch.from_numpy(data.test_images.copy()).float() / 255).argmax(1).numpy()
     return times, float((pred == data.test_labels).mean())
 
 

@@ -23,10 +23,11 @@ __all__ = ["LayerSummary", "MnistConfig", "MnistData", "MnistRun", "Summary", "T
 
 def train(data=None, *, layer_stats: bool = True, **config) -> Iterator[Summary]:
     """Train on MNIST and yield each summary as it is made.  `data` is an MnistData, a path
-    (a folder of IDX files, mnist.npz, a CSV file, mnist.pkl.gz) or None ($TRACENN_DATA, the
-    download cache, or the sample that ships with tracenn).  `config` are MnistConfig's fields:
-    layers, activation, output, loss, optimizer, lr, momentum, batch_size, epochs, seed, limit,
-    every, init, init_scale.  Raises DataError or TrainingDiverged."""
+    (a folder of IDX files, mnist.npz, a CSV or .csv.gz file, mnist.pkl.gz) or None
+    ($TRACENN_DATA, the download cache, or the sample that ships with tracenn).  `config` are
+    MnistConfig's fields: layers, activation, output, loss, optimizer, lr, momentum,
+    batch_size, epochs, seed, limit, every, init, init_scale, schedule, weight_decay.  Raises
+    DataError, UnsupportedError (a network too large for memory) or TrainingDiverged."""
     if not isinstance(data, MnistData):
         data = resolve(None if data is None else str(data))
     return iter(Training(data, MnistConfig(**config), layer_stats=layer_stats))

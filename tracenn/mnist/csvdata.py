@@ -174,8 +174,11 @@ class _Reader:
         header's name) rather than guessed."""
         width = len(header) if header is not None else WIDTH
         if header is not None and width != WIDTH:
-            raise DataError(self.path, _width_message(f"the header (line {self.line_no}) names",
-                                                      width))
+            text = _width_message(f"the header (line {self.line_no}) names", width)
+            if width == WIDTH + 1 and _name(header[0]) in ("", "unnamed: 0"):
+                text += ("; its first column looks like pandas' row index (write the file with "
+                         "to_csv(..., index=False))")
+            raise DataError(self.path, text)
         option = self.option
         if option is not None and str(option).strip().isdigit():
             number = int(str(option).strip())

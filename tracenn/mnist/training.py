@@ -17,7 +17,7 @@ from ..engine.functions import ACTIVATIONS, resolve_loss
 from ..engine.loop import Observer, check_parameters, iterate
 from ..engine.network import Network, init_layers
 from ..engine.optim import SGD, Optimizer, make_optimizer as _make
-from ..errors import DataError
+from ..errors import DataError, OptionError
 from . import memory
 from .data import PIXELS, MnistData
 from .observer import SummaryObserver, accuracy
@@ -47,8 +47,8 @@ class MnistConfig:
     schedule: str = "cosine"  # η over the run: "cosine" or "constant" (see LearningRate)
     weight_decay: float | None = None  # λ; None: the optimizer's default below
 
-    # sgd, momentum and nesterov: measured on this network (README); rmsprop, adam and adamw:
-    # 0.001, Keras' default (PyTorch's rmsprop default of 0.01 diverges on this network)
+    # momentum and nesterov: measured on this network (README); rmsprop, adam and adamw: 0.001,
+    # Keras' default (PyTorch's rmsprop default of 0.01 diverges on this network)
     DEFAULT_LR = {"sgd": 0.1, "momentum": 0.1, "nesterov": 0.1, "rmsprop": 0.001,
                   "adam": 0.001, "adamw": 0.001}
     # momentum and nesterov: measured (README); adamw: torch.optim.AdamW's; the others: 0
@@ -263,7 +263,7 @@ class LearningRate(Observer):
 
     def __init__(self, optimizer: Optimizer, schedule: str, total_steps: int):
         if schedule not in SCHEDULES:
-            raise ValueError(f"unknown schedule {schedule!r}; allowed: {', '.join(SCHEDULES)}")
+            raise OptionError(f"unknown schedule {schedule!r}; allowed: {', '.join(SCHEDULES)}")
         self.optimizer, self.schedule, self.total = optimizer, schedule, total_steps
         self.eta = optimizer.lr
 
