@@ -150,6 +150,59 @@ def numpy_floor_epochs(data, epochs: int) -> list[float]:
     return times
 
 
+def per_sample_epochs(data, epochs: int) -> list[float]:
+    """Seconds per epoch of the algorithm of Nielsen's network.py as his book describes it
+    (chapters 1 and 2), written here for a same-run reference: float64 weights drawn from
+    N(0, 1); inputs as 784×1 float32 columns; each mini-batch of 10 backpropagated one sample at
+    a time and the gradients summed in Python lists; after each epoch the test set classified
+    one image at a time.  Not network.py itself (that is not ours to copy): a check on
+    what such a program takes on this machine today."""
+    rng = np.random.default_rng(0)
+    sizes = [784, 30, 10]
+    weights = [rng.standard_normal((n_out, n_in)) for n_in, n_out in zip(sizes, sizes[1:])]
+    biases = [rng.standard_normal((n_out, 1)) for n_out in sizes[1:]]
+    xs = [(img.astype(np.float32) / 255).reshape(784, 1) for img in data.train_images]
+    ys = [np.eye(10)[label].reshape(10, 1) for label in data.train_labels]
+    tests = [(img.astype(np.float32) / 255).reshape(784, 1) for img in data.test_images]
+
+    def sigmoid(z):
+        return 1.0 / (1.0 + np.exp(-z))
+
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        order = rng.permutation(len(xs))
+        for b in range(0, len(order), 10):
+            sum_w = [np.zeros(w.shape) for w in weights]
+            sum_b = [np.zeros(bb.shape) for bb in biases]
+            for i in order[b:b + 10]:
+                a, acts, zs = xs[i], [xs[i]], []
+                for w, bb in zip(weights, biases):
+                    z = np.dot(w, a) + bb
+                    a = sigmoid(z)
+                    zs.append(z)
+                    acts.append(a)
+                delta = (acts[-1] - ys[i]) * sigmoid(zs[-1]) * (1 - sigmoid(zs[-1]))
+                grads_w, grads_b = [np.dot(delta, acts[-2].T)], [delta]
+                for l in range(2, len(sizes)):
+                    s = sigmoid(zs[-l])
+                    delta = np.dot(weights[-l + 1].T, delta) * s * (1 - s)
+                    grads_w.insert(0, np.dot(delta, acts[-l - 1].T))
+                    grads_b.insert(0, delta)
+                sum_w = [acc + g for acc, g in zip(sum_w, grads_w)]
+                sum_b = [acc + g for acc, g in zip(sum_b, grads_b)]
+            weights = [w - (3.0 / 10) * g for w, g in zip(weights, sum_w)]
+            biases = [bb - (3.0 / 10) * g for bb, g in zip(biases, sum_b)]
+        correct = 0
+        for x, label in zip(tests, data.test_labels):
+            a = x
+            for w, bb in zip(weights, biases):
+                a = sigmoid(np.dot(w, a) + bb)
+            correct += int(np.argmax(a) == label)
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def torch_epochs(data, cfg: MnistConfig, epochs: int) -> tuple[list[float], float] | None:
     """PyTorch's seconds per epoch for cfg's network, batch, optimizer (momentum, nesterov or
     adam), weight decay and schedule, the images converted per batch as tracenn does, each
@@ -263,6 +316,10 @@ def nielsen_section(data, rounds: int, epochs: int) -> None:
     print(f"nielsen: tracenn / bare loop without statistics {ratios(off, floor)}, "
           f"{verdict(median_ratio(off, floor), 1.15)}; with them {ratios(on, floor)}, "
           f"{verdict(median_ratio(on, floor), 1.35)}")
+    reference = per_sample_epochs(d50, 2)
+    print(f"nielsen: network.py's algorithm written out per sample (after the rounds): "
+          f"{median(reference):.2f} s/epoch, {median(reference) / median(off):.1f}× tracenn's "
+          f"time without per-layer statistics, {median(reference) / median(on):.1f}× with them")
     with_stats, without = statistics_cost(d50, cfg, 3)
     print(f"nielsen: per-layer statistics timed inside the run: {1e3 * (with_stats - without):.1f} "
           "ms/epoch")
