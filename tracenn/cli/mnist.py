@@ -135,8 +135,8 @@ def _report(result, fmt: str) -> None:
 
 @click.command()
 @click.option("--data", "data_path", metavar="PATH", default=None,
-              help="MNIST as a folder of IDX files (gzipped or not), mnist.npz, a CSV file or "
-              "mnist.pkl.gz. Default: $TRACENN_DATA, the --download cache, or the sample that "
+              help="MNIST as a folder of IDX files (gzipped or not), mnist.npz, a CSV file "
+              "(.csv or .csv.gz: a label and 784 pixels a row) or mnist.pkl.gz. Default: $TRACENN_DATA, the --download cache, or the sample that "
               "ships with tracenn.")
 @click.option("--download", is_flag=True,
               help="Download the full MNIST into the cache folder ($XDG_CACHE_HOME/tracenn/mnist) "
