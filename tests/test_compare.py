@@ -136,7 +136,8 @@ def test_missing_quantities_are_skipped(run, tmp_path):
     ('{"w5": NaN}', "key 'w5': expected a finite number"),
     ("w5,nan\n", "finite"),
     ("w5,abc\n", "row 1: the value of w5 is not a number"),
-    ("w5,1,2\n", "row 1: expected name,value"),
+    ("w5,1,2,3\n", "row 1: expected name,value, got 4 field(s)"),
+    ("w5,0.1,2\n", "row 1: the value of w5 is not a number: '0.1,2'"),
     ("", "is empty"),
     ("[1, 2]", "expected a flat JSON object"),
 ])

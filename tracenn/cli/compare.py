@@ -17,9 +17,10 @@ from .options import (PositiveFloat, TARGET, json_option, lr_option, precision_o
               help="Your numbers: tracenn's JSON Lines trace, a flat JSON object keyed by names "
               "(out_h1, delta_o1, dE/dw5, w5 = w5 after the update), or CSV name,value rows.")
 @step_option("The step your numbers belong to.")
-@click.option("--tolerance", type=PositiveFloat(), default=1e-8, show_default=True,
-              help="Largest difference that still matches, relative to max(1, |right value|); "
-              "use 1e-5 for float32 code or numbers rounded to few decimals.")
+@click.option("--tolerance", type=PositiveFloat(), default=None,
+              help="Largest difference that still matches, relative to max(1, |right value|), "
+              "for every value (e.g. 1e-5 for float32 code).  Default: each value as precise as "
+              "it is written (0.68 means 0.68 ± 0.005), and at least 1e-8.")
 @lr_option()
 @update_biases_option("Compare against a run that updates every bias.")
 @seed_option("Seed for layers the spec initialises at random.")

@@ -47,6 +47,14 @@ def _sym(name: str) -> sp.Symbol:
     return sp.Symbol(name, real=True)
 
 
+@lru_cache(maxsize=None)
+def _compiled(expr: sp.Expr):
+    """A fast numeric function of an expression, with the names of its arguments in order; one
+    per distinct formula (the variants of an exercise share them)."""
+    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+    return sp.lambdify(symbols, expr, modules="math", dummify=True), [s.name for s in symbols]
+
+
 class StepQuantities:
     """The quantities of `step` (a correct trace) and the given values they start from."""
 
@@ -173,6 +181,19 @@ class StepQuantities:
         out = dict(self.given)
         out.update({q.name: q.value for q in self.items})
         return out
+
+    def evaluate(self, q: Quantity, values: dict[str, float]) -> float | None:
+        """`q`'s formula with `values` substituted for its inputs (one level: out_h1 from a
+        given net_h1), or None when it cannot be (the loss after the update, whose formula is
+        a whole forward pass; an input missing; a value outside the formula's domain).  This is
+        how a learner's later number is checked against the learner's own earlier ones."""
+        if q.expr is None:
+            return None
+        fn, names = _compiled(q.expr)
+        try:
+            return float(fn(*[float(values[n]) for n in names]))
+        except (KeyError, ArithmeticError, ValueError):
+            return None
 
     def as_text(self, q: Quantity, values: dict[str, float], precision: int) -> tuple[str, str]:
         """`q`'s formula as text, and with the numbers of `values` substituted."""

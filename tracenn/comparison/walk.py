@@ -1,0 +1,101 @@
+"""A learner's numbers judged one by one in the order backprop computes them, each against the
+right value and against what its formula gives with the learner's own earlier numbers.
+
+That second value is what tells three cases apart:
+- right: the number is the right one, or is what the formula gives from the learner's earlier
+  numbers when those are all right — rounding carried through a hand calculation (Han, Kamber &
+  Pei print O_6 = 0.474 and then Err_6 = 0.1311, computed from the rounded 0.474);
+- follows: the number is wrong, but it is what the formula gives from the learner's own
+  earlier numbers, one of which is wrong — an error carried over, not a new one;
+- wrong: neither.
+A quantity the learner did not give takes, for the numbers after it, the value its formula gives
+from the learner's numbers before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..engine.functions import ACTIVATIONS
+from ..maths.quantities import StepQuantities
+from .tolerance import Tolerance
+
+RIGHT, FOLLOWS, WRONG = "right", "follows", "wrong"
+
+
+@dataclass
+class Verdict:
+    """One of the learner's numbers judged: `own` is its formula evaluated with the learner's
+    earlier numbers (None when that cannot be computed)."""
+
+    name: str
+    yours: float
+    right: float
+    own: float | None
+    status: str  # RIGHT, FOLLOWS or WRONG
+
+
+def kinds(qs: StepQuantities) -> dict[str, str]:
+    """Each quantity's kind (record.trace.Q.kind: net, out, delta, grad_W, new_W, …) by name."""
+    return {q.name: q.kind for q in qs.step.quantities()}
+
+
+def inputs_of(qs: StepQuantities, q) -> list[str]:
+    """The names a quantity is computed from; for the loss after the update, every update."""
+    if q.expr is None:
+        return [p.name for p in qs.items if p.stage == "update"]
+    return q.inputs
+
+
+def loss_after(qs: StepQuantities, values: dict[str, float]) -> float | None:
+    """The loss after the update, computed again with the updated parameters in `values` (those
+    not in it keep their right value), on the step's own samples."""
+    step, labels = qs.step, qs.step.labels
+    a = step.x
+    try:
+        for l, layer in enumerate(step.layers, start=1):
+            W, b = layer.W_new.copy(), layer.b_new.copy()
+            for pl, kind, j, k, name in labels.parameters():
+                value = values.get(labels.new(name))
+                if pl != l or value is None:
+                    continue
+                if kind == "W":
+                    W[j, k] = value
+                else:
+                    b[j] = value
+            with np.errstate(all="ignore"):
+                a = ACTIVATIONS[layer.activation].fn(a @ W.T + b)
+        with np.errstate(all="ignore"):
+            loss = float(qs.loss(a, step.t).sum(axis=1).mean())
+    except (ArithmeticError, ValueError):
+        return None
+    return loss if np.isfinite(loss) else None
+
+
+def walk(qs: StepQuantities, learner: dict[str, float], tol: Tolerance) -> list[Verdict]:
+    """A verdict for each quantity the learner gave, in computation order."""
+    implied = dict(qs.given)  # the learner's numbers, and what follows from them
+    off: set[str] = set()  # names whose value in `implied` rests on a wrong number
+    out = []
+    for q in qs.items:
+        own = qs.evaluate(q, implied) if q.expr is not None else loss_after(qs, implied)
+        carried = any(name in off for name in inputs_of(qs, q))
+        if q.name not in learner:
+            implied[q.name] = q.value if own is None else own
+            if carried:  # computed from a wrong number of the learner's
+                off.add(q.name)
+            continue
+        yours = learner[q.name]
+        if tol.close(yours, q.value):
+            status = RIGHT
+        elif own is not None and tol.close(yours, own):
+            status = FOLLOWS if carried else RIGHT
+        else:
+            status = WRONG
+        implied[q.name] = yours
+        if status != RIGHT:
+            off.add(q.name)
+        out.append(Verdict(q.name, yours, q.value, own, status))
+    return out
