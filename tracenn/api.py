@@ -136,3 +136,50 @@ def xor(*, seed: int | None = None, epochs: int | None = None, every: int | None
     epochs = epochs or spec.epochs or 1
     return train_xor(spec, epochs=epochs, every=every or xor_curve_every(epochs), batch=batch,
                      lr=lr, mistakes=mistakes, **_optimizer_options(optimizer))
+
+
+def exercise(spec, students: int = 1, *, seed: int = 0, ask=None, decimals: int = 4,
+             given_decimals: int = 2, weights=(0.10, 0.90), biases=(0.10, 0.90),
+             inputs=(0.01, 0.99), targets=(0.01, 0.99), lr: float | None = None,
+             update_biases: bool = False, output=None, progress=None):
+    """An exercise for a class: `students` variants of the network, each with its weights,
+    biases, inputs and targets drawn (with `given_decimals` decimals) from the ranges given as
+    (low, high), degenerate variants drawn again.  `ask`: what the worksheets ask, groups
+    (forward, error, output-deltas, hidden-deltas, input-gradients, gradients, updates,
+    error-after) and quantity names, as a list or a comma-separated text (default: a full
+    step); answers to `decimals` decimals.  With `output`, writes the exercise's folder (which
+    must be new or empty): per student spec.toml, worksheet.md, worksheet.tex, answers.csv,
+    and key/student-NN.md, roster.csv, exercise.json.  `progress(done, total)` is called as the
+    students' files are made.  Returns the `Exercise` (`.students`, `.asked`, and `.files()`, each file's text by path).
+    Imports SymPy."""
+    from .exercises.asking import FULL_STEP, split_ask
+    from .exercises.generate import make_exercise, write_folder
+    from .exercises.variants import Ranges
+
+    target = spec.source.removeprefix("preset ") if isinstance(spec, Spec) else str(spec)
+    spec = _prepare(spec, None, update_biases)
+    if lr is not None:
+        spec = spec.copy()
+        spec.training.learning_rate = float(lr)
+    items = FULL_STEP if ask is None else split_ask(ask) if isinstance(ask, str) else list(ask)
+    ranges = Ranges(tuple(weights), tuple(biases), tuple(inputs), tuple(targets), given_decimals)
+    made = make_exercise(spec, Path(target).name if target.endswith(".toml") else target,
+                         students, seed, items, decimals, ranges)
+    if output is not None:
+        write_folder(made.files(progress), output)
+    return made
+
+
+def grade(directory, *, decimals: int | None = None, relative: float | None = 1e-3,
+          progress=None):
+    """Grade the exercise in `directory` (written by `exercise`): every student-NN/answers.csv
+    against that student's variant.  A value is right when equal to the right one rounded to
+    `decimals` (default: the worksheet's) or within `relative` of it; a wrong value that is
+    what its formula gives from the student's own earlier numbers "follows from an earlier
+    error" and gets credit.  Files that are missing or cannot be read are reported for their
+    student.  Returns `ClassGrades` (`.students`, `.summary()`, `.to_json()`).  Raises
+    ValuesError only when `directory` is not an exercise's folder.  Imports SymPy."""
+    from .exercises.grade import grade_directory
+
+    return grade_directory(str(directory), decimals=decimals, relative=relative,
+                           progress=progress)

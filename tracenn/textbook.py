@@ -52,8 +52,7 @@ def collect(spec: Spec, target: str, step_no: int = 1, **options) -> Walkthrough
             effects.append(MistakeEffect(name, description(name), None, None, None, None,
                                          str(wrong_step)))
             continue
-        wrong = StepQuantities(wrong_step, spec.network.loss)
-        first = compare(right, {q.name: q.value for q in wrong.items}, [], 1e-12).first
+        first = compare(right, wrong_step.values(), [], 1e-12).first
         effects.append(MistakeEffect(
             name, description(name), first.name if first else None, first.yours if first else None,
             first.right if first else None, wrong_step.loss_after))

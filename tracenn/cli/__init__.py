@@ -23,6 +23,7 @@ EXIT_INTERRUPTED = 130
 COMMANDS = {
     "mazur": "tracing", "xor": "tracing", "trace": "tracing", "verify": "verify",
     "compare": "compare", "walkthrough": "walkthrough", "mnist": "mnist",
+    "exercise": "exercise", "grade": "exercise",
 }
 
 

@@ -57,6 +57,7 @@ class Answers:
     empty: list[str] = field(default_factory=list)  # quantities named without a value
     notes: list[str] = field(default_factory=list)  # how a value was read when it took a guess
     problems: list[str] = field(default_factory=list)  # rows that could not be read
+    unreadable: list[str] = field(default_factory=list)  # quantities whose value is no number
 
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -147,6 +148,7 @@ def named(entries: list[tuple[str, str | None, object]], qs: StepQuantities) -> 
                 value, note = parse_number(raw)
             except ValueError as exc:
                 out.problems.append(f"{where}: the value of {key} {exc}")
+                out.unreadable.append(name)
                 continue
             if note:
                 out.notes.append(f"{where} ({key}): {note}")

@@ -83,8 +83,9 @@ class Tolerance:
             rules.append(f"within a relative {self.relative:g} of the right value")
         if self.written:
             rules.append("within half a unit of the last decimal written (0.68: ± 0.005)")
-        rules.append(f"within {self.floor:g} relative to max(1, |right value|)")
-        return ", or ".join(rules)
+        if self.floor:
+            rules.append(f"within {self.floor:g} relative to max(1, |right value|)")
+        return ", or ".join(rules) if rules else "equal"
 
 
 def as_tolerance(tolerance) -> Tolerance:

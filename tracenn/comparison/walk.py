@@ -74,27 +74,57 @@ def loss_after(qs: StepQuantities, values: dict[str, float]) -> float | None:
     return loss if np.isfinite(loss) else None
 
 
+def _half_unit(value: float) -> float:
+    """Half a unit of the last decimal a number was written with (0 when not known)."""
+    decimals = getattr(value, "decimals", None)
+    return 0.0 if decimals is None else 0.5 * 10.0 ** -decimals
+
+
+def _own(qs: StepQuantities, q, implied: dict, spread: dict) -> tuple[float | None, float]:
+    """`q`'s formula from the learner's numbers, and how far rounding those numbers can move
+    it: the change when each rounded input moves by its own spread (half a unit of its last
+    decimal, or what it inherited), added up."""
+    def value(values):
+        return qs.evaluate(q, values) if q.expr is not None else loss_after(qs, values)
+
+    own = value(implied)
+    if own is None:
+        return None, 0.0
+    slack = 0.0
+    for name in inputs_of(qs, q):
+        if spread.get(name):
+            moved = value({**implied, name: implied[name] + spread[name]})
+            slack += abs(moved - own) if moved is not None else 0.0
+    return own, slack
+
+
 def walk(qs: StepQuantities, learner: dict[str, float], tol: Tolerance) -> list[Verdict]:
-    """A verdict for each quantity the learner gave, in computation order."""
+    """A verdict for each quantity the learner gave, in computation order.  A number is what
+    its formula gives from the learner's earlier numbers when it is within the tolerance of
+    that value, or within the spread that rounding those numbers (and this one) allows."""
     implied = dict(qs.given)  # the learner's numbers, and what follows from them
+    spread: dict[str, float] = {}  # how far rounding may have moved each of them
     off: set[str] = set()  # names whose value in `implied` rests on a wrong number
     out = []
     for q in qs.items:
-        own = qs.evaluate(q, implied) if q.expr is not None else loss_after(qs, implied)
+        own, slack = _own(qs, q, implied, spread)
         carried = any(name in off for name in inputs_of(qs, q))
         if q.name not in learner:
             implied[q.name] = q.value if own is None else own
+            spread[q.name] = slack
             if carried:  # computed from a wrong number of the learner's
                 off.add(q.name)
             continue
         yours = learner[q.name]
+        consistent = own is not None and (
+            tol.close(yours, own) or abs(float(yours) - own) <= slack + _half_unit(yours) + 1e-15)
         if tol.close(yours, q.value):
             status = RIGHT
-        elif own is not None and tol.close(yours, own):
+        elif consistent:
             status = FOLLOWS if carried else RIGHT
         else:
             status = WRONG
-        implied[q.name] = yours
+        implied[q.name], spread[q.name] = yours, _half_unit(yours)
         if status != RIGHT:
             off.add(q.name)
         out.append(Verdict(q.name, yours, q.value, own, status))

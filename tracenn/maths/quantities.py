@@ -15,7 +15,7 @@ samples in a step, per-sample quantities carry "@s" (out_h1@2).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import sympy as sp
 
@@ -35,7 +35,7 @@ class Quantity:
     symbol: sp.Symbol = field(repr=False, default=None)
     layer: int | None = None  # the layer it belongs to (1..L); None for the loss
 
-    @property
+    @cached_property
     def inputs(self) -> list[str]:
         if self.expr is None:
             return []
