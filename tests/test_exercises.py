@@ -61,10 +61,11 @@ def asked(folder):
 # --------------------------------------------------------------------------------------------
 
 
-def by_hand(spec_path, slip=None):
+def by_hand(spec_path, slip=None, rounding=None):
     """Every quantity of the first step of a variant of Mazur's network, with the blog's
     formulas written out here.  `slip` replaces a value as soon as it is computed (a learner's
-    arithmetic slip): every value after it is then computed from the slipped one."""
+    arithmetic slip): every value after it is then computed from the slipped one.  With
+    `rounding`, each value is rounded to so many decimals as soon as it is computed, as by hand."""
     doc = tomllib.loads(Path(spec_path).read_text())
     (w1, w2), (w3, w4) = doc["layer"][0]["weights"]
     (w5, w6), (w7, w8) = doc["layer"][1]["weights"]
@@ -75,7 +76,7 @@ def by_hand(spec_path, slip=None):
     slip, v = slip or {}, {}
 
     def put(name, value):
-        v[name] = slip.get(name, value)
+        v[name] = slip.get(name, value if rounding is None else round(value, rounding))
         return v[name]
 
     def sigma(x):
@@ -364,6 +365,15 @@ def test_right_answers_score_full_marks(runner, graded):
     assert all(g["points"] == g["out_of"] == 36 and g["status"] == "graded" for g in grades.values())
     assert data["summary"]["distribution"]["100%"] == STUDENTS
     assert all(a["status"] == "right" for g in grades.values() for a in g["answers"])
+
+
+def test_rounding_as_you_go_is_right(runner, graded):
+    for p in students(graded):
+        fill(graded, p.name, by_hand(p / "spec.toml", rounding=4))
+    grades, _ = grade_json(runner, graded)
+    for sid, g in grades.items():
+        wrong = [a["name"] for a in g["answers"] if a["status"] != "right"]
+        assert wrong == [], (sid, wrong)
 
 
 MAZUR_MISTAKES = ["updated-weights", "sigma-prime-of-a", "dropped-half", "added-update",

@@ -72,6 +72,17 @@ class Tolerance:
             return True
         return self.relative is not None and diff <= self.relative * abs(float(right))
 
+    def rounding(self, yours: float) -> float:
+        """How far `yours` may lie from the number it stands for because it was rounded: half a
+        unit of its last written decimal (of `decimals` when the written ones do not count);
+        0 with a fixed tolerance, which says how exact every number is."""
+        if self.fixed is not None:
+            return 0.0
+        written = getattr(yours, "decimals", None)
+        if self.written and written is not None:
+            return 0.5 * 10.0 ** -written
+        return 0.0 if self.decimals is None else 0.5 * 10.0 ** -self.decimals
+
     def describe(self) -> str:
         """The rules in one line, as the reports state them."""
         if self.fixed is not None:

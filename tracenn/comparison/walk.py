@@ -117,14 +117,15 @@ def walk(qs: StepQuantities, learner: dict[str, float], tol: Tolerance) -> list[
             continue
         yours = learner[q.name]
         consistent = own is not None and (
-            tol.close(yours, own) or abs(float(yours) - own) <= slack + _half_unit(yours) + 1e-15)
+            tol.close(yours, own) or abs(float(yours) - own) <= slack + tol.rounding(yours) + 1e-15)
         if tol.close(yours, q.value):
             status = RIGHT
         elif consistent:
             status = FOLLOWS if carried else RIGHT
         else:
             status = WRONG
-        implied[q.name], spread[q.name] = yours, _half_unit(yours)
+        implied[q.name] = yours
+        spread[q.name] = 0.0 if tol.fixed is not None else _half_unit(yours)
         if status != RIGHT:
             off.add(q.name)
         out.append(Verdict(q.name, yours, q.value, own, status))
