@@ -24,6 +24,8 @@ OUTPUTS = {
     "walkthroughs/mazur.md": ["walkthrough", "mazur"],
     "walkthroughs/xor.md": ["walkthrough", "xor"],
     "walkthroughs/softmax.md": ["walkthrough", "softmax"],
+    "walkthroughs/adam.md": ["walkthrough", "mazur", "--optimizer", "adam", "--lr", "0.01",
+                             "--steps", "3"],
 }
 
 

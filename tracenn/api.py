@@ -28,7 +28,7 @@ from .errors import OptionError
 from .record.trace import Run, Step, StepSummary
 from .runs import FULL, XorRun, iter_trace as _iter_trace, show_policy, train_xor, \
     trace_one_step, xor_curve_every
-from .spec import PRESETS, Spec, load_spec, parse_spec
+from .spec import PRESETS, Spec, load_preset, load_spec, parse_spec
 
 OPTIMIZER_OPTIONS = ("optimizer", "momentum", "beta1", "beta2", "epsilon", "alpha", "weight_decay")
 
@@ -116,23 +116,25 @@ def compare(spec, values, step: int = 1, *, tolerance: float | None = None, prec
                           **_optimizer_options(optimizer))
 
 
-def walkthrough(spec, step: int = 1, *, precision: int = 9, lr: float | None = None,
-                update_biases: bool = False, seed: int | None = None, **optimizer) -> str:
-    """A Markdown document that walks through step `step` like a textbook page.  Imports SymPy."""
+def walkthrough(spec, step: int = 1, *, steps: int | None = None, precision: int = 9,
+                lr: float | None = None, update_biases: bool = False, seed: int | None = None,
+                **optimizer) -> str:
+    """A Markdown document that walks through step `step` like a textbook page (with `steps`,
+    through steps 1..steps one after the other).  Imports SymPy."""
     from .render.markdown import to_markdown
     from .textbook import collect
 
     target = spec.source.removeprefix("preset ") if isinstance(spec, Spec) else str(spec)
     spec = _prepare(spec, seed, update_biases)
-    return to_markdown(collect(spec, str(target), step, lr=lr, **_optimizer_options(optimizer)),
-                       precision)
+    options = {"lr": lr, **_optimizer_options(optimizer)}
+    return to_markdown(collect(spec, str(target), step, steps=steps, **options), precision)
 
 
 def xor(*, seed: int | None = None, epochs: int | None = None, every: int | None = None,
         lr: float | None = None, batch: bool = False, mistakes=(), **optimizer) -> XorRun:
     """Train the 2-2-1 XOR network: the first epoch in full (`.first_epoch`), the loss at
     intervals (`.curve`), the truth table and a verdict (solved, stuck or unfinished)."""
-    spec = load("xor", seed=seed)
+    spec = load_preset("xor", seed=seed)
     epochs = epochs or spec.epochs or 1
     return train_xor(spec, epochs=epochs, every=every or xor_curve_every(epochs), batch=batch,
                      lr=lr, mistakes=mistakes, **_optimizer_options(optimizer))

@@ -29,9 +29,13 @@ def _destination(path: str | os.PathLike) -> tuple[Path, int]:
     if target.is_dir():
         raise OutputError(f"{path}: is a folder; give a file name")
     if target.exists():
-        if not os.access(target, os.W_OK):
-            raise OutputError(f"{path}: the file is write-protected; it was left as it is")
-        return target, stat.S_IMODE(target.stat().st_mode)
+        mode = stat.S_IMODE(target.stat().st_mode)
+        # the mode bits, not os.access: root may write anything, but a file its owner made
+        # read-only is meant to stay as it is
+        if not mode & 0o222 or not os.access(target, os.W_OK):
+            raise OutputError(f"{path}: the file is write-protected; it was left as it is "
+                              "(make it writable, or write to another file)")
+        return target, mode
     if not target.parent.is_dir():
         raise OutputError(f"{path}: cannot write there: the folder {target.parent} does not exist")
     return target, 0o666 & ~_umask()

@@ -27,37 +27,63 @@ def num(x: float, precision: int) -> str:
 # --------------------------------------------------------------------------------------------
 
 _INDEXED = re.compile(r"^(W|b|z|a|delta|n)(\d+)\[([\d,]+)\]$")
+_STATE = re.compile(r"^(m|v|mhat|vhat|velocity|g|lookahead)_(.+?)( before)?$")
+_STATE_BASE = {"m": "m", "v": "v", "mhat": r"\hat{m}", "vhat": r"\hat{v}", "velocity": "v",
+               "g": "g", "lookahead": r"\tilde{g}"}
+_GREEK = {"η": r"\eta", "μ": r"\mu", "α": r"\alpha", "ε": r"\epsilon", "λ": r"\lambda",
+          "β1": r"\beta_{1}", "β2": r"\beta_{2}"}
 _NAMED = re.compile(r"^(net|out|delta|E)_(.+)$")
 
 
-def latex_name(name: str) -> str:
-    """LaTeX for a display name: W2[1,2] → W^{(2)}_{1,2}, out_h1 → out_{h1}, w5 → w_{5},
-    dE/dw5 → ∂E/∂w_5 as a fraction, w5+ → w_{5}^{+}."""
-    if name == "η":
-        return r"\eta"
-    if name.startswith("dE/d"):
-        return rf"\frac{{\partial E}}{{\partial {latex_name(name[4:])}}}"
-    if name.endswith("+"):
-        return f"{latex_name(name[:-1])}^{{+}}"
+def _latex_parts(name: str) -> tuple[str, str, str]:
+    """(base, subscript, superscript) of a plain display name: W2[1,2] → (W, "1,2", "(2)")."""
     m = _INDEXED.match(name)
     if m:
         base = r"\delta" if m.group(1) == "delta" else m.group(1)
-        return f"{base}^{{({m.group(2)})}}_{{{m.group(3)}}}"
+        return base, m.group(3), f"({m.group(2)})"
     m = _NAMED.match(name)
     if m:
         base = {"delta": r"\delta", "E": "E"}.get(m.group(1), rf"\mathrm{{{m.group(1)}}}")
-        sub = r"\mathrm{total}" if m.group(2) == "total" else m.group(2)
-        return f"{base}_{{{sub}}}"
+        return base, r"\mathrm{total}" if m.group(2) == "total" else m.group(2), ""
     m = re.match(r"^([A-Za-z]+)(\d+)$", name)
     if m:
-        return f"{m.group(1)}_{{{m.group(2)}}}"
-    return name
+        return m.group(1), m.group(2), ""
+    return name, "", ""
+
+
+def latex_name(name: str, sample: str = "") -> str:
+    """LaTeX for a display name: W2[1,2] → W_{1,2}^{(2)}, out_h1 → out_{h1}, w5 → w_{5},
+    dE/dw5 → ∂E/∂w_5 as a fraction, w5+ → w_{5}^{+}; `sample` (of a batch) joins the
+    superscript: z2[1] of sample 3 → z_{1}^{(2)[3]}.  Every name has at most one subscript and
+    one superscript, which MathJax and KaTeX both require (no "double exponent")."""
+    if name in _GREEK:
+        return _GREEK[name]
+    m = _STATE.match(name)
+    if m:  # an optimizer's state of a parameter: m_{w_{5}}, its value before: m_{w_{5}}^{(t-1)}
+        return (f"{_STATE_BASE[m.group(1)]}_{{{latex_name(m.group(2))}}}"
+                + (r"^{(t-1)}" if m.group(3) else ""))
+    if name.startswith("dE/d"):
+        return rf"\frac{{\partial E}}{{\partial {latex_name(name[4:], sample)}}}"
+    plus = name.endswith("+")
+    base, sub, sup = _latex_parts(name[:-1] if plus else name)
+    sup += (f"[{sample}]" if sample else "") + ("+" if plus else "")
+    return base + (f"_{{{sub}}}" if sub else "") + (f"^{{{sup}}}" if sup else "")
 
 
 def sample_latex(name: str) -> str:
     """The LaTeX of a per-sample display name (out_h1@2 → out_{h1}^{[2]})."""
     base, _, s = name.partition("@")
-    return latex_name(base) + (rf"^{{[{s}]}}" if s else "")
+    return latex_name(base, s)
+
+
+def latex_number(text: str) -> str:
+    """A number as LaTeX: 1e-08 → 1 \\times 10^{-8}; (−2.5e-06) keeps its parentheses."""
+    inner = text.strip("()")
+    if "e" not in inner:
+        return text
+    mantissa, exponent = inner.split("e")
+    tex = rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return f"({tex})" if text.startswith("(") else tex
 
 
 # --------------------------------------------------------------------------------------------

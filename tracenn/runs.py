@@ -137,12 +137,13 @@ class XorRun:
     first_epoch: list[Step]
     curve: list[tuple[int, float]]  # (epoch, mean loss over the four samples after it)
     table: list[TruthRow]
-    verdict: str  # "solved", "stuck" or "unfinished"
+    verdict: str  # "solved", "stuck", "saturated" or "unfinished"
     epochs: int
     seed: int | None
     mode: str
     eta: float
     labels: object = None
+    saturated: str = ""  # the layer whose units are all saturated, when verdict is "saturated"
 
     @property
     def solved(self) -> bool:
@@ -153,7 +154,7 @@ class XorRun:
 
         return envelope(
             "result", epochs=self.epochs, seed=self.seed, mode=self.mode, eta=self.eta,
-            verdict=self.verdict, curve=[{"epoch": e, "loss": loss} for e, loss in self.curve],
+            verdict=self.verdict, **({"saturated": self.saturated} if self.saturated else {}), curve=[{"epoch": e, "loss": loss} for e, loss in self.curve],
             truth_table=[{"x": r.x, "target": r.target, "output": r.output, "rounded": r.rounded,
                           "correct": r.correct} for r in self.table])
 
@@ -197,15 +198,39 @@ def train_xor(spec: Spec, *, epochs: int, every: int, batch: bool, lr: float | N
     for x, t, o in zip(data.X, data.T[:, 0], out):
         rounded = int(o >= 0.5)
         table.append(TruthRow(x.tolist(), float(t), float(o), rounded, rounded == int(t >= 0.5)))
+    saturated = _saturated_layer(run.network, data.X)
     if all(r.correct for r in table):
         verdict = "solved"
+    elif saturated:
+        verdict = "saturated"
     else:
         # A loss that has stopped falling after many epochs is a local minimum; early on, XOR
         # nets commonly sit on a plateau for a few hundred epochs before they escape.
         stuck = _plateaued(watch.curve) and epochs >= STUCK_AFTER_EPOCHS
         verdict = "stuck" if stuck else "unfinished"
     return XorRun(watch.steps, watch.curve, table, verdict, epochs, spec.seed,
-                  "batch" if batch else "online", opt.lr, run.labels)
+                  "batch" if batch else "online", opt.lr, run.labels, saturated)
+
+
+SATURATED = 1e-12  # f′ below this on every sample: no gradient flows through the layer
+
+
+def _saturated_layer(net, X) -> str:
+    """The name of a layer whose every unit is saturated on every sample (f′(z) ≈ 0), so that
+    no gradient can flow back through it; "" when there is none."""
+    from .engine.functions import NUMPY_OPS
+    from .engine.loop import layer_name
+
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        zs, acts = net.forward(X)
+    for l, (layer, z, a) in enumerate(zip(net.layers, zs, acts[1:])):
+        act = layer.activation
+        if act.elementwise and act.name != "identity":
+            if np.all(np.abs(act.prime(z, a, NUMPY_OPS)) < SATURATED):
+                return layer_name(l, len(net.layers))
+    return ""
 
 
 def _plateaued(curve: list[tuple[int, float]]) -> bool:

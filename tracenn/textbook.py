@@ -4,13 +4,13 @@ data; render/markdown.py writes the document."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .comparison import compare
 from .errors import TrainingDiverged
 from .maths.quantities import StepQuantities
 from .record.trace import Step
-from .runs import description, each_mistake, trace_one_step
+from .runs import description, each_mistake, iter_trace, mistakes_for, trace_one_step
 from .spec import PRESETS, Spec
 
 SHIPPED = PRESETS  # the walkthroughs kept under walkthroughs/ in the repository
@@ -31,9 +31,15 @@ class MistakeEffect:
 class Walkthrough:
     target: str  # how the spec was named: a preset or a path
     spec: Spec
-    step: Step
+    step: Step  # the step explained (the last, when several are)
     quantities: StepQuantities
     mistakes: list[MistakeEffect]
+    earlier: list[StepQuantities] = field(default_factory=list)  # steps before it, shown too
+    options: dict = field(default_factory=dict)  # the tracing options (lr, optimizer, …)
+
+    @property
+    def all_steps(self) -> list[StepQuantities]:
+        return self.earlier + [self.quantities]
 
     @property
     def shipped(self) -> bool:
@@ -41,11 +47,21 @@ class Walkthrough:
         return self.target in SHIPPED
 
 
-def collect(spec: Spec, target: str, step_no: int = 1, **options) -> Walkthrough:
-    """Step `step_no` of `spec` and the effect of each catalogued mistake on it.  `options` are
-    the tracing options (lr=, optimizer=, …).  Raises TrainingDiverged."""
+def collect(spec: Spec, target: str, step_no: int = 1, *, steps: int | None = None,
+            **options) -> Walkthrough:
+    """Step `step_no` of `spec` (or steps 1..`steps`, each shown) and the effect of each
+    catalogued mistake on the last one.  `options` are the tracing options (lr=, optimizer=,
+    …).  Raises TrainingDiverged."""
+    earlier = []
+    if steps:
+        shown = list(iter_trace(spec, steps=steps, **options))
+        earlier = [StepQuantities(s, spec.network.loss) for s in shown[:-1]]
+        step_no = steps
     step = trace_one_step(spec, step_no, **options)
     right = StepQuantities(step, spec.network.loss)
+    if earlier:
+        effects = _effects_over_steps(spec, earlier + [right], **options)
+        return Walkthrough(target, spec, step, right, effects, earlier, options)
     effects = []
     for name, wrong_step in each_mistake(spec, step_no, **options):
         if isinstance(wrong_step, TrainingDiverged):
@@ -56,4 +72,29 @@ def collect(spec: Spec, target: str, step_no: int = 1, **options) -> Walkthrough
         effects.append(MistakeEffect(
             name, description(name), first.name if first else None, first.yours if first else None,
             first.right if first else None, wrong_step.loss_after))
-    return Walkthrough(target, spec, step, right, effects)
+    return Walkthrough(target, spec, step, right, effects, earlier, options)
+
+
+def _effects_over_steps(spec: Spec, right: list[StepQuantities], **options) -> list[MistakeEffect]:
+    """For a walkthrough of several steps: each mistake run over the same steps, and the first
+    number that changes, step by step (a mistake in step 1 changes every step after it)."""
+    steps = len(right)
+    effects = []
+    for name in mistakes_for(spec, steps, **options):
+        try:
+            wrong = list(iter_trace(spec, steps=steps, mistakes=(name,), **options))
+        except TrainingDiverged as exc:
+            effects.append(MistakeEffect(name, description(name), None, None, None, None, str(exc)))
+            continue
+        first = None
+        for qs, wrong_step in zip(right, wrong):
+            found = compare(qs, StepQuantities(wrong_step, spec.network.loss).values(), [],
+                            1e-12).first
+            if found:
+                first = found
+                found.name = f"{found.name} (step {qs.step.step})"
+                break
+        effects.append(MistakeEffect(
+            name, description(name), first.name if first else None,
+            first.yours if first else None, first.right if first else None, wrong[-1].loss_after))
+    return effects

@@ -15,6 +15,7 @@ import sys
 import click
 
 from ..errors import TracennError
+from .output import Stopped, ignore_signals, restore_signals, stop_signals
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -53,16 +54,23 @@ class TracennGroup(click.Group):
 
     def main(self, args=None, prog_name=None, **kwargs):
         kwargs.pop("standalone_mode", None)
+        old = stop_signals()
         try:
             rv = super().main(args=args, prog_name=prog_name, standalone_mode=False, **kwargs)
-        except (click.exceptions.Abort, KeyboardInterrupt):
-            click.echo("tracenn: interrupted", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+        except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+            ignore_signals()
+            exc = exc.__cause__ or exc  # click wraps a KeyboardInterrupt into Abort
+            stopped = exc.signum if isinstance(exc, Stopped) else None
+            click.echo("tracenn: stopped by SIGTERM" if stopped == 15 else "tracenn: interrupted",
+                       err=True)
+            sys.exit(exc.exit_code if isinstance(exc, Stopped) else EXIT_INTERRUPTED)
         except click.ClickException as exc:
             ctx = getattr(exc, "ctx", None)
             where = getattr(exc, "where", None) or (ctx.command_path if ctx is not None else "tracenn")
             click.echo(f"{where}: error: {exc.format_message()}", err=True)
             sys.exit(EXIT_BAD_INPUT if isinstance(exc, click.UsageError) else exc.exit_code)
+        finally:
+            restore_signals(old)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 

@@ -7,8 +7,9 @@ import click
 from .. import api
 from ..record.jsonl import dumps
 from ..render.results import render_comparison
-from .options import (PositiveFloat, TARGET, json_option, lr_option, precision_option,
-                      seed_option, step_option, update_biases_option)
+from .options import (PositiveFloat, TARGET, json_option, lr_option, optimizer_options,
+                      precision_option, seed_option, step_option, update_biases_option)
+from .output import echo
 
 
 @click.command()
@@ -23,10 +24,12 @@ from .options import (PositiveFloat, TARGET, json_option, lr_option, precision_o
               "it is written (0.68 means 0.68 ± 0.005), and at least 1e-8.")
 @lr_option()
 @update_biases_option("Compare against a run that updates every bias.")
+@optimizer_options
 @seed_option("Seed for layers the spec initialises at random.")
 @precision_option("Decimals shown.")
 @json_option("Print the result as one JSON object.")
-def compare(target, values_file, step_no, tolerance, lr, update_biases, seed, precision, as_json):
+def compare(target, values_file, step_no, tolerance, lr, update_biases, seed, precision, as_json,
+            **optimizer):
     """Find where your backprop went wrong: the first of your numbers that differs.
 
     Walks the quantities in the order backprop computes them (forward, loss, deltas, gradients,
@@ -36,6 +39,6 @@ def compare(target, values_file, step_no, tolerance, lr, update_biases, seed, pr
     value matches, 1 at a mismatch, 2 for a file that cannot be read.
     """
     result = api.compare(target, values_file, step_no, tolerance=tolerance, precision=precision,
-                         lr=lr, update_biases=update_biases, seed=seed)
-    click.echo(dumps(result) if as_json else render_comparison(result, precision))
+                         lr=lr, update_biases=update_biases, seed=seed, **optimizer)
+    echo(dumps(result) if as_json else render_comparison(result, precision))
     return 0 if result.ok else 1

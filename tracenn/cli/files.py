@@ -3,13 +3,13 @@ stdout)."""
 
 from __future__ import annotations
 
-import click
 
 from ..files import write_atomically
+from .output import echo
 
 
 def write_output(path: str | None, text: str) -> None:
     if path is None or path == "-":
-        click.echo(text, nl=False)
+        echo(text, nl=False)
     else:
         write_atomically(path, text)

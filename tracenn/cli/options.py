@@ -72,12 +72,13 @@ def step_option(help: str):
                         show_default=True, help=help)
 
 
-def steps_options(default_steps: int | None):
+def steps_options(default_steps: int | None, every_default: int | None = 1):
     return _options(
         click.option("--steps", type=click.IntRange(min=1), default=default_steps,
                      show_default=default_steps is not None,
                      help="Number of updates (training steps) to run."),
-        click.option("--every", type=click.IntRange(min=1), default=1, show_default=True,
+        click.option("--every", type=click.IntRange(min=1), default=every_default,
+                     show_default=every_default is not None,
                      help="Show every K-th step in full; step 1 and the last step, when not "
                      "multiples of K, as one summary line."),
     )
@@ -100,3 +101,66 @@ check_option = click.option(
 output_file_option = click.option(
     "-o", "--output", metavar="FILE", default=None,
     help="Write the result to FILE (replaced only once it is complete) instead of printing it.")
+
+
+class Fraction(click.ParamType):
+    """A number in [0, 1): a momentum, a β or RMSProp's α."""
+
+    name = "number in [0, 1)"
+
+    def convert(self, value, param, ctx):
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number; expected a number in [0, 1)", param, ctx)
+        if not 0 <= x < 1:
+            self.fail(f"{value!r} is not allowed; expected a number in [0, 1)", param, ctx)
+        return x
+
+
+class NonNegative(click.ParamType):
+    name = "number ≥ 0"
+
+    def convert(self, value, param, ctx):
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number; expected a finite number ≥ 0", param, ctx)
+        if not math.isfinite(x) or x < 0:
+            self.fail(f"{value!r} is not allowed; expected a finite number ≥ 0", param, ctx)
+        return x
+
+
+OPTIMIZER_HELP = (
+    "Update rule, in torch.optim's conventions (default: the spec's, sgd): sgd w ← w − η g; "
+    "momentum v ← μv + g, w ← w − ηv; nesterov w ← w − η(g + μv); rmsprop v ← αv + (1−α)g², "
+    "w ← w − ηg/(√v + ε); adam m ← β1m + (1−β1)g, v ← β2v + (1−β2)g², m̂ = m/(1−β1ᵗ), "
+    "v̂ = v/(1−β2ᵗ), w ← w − ηm̂/(√v̂ + ε); adamw as adam with w ← w − ηλw decoupled. "
+    "g = ∂E/∂w + λw with --weight-decay λ (weights only).")
+
+
+def optimizer_options(f):
+    """--optimizer and its hyper-parameters, shared by the tracing commands."""
+    return _options(
+        click.option("--optimizer", type=click.Choice(["sgd", "momentum", "nesterov", "rmsprop",
+                                                       "adam", "adamw"]), default=None,
+                     help=OPTIMIZER_HELP),
+        click.option("--momentum", type=Fraction(), default=None,
+                     help="μ of momentum and nesterov (PyTorch's default 0.9)."),
+        click.option("--beta1", type=Fraction(), default=None, help="Adam's β1 (default 0.9)."),
+        click.option("--beta2", type=Fraction(), default=None, help="Adam's β2 (default 0.999)."),
+        click.option("--eps", "epsilon", type=PositiveFloat(), default=None,
+                     help="ε of adam, adamw and rmsprop (default 1e-8), outside the root."),
+        click.option("--alpha", type=Fraction(), default=None,
+                     help="RMSProp's smoothing α (default 0.99)."),
+        click.option("--weight-decay", "weight_decay", type=NonNegative(), default=None,
+                     help="λ: sgd, momentum, nesterov, rmsprop and adam add λw to the gradient; "
+                     "adamw decays w by ηλw apart from it (default 0; adamw 0.01). Biases are "
+                     "not decayed."),
+    )(f)
+
+
+def optimizer_settings(options: dict) -> dict:
+    """The optimizer options a command was given, for the API (None: the spec's)."""
+    keys = ("optimizer", "momentum", "beta1", "beta2", "epsilon", "alpha", "weight_decay")
+    return {k: options.pop(k) for k in keys if k in options}

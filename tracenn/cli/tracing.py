@@ -10,8 +10,10 @@ from ..record.trace import Step
 from ..render.results import xor_tables, xor_verdict
 from ..render.steps import render_step, render_summary
 from ..render.tables import format_tables
-from .options import (TARGET, check_option, lr_option, mistake_option, output_options,
-                      seed_option, steps_options, update_biases_option)
+from ..spec import load_preset
+from .options import (TARGET, check_option, lr_option, mistake_option, optimizer_options,
+                      output_options, seed_option, steps_options, update_biases_option)
+from .output import echo
 
 
 def print_entries(entries, labels, *, loss, check: bool, fmt: str, precision: int,
@@ -29,58 +31,91 @@ def print_entries(entries, labels, *, loss, check: bool, fmt: str, precision: in
             obj = entry.to_json()
             if checks is not None:
                 obj["checks"] = {name: row.to_json() for name, row in checks.items()}
-            click.echo(dumps(obj))
+            echo(dumps(obj))
         elif isinstance(entry, Step):
-            click.echo(render_step(entry, fmt, precision, checks))
+            echo(render_step(entry, fmt, precision, checks))
             if entry.step == 1 and note:
-                click.echo("\n" + note)
-            click.echo()
+                echo("\n" + note)
+            echo()
         else:
-            click.echo(render_summary(entry, labels, precision))
+            echo(render_summary(entry, labels, precision))
     return 1 if failed else 0
 
 
+AUTO_FULL = 20  # a run of the spec's own length beyond this many steps shows about ten in full
+
+
+def auto_every(spec, steps: int) -> int:
+    """About ten full steps for a long run, each at the end of an epoch."""
+    if steps <= AUTO_FULL:
+        return 1
+    per_epoch = spec.steps_per_epoch
+    return -(-max(1, steps // 10) // per_epoch) * per_epoch
+
+
 def _trace(target, *, steps, every, lr, update_biases, mistakes, check, fmt, precision, as_json,
-           seed=None) -> int:
-    spec = api.load(target, seed=seed)
-    entries = api.iter_trace(spec, steps or spec.steps or 1, every=every, lr=lr,
-                             mistakes=mistakes, update_biases=update_biases)
-    return print_entries(entries, spec.labels, loss=spec.network.loss, check=check, fmt=fmt,
-                         precision=precision, as_json=as_json, note=spec.note)
+           seed=None, **optimizer) -> int:
+    spec = target if not isinstance(target, str) else api.load(target, seed=seed)
+    from_spec = steps is None
+    steps = steps or spec.total_steps
+    if every is None:
+        every = auto_every(spec, steps) if from_spec else 1
+    entries = api.iter_trace(spec, steps, every=every, lr=lr, mistakes=mistakes,
+                             update_biases=update_biases, **optimizer)
+    status = print_entries(entries, spec.labels, loss=spec.network.loss, check=check, fmt=fmt,
+                           precision=precision, as_json=as_json, note=spec.note)
+    if from_spec and not as_json:
+        echo(f"Ran {steps} step{'s' * (steps != 1)}: {_length(spec)}"
+             + (f"; every {every}th step in full (--every 1 shows each)" if every > 1 else "") + ".")
+    return status
+
+
+def _length(spec) -> str:
+    """How the spec sets the run's length, in words."""
+    if spec.epochs is None:
+        return f"the spec's steps = {spec.steps}"
+    per, mode = spec.steps_per_epoch, "full-batch" if spec.mode == "batch" else "online"
+    return f"the spec's epochs = {spec.epochs}, {per} {mode} step{'s' * (per != 1)} per epoch"
 
 
 @click.command()
 @steps_options(1)
 @lr_option("0.5, the blog's")
 @update_biases_option("Update b1 and b2 too (the blog leaves them fixed).")
+@optimizer_options
 @mistake_option
 @check_option
 @output_options
-def mazur(steps, every, lr, update_biases, mistakes, check, fmt, precision, as_json):
+def mazur(steps, every, lr, update_biases, mistakes, check, fmt, precision, as_json, **optimizer):
     """Matt Mazur's 2-2-2 step-by-step backpropagation example, with the blog's names.
 
     Prints, for each shown step, the forward pass (net, out), the error, the backward pass of
     the output and hidden layers (∂E/∂out · ∂out/∂net · ∂net/∂w = ∂E/∂w, new value) and the error
     before and after the update.
     """
-    return _trace("mazur", steps=steps, every=every, lr=lr, update_biases=update_biases,
-                  mistakes=mistakes, check=check, fmt=fmt, precision=precision, as_json=as_json)
+    return _trace(load_preset("mazur"), steps=steps, every=every or 1, lr=lr,
+                  update_biases=update_biases, mistakes=mistakes, check=check, fmt=fmt,
+                  precision=precision, as_json=as_json, **optimizer)
 
 
 @click.command()
 @click.argument("spec", metavar="SPEC.toml")
-@steps_options(None)
+@steps_options(None, every_default=None)
 @lr_option()
 @seed_option()
 @update_biases_option()
+@optimizer_options
 @mistake_option
 @check_option
 @output_options
-def trace(spec, steps, every, lr, seed, update_biases, mistakes, check, fmt, precision, as_json):
+def trace(spec, steps, every, lr, seed, update_biases, mistakes, check, fmt, precision, as_json,
+          **optimizer):
     """Trace any network described by a TOML spec (or a preset: mazur, xor, softmax).
 
-    Steps default to the spec's [training] steps.  Names come from the spec; where it gives
-    none, indexed names such as W2[1,2] (layer 2, neuron 1, input 2) are used.
+    The run is as long as the spec's [training] says (steps, or epochs × the steps of an
+    epoch) unless --steps is given; a run of the spec's length beyond 20 steps shows about ten
+    of them in full unless --every is given.  Names come from the spec; where it gives none,
+    indexed names such as W2[1,2] (layer 2, neuron 1, input 2) are used.
     """
     return _trace(spec, steps=steps, every=every, lr=lr, update_biases=update_biases,
                   mistakes=mistakes, check=check, fmt=fmt, precision=precision, as_json=as_json,
@@ -95,26 +130,28 @@ def trace(spec, steps, every, lr, seed, update_biases, mistakes, check, fmt, pre
               help="Show the loss every K epochs (default: about ten lines).")
 @lr_option("1.0")
 @click.option("--batch", is_flag=True, help="Full-batch updates (one per epoch) instead of online.")
+@optimizer_options
 @mistake_option
 @check_option
 @output_options
-def xor(seed, epochs, every, lr, batch, mistakes, check, fmt, precision, as_json):
+def xor(seed, epochs, every, lr, batch, mistakes, check, fmt, precision, as_json, **optimizer):
     """Train a 2-2-1 logistic network on XOR and show how it learns.
 
     Shows the first epoch in full (each sample's forward values, deltas, gradients and updates),
     the loss at intervals, and the truth table at the end.  A seed that gets stuck in a local
     minimum is reported as such.
     """
-    run = api.xor(seed=seed, epochs=epochs, every=every, lr=lr, batch=batch, mistakes=mistakes)
-    spec = api.load("xor")
+    run = api.xor(seed=seed, epochs=epochs, every=every, lr=lr, batch=batch, mistakes=mistakes,
+                  **optimizer)
+    spec = load_preset("xor")
     status = print_entries(run.first_epoch, run.labels, loss=spec.network.loss, check=check,
                            fmt=fmt, precision=precision, as_json=as_json)
     if as_json:
-        click.echo(dumps(run))
+        echo(dumps(run))
     else:
-        click.echo(format_tables(xor_tables(run, precision), fmt))
-        click.echo()
-        click.echo(xor_verdict(run))
+        echo(format_tables(xor_tables(run, precision), fmt))
+        echo()
+        echo(xor_verdict(run))
     return status
 
 

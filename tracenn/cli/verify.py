@@ -7,9 +7,12 @@ import click
 from .. import api
 from ..record.jsonl import dumps
 from ..render.latex import latex_block
-from ..render.results import gradient_table, identity_table, precision_table
+from ..render.results import (gradient_table, identity_table, precision_table,
+                              update_check_table)
 from ..render.tables import format_tables
-from .options import PositiveFloat, TARGET, output_options, seed_option, step_option
+from .options import (PositiveFloat, TARGET, lr_option, optimizer_options, output_options,
+                      seed_option, step_option, update_biases_option)
+from .output import echo
 
 
 @click.command()
@@ -24,8 +27,12 @@ from .options import PositiveFloat, TARGET, output_options, seed_option, step_op
               help="Also recompute the whole step with this many significant digits (mpmath) "
               "and show how far each float64 value is from it.")
 @seed_option("Seed for layers the spec initialises at random.")
+@lr_option()
+@update_biases_option()
+@optimizer_options
 @output_options
-def verify(target, step_no, tolerance, latex, dps, seed, fmt, precision, as_json):
+def verify(target, step_no, tolerance, latex, dps, seed, lr, update_biases, fmt, precision,
+           as_json, **optimizer):
     """Prove a step's numbers three independent ways and show the formulas.
 
     SymPy builds the loss as an expression in named symbols (for mazur: i1, i2, w1..w8, b1, b2,
@@ -35,17 +42,20 @@ def verify(target, step_no, tolerance, latex, dps, seed, fmt, precision, as_json
     backprop relies on, taken from the engine's own formula objects.  Exit status 0 when every
     row passes, 1 when any fails.
     """
-    result = api.verify(target, step_no, tolerance=tolerance, dps=dps, seed=seed)
+    result = api.verify(target, step_no, tolerance=tolerance, dps=dps, seed=seed, lr=lr,
+                        update_biases=update_biases, **optimizer)
     if as_json:
-        click.echo(dumps(result))
+        echo(dumps(result))
     elif latex:
-        click.echo(latex_block(result.gradients, precision))
+        echo(latex_block(result.gradients, precision))
     else:
-        tables = [gradient_table(step_no, result.gradients, precision),
-                  identity_table(result.identities)]
+        tables = [gradient_table(step_no, result.gradients, precision)]
+        if result.updates:
+            tables.append(update_check_table(step_no, result.updates, precision))
+        tables.append(identity_table(result.identities))
         if result.precision is not None:
             tables.append(precision_table(result.precision, dps))
-        click.echo(format_tables(tables, fmt))
-        click.echo()
-        click.echo("All checks pass." if result.ok else f"FAILED: {', '.join(result.failed)}")
+        echo(format_tables(tables, fmt))
+        echo()
+        echo("All checks pass." if result.ok else f"FAILED: {', '.join(result.failed)}")
     return 0 if result.ok else 1

@@ -6,20 +6,29 @@ import click
 
 from .. import api
 from .files import write_output
-from .options import TARGET, output_file_option, precision_option, seed_option, step_option
+from .options import (TARGET, lr_option, optimizer_options, output_file_option,
+                      precision_option, seed_option, step_option, update_biases_option)
 
 
 @click.command()
 @click.argument("target", metavar=TARGET)
 @step_option("The training step to walk through.")
 @seed_option("Seed for layers the spec initialises at random.")
+@click.option("--steps", type=click.IntRange(1, 20), default=None,
+              help="Walk through steps 1..N one after the other (an optimizer's state grows "
+              "over steps), instead of the single --step.")
+@lr_option()
+@update_biases_option()
+@optimizer_options
 @precision_option("Decimals shown.")
 @output_file_option
-def walkthrough(target, step_no, seed, precision, output):
+def walkthrough(target, step_no, steps, seed, lr, update_biases, precision, output, **optimizer):
     """Print a Markdown walkthrough of one training step, as a textbook page would show it.
 
     For every quantity: the formula (LaTeX in $$ blocks, which GitHub renders), the formula
     with the numbers substituted, and the result; a table per stage; every weight's update; and
     what each classic mistake would have produced instead.
     """
-    write_output(output, api.walkthrough(target, step_no, precision=precision, seed=seed))
+    write_output(output, api.walkthrough(target, step_no, steps=steps, precision=precision,
+                                         seed=seed, lr=lr, update_biases=update_biases,
+                                         **optimizer))

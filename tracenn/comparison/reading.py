@@ -81,6 +81,11 @@ def parse_number(text: str) -> tuple[Written, str]:
     return Written(float(s), written_decimals(s)), note
 
 
+# torch.optim's names of optimizer state, as a learner copying optimizer.state[p] writes them
+TORCH_STATE_NAMES = (("exp_avg_sq_", "v_"), ("exp_avg_", "m_"), ("momentum_buffer_", "velocity_"),
+                     ("square_avg_", "v_"), ("m_hat_", "mhat_"), ("v_hat_", "vhat_"))
+
+
 def canonical_name(key: str, qs: StepQuantities) -> str | None:
     """The quantity a learner's key names, or None.  Plain parameter names (w5) mean the value
     after the update, as in the JSON trace's "params"."""
@@ -89,7 +94,7 @@ def canonical_name(key: str, qs: StepQuantities) -> str | None:
     if k in names:
         return k
     for old, new in (("∂E/∂", "dE/d"), ("dE_d", "dE/d"), ("grad_", "dE/d"), ("δ_", "delta_"),
-                     ("δ", "delta")):
+                     ("δ", "delta"), *TORCH_STATE_NAMES):
         if k.startswith(old) and k.replace(old, new, 1) in names:
             return k.replace(old, new, 1)
     for suffix in ("_new", "_updated", "⁺"):
@@ -226,8 +231,8 @@ def _read_json(path: str, text: str, step: int, qs: StepQuantities) -> list[tupl
         raise ValuesError(path, f"holds no trace of step {step}")
     try:
         flat = jsonl.step_values(chosen[0], qs.step.labels)
-    except ValueError as exc:
-        raise ValuesError(path, f"not a trace tracenn can read: {exc}") from None
+    except (ValueError, IndexError, TypeError) as exc:
+        raise ValuesError(path, f"does not hold a trace of this network: {exc}") from None
     return [(k, k, _number(path, f"value of {k}", v)) for k, v in flat.items()]
 
 

@@ -185,6 +185,11 @@ class MomentumReset(Mistake):
     description = "the velocity not carried from step to step: every step starts from v = 0"
     optimizers = MOMENTUM_OPTIMIZERS
 
+    def applies(self, optimizer, weight_decay, step=None):
+        if step == 1:
+            return "the velocity starts at 0 at step 1 either way; it is carried from step 2 on"
+        return super().applies(optimizer, weight_decay, step)
+
     def carry_velocity(self, carry):
         return False
 

@@ -40,18 +40,29 @@ class UpdateTrace:
     terms: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+# The symbols of the hyper-parameters, as textbooks write them.
+SYMBOLS = {"lr": "η", "weight_decay": "λ", "momentum": "μ", "alpha": "α", "beta1": "β1",
+           "beta2": "β2", "epsilon": "ε"}
+
+
 class Optimizer:
     """Base class.  `state[key]` holds a parameter's state arrays by name; `t` counts updates.
 
     Subclasses define NAME, TITLE, STATE (state names), HYPER (hyper-parameter names with their
-    PyTorch defaults) and `_direction(key, g, param)`, which advances the state and returns
-    what η multiplies."""
+    PyTorch defaults), TERMS (the intermediates an update records, with the header a table gives
+    them), FORMULA (the update rule as text), `_direction(key, g, param, terms)`, which advances
+    the state and returns what η multiplies, and `symbolic`: the same rule written separately as
+    SymPy expressions, which `tracenn verify` checks against the recorded numbers."""
 
     NAME = ""
     TITLE = ""
     STATE: tuple[str, ...] = ()
     TORCH_STATE: dict[str, str] = {}
     HYPER: dict[str, float] = {}
+    TERMS: tuple[tuple[str, str], ...] = ()
+    FORMULA = "w ← w − η g"
+    STEP = "η g"  # what is subtracted, as the update table's header writes it
+    SHOWN: tuple[str, ...] = ()  # state and terms that are quantities of a step (m_w5, mhat_w5)
 
     def __init__(self, lr: float, *, weight_decay: float = 0.0, mistakes: Mistakes = NO_MISTAKES,
                  **hyper):
@@ -105,11 +116,60 @@ class Optimizer:
     def _direction(self, key, g, param, terms: dict) -> np.ndarray:
         raise NotImplementedError
 
+    @property
+    def plain(self) -> bool:
+        """Plain gradient descent: the update is η ∂E/∂w and there is nothing more to show."""
+        return self.NAME == "sgd" and not self.weight_decay
+
+    def decays(self, bias: bool) -> bool:
+        """Whether weight decay applies to this kind of parameter (weights always, biases
+        only with the mistake weight-decay-on-bias)."""
+        return bool(self.weight_decay) and (not bias or self.mistakes.decay_bias())
+
+    def symbolic(self, sym, t: int, *, bias: bool = False, named=()) -> dict:
+        """The update of one parameter as SymPy expressions, in the order it is computed:
+        "g" (the gradient used), each state after (by state name), each term of TERMS, "step"
+        and "new".  `sym(name)` gives the symbol of "dE" (∂E/∂w), "w" (the parameter before),
+        "<state> before", each hyper-parameter (lr, momentum, …) and each key in `named`: later
+        formulas refer to those by symbol (one level, as a textbook writes m̂ = m / (1 − β1ᵗ));
+        the others are written out.  With `named` empty everything is in the symbols of ∂E/∂w,
+        w, the state before and the hyper-parameters.  t is the update count."""
+        out = _Formulas(sym, set(named))
+        decay = self.decays(bias)
+        g = out.set("g", sym("dE") + sym("weight_decay") * sym("w")
+                    if decay and not self._decoupled() else sym("dE"))
+        step = sym("lr") * self._symbolic_direction(sym, g, t, out)
+        if decay and self._decoupled():
+            step = step + out.set("decay", sym("lr") * sym("weight_decay") * sym("w"))
+        out.set("new", sym("w") - out.set("step", step))
+        return dict(out)
+
+    def _symbolic_direction(self, sym, g, t: int, out: "_Formulas"):
+        raise NotImplementedError
+
+
+class _Formulas(dict):
+    """An update's expressions in order.  `set` records one and returns what later formulas
+    refer to: the symbol of its name when it is named, else the expression itself."""
+
+    def __init__(self, sym, named: set):
+        super().__init__()
+        self.sym, self.named = sym, named
+
+    def set(self, key: str, expr):
+        self[key] = expr
+        if key not in self.named or getattr(expr, "is_Symbol", False):
+            return expr
+        return self.sym(key)
+
 
 class SGD(Optimizer):
     NAME, TITLE = "sgd", "gradient descent"
 
     def _direction(self, key, g, param, terms):
+        return g
+
+    def _symbolic_direction(self, sym, g, t, out):
         return g
 
 
@@ -120,6 +180,9 @@ class Momentum(Optimizer):
     STATE = ("velocity",)
     TORCH_STATE = {"velocity": "momentum_buffer"}
     HYPER = {"momentum": 0.9}
+    FORMULA = "v ← μ v + g;  w ← w − η v"
+    STEP = "η v"
+    SHOWN = ("velocity",)
 
     def _velocity(self, key, g):
         state = self.state.setdefault(key, {})
@@ -135,15 +198,26 @@ class Momentum(Optimizer):
     def _direction(self, key, g, param, terms):
         return self._velocity(key, g)
 
+    def _symbolic_direction(self, sym, g, t, out):
+        return out.set("velocity", sym("momentum") * sym("velocity before") + g)
+
 
 class Nesterov(Momentum):
     """Nesterov momentum as PyTorch's SGD(momentum=μ, nesterov=True): the step is g + μ v."""
 
     NAME, TITLE = "nesterov", "Nesterov momentum"
+    TERMS = (("lookahead", "g + μ v"),)
+    FORMULA = "v ← μ v + g;  w ← w − η (g + μ v)"
+    STEP = "η (g + μ v)"
 
     def _direction(self, key, g, param, terms):
         v = self._velocity(key, g)
-        return g + self.hyper["momentum"] * v
+        terms["lookahead"] = g + self.hyper["momentum"] * v
+        return terms["lookahead"]
+
+    def _symbolic_direction(self, sym, g, t, out):
+        v = out.set("velocity", sym("momentum") * sym("velocity before") + g)
+        return out.set("lookahead", g + sym("momentum") * v)
 
 
 class RMSProp(Optimizer):
@@ -153,6 +227,10 @@ class RMSProp(Optimizer):
     STATE = ("v",)
     TORCH_STATE = {"v": "square_avg"}
     HYPER = {"alpha": 0.99, "epsilon": 1e-8}
+    TERMS = (("denominator", "√v + ε"),)
+    FORMULA = "v ← α v + (1 − α) g²;  w ← w − η g / (√v + ε)"
+    STEP = "η g / (√v + ε)"
+    SHOWN = ("v",)
 
     def _direction(self, key, g, param, terms):
         state = self.state.setdefault(key, {})
@@ -163,6 +241,12 @@ class RMSProp(Optimizer):
         terms["denominator"] = np.sqrt(v) + self.hyper["epsilon"]
         return g / terms["denominator"]
 
+    def _symbolic_direction(self, sym, g, t, out):
+        import sympy as sp
+
+        v = out.set("v", sym("alpha") * sym("v before") + (1 - sym("alpha")) * g**2)
+        return g / out.set("denominator", sp.sqrt(v) + sym("epsilon"))
+
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015) with bias correction, PyTorch's defaults β = (0.9, 0.999),
@@ -172,6 +256,12 @@ class Adam(Optimizer):
     STATE = ("m", "v")
     TORCH_STATE = {"m": "exp_avg", "v": "exp_avg_sq"}
     HYPER = {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+    TERMS = (("m_hat", "m̂ = m/(1 − β1ᵗ)"), ("v_hat", "v̂ = v/(1 − β2ᵗ)"),
+             ("denominator", "√v̂ + ε"))
+    FORMULA = ("m ← β1 m + (1 − β1) g;  v ← β2 v + (1 − β2) g²;  m̂ = m / (1 − β1ᵗ);  "
+               "v̂ = v / (1 − β2ᵗ);  w ← w − η m̂ / (√v̂ + ε)")
+    STEP = "η m̂ / (√v̂ + ε)"
+    SHOWN = ("m", "v", "m_hat", "v_hat")
 
     def _direction(self, key, g, param, terms):
         state = self.state.setdefault(key, {})
@@ -186,12 +276,25 @@ class Adam(Optimizer):
         terms["denominator"] = self.mistakes.adam_denominator(v_hat, eps)
         return m_hat / terms["denominator"]
 
+    def _symbolic_direction(self, sym, g, t, out):
+        import sympy as sp
+
+        b1, b2 = sym("beta1"), sym("beta2")
+        m = out.set("m", b1 * sym("m before") + (1 - b1) * g)
+        v = out.set("v", b2 * sym("v before") + (1 - b2) * g**2)
+        m_hat = out.set("m_hat", m / (1 - b1**t))
+        v_hat = out.set("v_hat", v / (1 - b2**t))
+        return m_hat / out.set("denominator", sp.sqrt(v_hat) + sym("epsilon"))
+
 
 class AdamW(Adam):
     """AdamW (Loshchilov & Hutter 2019): the decay is decoupled from the gradient, as in
     PyTorch's AdamW (whose default weight_decay is 0.01)."""
 
     NAME, TITLE = "adamw", "AdamW"
+    TERMS = Adam.TERMS + (("decay", "η λ w"),)
+    FORMULA = Adam.FORMULA.replace("w ← w − η m̂", "w ← w − η λ w − η m̂")
+    STEP = "η m̂ / (√v̂ + ε) + η λ w"
 
     def _decoupled(self) -> bool:
         return self.mistakes.decoupled()
@@ -200,6 +303,13 @@ class AdamW(Adam):
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     cls.NAME: cls for cls in (SGD, Momentum, Nesterov, RMSProp, Adam, AdamW)}
 DEFAULT_WEIGHT_DECAY = {"adamw": 0.01}  # torch.optim.AdamW's; the others' is 0
+
+
+def optimizer_of(name: str, settings: dict, mistakes: Mistakes = NO_MISTAKES) -> Optimizer:
+    """The optimizer a record names, with its settings (lr, weight_decay, hyper-parameters)."""
+    settings = dict(settings)
+    return OPTIMIZERS[name](settings.pop("lr"), weight_decay=settings.pop("weight_decay", 0.0),
+                            mistakes=mistakes, **settings)
 
 
 def make_optimizer(name: str, lr: float, *, weight_decay: float | None = None,

@@ -20,7 +20,7 @@ from functools import cached_property, lru_cache
 import sympy as sp
 
 from ..engine.functions import ACTIVATIONS
-from ..notation import expr_text, num, sample_latex
+from ..notation import expr_text, latex_number, num, sample_latex
 from ..record.labels import Labels
 from ..record.trace import Q, Step
 from .symbolic import SYMPY_OPS, _obj, output_delta
@@ -101,6 +101,9 @@ class StepQuantities:
                                    evaluate=False) for j in range(first.W.shape[0])], evaluate=False)
         if q.kind.startswith("grad_"):
             return self._gradient(q)
+        if q.kind.startswith("opt_"):
+            kind, key = q.kind[4:].split(":")
+            return self._optimizer(q.l, kind, q.j, q.k)[key]
         if q.kind.startswith("new_"):
             return self._update(q)
         return None  # the loss after the update: a whole forward pass
@@ -168,11 +171,43 @@ class StepQuantities:
 
     def _update(self, q: Q):
         lab, layer = self.step.labels, self.step.layers[q.l - 1]
-        p = lab.weights[q.l - 1][q.j][q.k] if q.kind == "new_W" else lab.biases[q.l - 1][q.j]
-        if q.kind == "new_b" and not layer.bias_trainable:
+        kind = q.kind[4:]
+        p = lab.weights[q.l - 1][q.j][q.k] if kind == "W" else lab.biases[q.l - 1][q.j]
+        trace = layer.update_W if kind == "W" else layer.update_b
+        if trace is None:  # a frozen bias keeps its value
             return _sym(p)
+        if self.step._shown()[kind] or not self.step.optimizer or self.step.optimizer.name != "sgd":
+            return self._optimizer(q.l, kind, q.j, q.k)["new"]
         return sp.Add(_sym(p), sp.Mul(-1, _sym("η"), _sym(lab.grad(p)), evaluate=False),
                       evaluate=False)
+
+    def _optimizer(self, l: int, kind: str, j: int, k: int) -> dict:
+        """The optimizer's formulas for one parameter, one level deep: m = β1·m before +
+        (1 − β1)·g, m̂ = m/(1 − β1ᵗ), w+ = w − η·m̂/(√v̂ + ε), in the parameter's names."""
+        key = ("opt", l, kind, j, k)
+        if key in self._cache:
+            return self._cache[key]
+        from ..engine.optim import SYMBOLS
+
+        lab, step = self.step.labels, self.step
+        p = lab.weights[l - 1][j][k] if kind == "W" else lab.biases[l - 1][j]
+        shown = step._shown()[kind]
+
+        def sym(role: str) -> sp.Symbol:
+            if role == "dE":
+                return _sym(lab.grad(p))
+            if role == "w":
+                return _sym(p)
+            if role.endswith(" before"):
+                return _sym(lab.state(role[:-7], p, before=True))
+            if role in SYMBOLS:
+                return _sym(SYMBOLS[role])
+            return _sym(lab.state(role, p))
+
+        opt = step.optimizer_object()
+        with sp.evaluate(False):  # keep the textbook's order of terms: β1·m + (1 − β1)·g
+            self._cache[key] = opt.symbolic(sym, step.optimizer.t, bias=kind == "b", named=shown)
+        return self._cache[key]
 
     # --- values and display ----------------------------------------------------------------
 
@@ -209,8 +244,8 @@ class StepQuantities:
     def as_latex(self, q: Quantity, values: dict[str, float], precision: int) -> tuple[str, str]:
         names = {s: sample_latex(s.name) for s in q.expr.free_symbols}
         plain = sp.latex(q.expr, symbol_names=names, order="none")
-        numbers = {s: self._number(s.name, values, precision) for s in q.expr.free_symbols
-                   if s.name in values}
+        numbers = {s: latex_number(self._number(s.name, values, precision))
+                   for s in q.expr.free_symbols if s.name in values}
         return plain, sp.latex(q.expr, symbol_names={**names, **numbers}, order="none",
                                mul_symbol="dot")
 

@@ -4,7 +4,7 @@ engine's forward pass."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -97,22 +97,26 @@ class Verification:
     identities: list
     precision: list | None = None
     dps: int | None = None
+    updates: list = field(default_factory=list)  # maths.updates.UpdateRow: the optimizer's update
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.gradients) and all(i.holds for i in self.identities)
+        return all(r.ok for r in self.gradients) and all(i.holds for i in self.identities) \
+            and all(u.ok for u in self.updates)
 
     @property
     def failed(self) -> list[str]:
         return [r.name for r in self.gradients if not r.ok] + \
-            [i.name for i in self.identities if not i.holds]
+            [i.name for i in self.identities if not i.holds] + \
+            [u.name for u in self.updates if not u.ok]
 
     def to_json(self) -> dict:
         from ..record.jsonl import envelope
 
         out = envelope("verify", step=self.step, **{"pass": self.ok},
                        gradients=[r.to_json() for r in self.gradients],
-                       identities=[i.to_json() for i in self.identities])
+                       identities=[i.to_json() for i in self.identities],
+                       updates=[u.to_json() for u in self.updates])
         if self.precision is not None:
             out["precision"] = [r.to_json() for r in self.precision]
         return out
@@ -129,7 +133,8 @@ def verify_step(step: Step, loss, *, tolerance: float = DEFAULT_TOLERANCE,
     with that many significant digits."""
     from .identities import check_identities
     from .precision import high_precision
+    from .updates import check_update
 
     rows = check_gradients(step, loss, tolerance)
     hp = high_precision(step, loss, dps) if dps else None
-    return Verification(step.step, rows, check_identities(), hp, dps)
+    return Verification(step.step, rows, check_identities(), hp, dps, check_update(step))

@@ -7,6 +7,10 @@ refuses them, and the engine stops a run before one reaches a record.
 
 Format history:
   1 — first version: kinds step, summary, result (xor), verify, compare, mnist-summary.
+      Later additions to version 1, each a new key that readers of the first version may
+      ignore: "dE_dx" of a step (the gradient at the inputs, per sample); "optimizer" of a step
+      (name, title, settings, t, formula, and for optimizers with state "state",
+      "state_before" and "terms" per parameter display name); "saturated" in an xor result.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from .labels import Labels
 from .trace import LayerTrace, Step, StepSummary
 
 FORMAT_VERSION = 1
+STEP_TERMS = ("g", "m_hat", "v_hat")  # the optimizer terms that are quantities of a step
 
 
 def envelope(kind: str, **fields) -> dict:
@@ -70,7 +75,30 @@ def _step(step: Step) -> dict:
         losses_after=_losses(step, step.losses_after),
         layers=[_layer(layer) for layer in step.layers], params=step.params(), grads=step.grads(),
         **({} if step.dE_dx is None else {"dE_dx": step.dE_dx.tolist()}),
+        **({} if step.optimizer is None else {"optimizer": _optimizer(step)}),
     )
+
+
+def _optimizer(step: Step) -> dict:
+    """The optimizer of a step: its settings and, when it has state, per parameter the state
+    before and after the update and every intermediate (g, m_hat, v_hat, step, …)."""
+    info = step.optimizer
+    opt = step.optimizer_object()
+    out = {"name": info.name, "title": info.title, "settings": dict(info.settings), "t": info.t,
+           "formula": opt.FORMULA}
+    if not any(step._shown().values()):
+        return out
+    parts: dict[str, dict] = {"state": {}, "state_before": {}, "terms": {}}
+    for l, kind, j, k, name in step.labels.parameters():
+        layer = step.layers[l - 1]
+        trace = layer.update_W if kind == "W" else layer.update_b
+        if trace is None:
+            continue
+        at = (j, k) if kind == "W" else (j,)
+        for key, source in (("state", trace.after), ("state_before", trace.before),
+                            ("terms", trace.terms)):
+            parts[key][name] = {s: float(a[at]) for s, a in source.items()}
+    return {**out, **parts}
 
 
 # --------------------------------------------------------------------------------------------
@@ -85,39 +113,70 @@ def step_values(obj: dict, labels: Labels) -> dict[str, object]:
     Values are returned as found; the caller checks that they are numbers."""
     out: dict[str, object] = {}
     n = len(obj["samples"]) if isinstance(obj.get("samples"), list) else 1
-    for l, layer in enumerate(_list(obj.get("layers")), start=1):
-        if not isinstance(layer, dict):
-            raise ValueError(f"layers[{l - 1}] is not an object")
+    layers = _list(obj.get("layers"), "layers")
+    check_network(obj, labels)
+    for l, layer in enumerate(layers, start=1):
         for key, namer in (("z", labels.net), ("a", labels.out), ("delta", labels.delta),
                            ("dE_da", lambda l, j: labels.grad(labels.out(l, j)))):
-            for s, row in enumerate(_list(layer.get(key))):
-                for j, v in enumerate(_list(row)):
+            for s, row in enumerate(_list(layer.get(key), f"layers[{l - 1}].{key}")):
+                for j, v in enumerate(_list(row, f"layers[{l - 1}].{key}[{s}]")):
                     out[labels.sample(namer(l, j), s, n)] = v
-    for s, row in enumerate(_list(obj.get("dE_dx"))):
-        for k, v in enumerate(_list(row)):
+    for s, row in enumerate(_list(obj.get("dE_dx"), "dE_dx")):
+        for k, v in enumerate(_list(row, f"dE_dx[{s}]")):
             out[labels.sample(labels.grad(labels.inputs[k]), s, n)] = v
     if n == 1:
-        out.update(_dict(obj.get("losses")))
+        out.update(_dict(obj.get("losses"), "losses"))
     if "loss" in obj:
         out[labels.total] = obj["loss"]
     if "loss_after" in obj:
         out[labels.after] = obj["loss_after"]
-    out.update({labels.grad(k): v for k, v in _dict(obj.get("grads")).items()})
-    out.update({labels.new(k): v for k, v in _dict(obj.get("params")).items()})
+    optimizer = _dict(obj.get("optimizer"), "optimizer")
+    for key in ("state", "terms"):
+        for param, values in _dict(optimizer.get(key), f"optimizer.{key}").items():
+            for name, v in _dict(values, f"optimizer.{key}.{param}").items():
+                if key == "state" or name in STEP_TERMS:
+                    out[labels.state(name, param)] = v
+    out.update({labels.grad(k): v for k, v in _dict(obj.get("grads"), "grads").items()})
+    out.update({labels.new(k): v for k, v in _dict(obj.get("params"), "params").items()})
     return out
 
 
-def _list(value) -> list:
+def check_network(obj: dict, labels: Labels) -> None:
+    """Raise ValueError, saying what differs, unless the step object is of a network with these
+    layer sizes and parameter names."""
+    sizes = [len(labels.inputs)] + [len(n) for n in labels.neurons]
+    layers = _list(obj.get("layers"), "layers")
+    got = []
+    for l, layer in enumerate(layers, start=1):
+        if not isinstance(layer, dict):
+            raise ValueError(f"layers[{l - 1}] is not an object, it is {type(layer).__name__}")
+        W = _list(layer.get("W"), f"layers[{l - 1}].W")
+        if not W or not all(isinstance(row, list) for row in W):
+            raise ValueError(f"layers[{l - 1}].W is not a list of rows")
+        got.append((len(W[0]), len(W)))
+    shape = [got[0][0]] + [rows for _, rows in got] if got else []
+    if shape != sizes:
+        raise ValueError(f"the trace is of a network of sizes {shape or '(no layers)'}, this "
+                         f"network's sizes are {sizes}")
+    names = set(_dict(obj.get("params"), "params")) | set(_dict(obj.get("grads"), "grads"))
+    unknown = sorted(names - set(labels.parameter_names()))
+    if unknown:
+        raise ValueError(f"the trace names parameters this network does not have "
+                         f"({', '.join(unknown[:4])}{', …' if len(unknown) > 4 else ''}); this "
+                         f"network's are {', '.join(labels.parameter_names()[:6])}, …")
+
+
+def _list(value, key: str = "value") -> list:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise ValueError(f"expected a list, got {type(value).__name__} {value!r:.40}")
+        raise ValueError(f"{key}: expected a list, got {type(value).__name__} {value!r:.40}")
     return value
 
 
-def _dict(value) -> dict:
+def _dict(value, key: str = "value") -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ValueError(f"expected an object, got {type(value).__name__} {value!r:.40}")
+        raise ValueError(f"{key}: expected an object, got {type(value).__name__} {value!r:.40}")
     return value

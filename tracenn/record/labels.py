@@ -5,13 +5,18 @@ With neuron names on every layer (Mazur's style, `blog`), neuron h1 has net inpu
 output `out_h1`, delta `delta_h1` and error `E_h1`, and the loss is `E_total`.  Otherwise names
 are indexed: inputs x1.., neurons n2[1] (layer 2, neuron 1), weights W2[1,2] (layer 2, neuron 1,
 input 2), biases b2[1], and z2[1], a2[1], delta2[1], E[1], E.  Derived names:
-`dE/d<name>` is a gradient (dE/dout_h1, dE/dw5), `<param>+` a parameter after the update, and
-with several samples in a step a per-sample quantity ends in `@s` (out_h1@2).
+`dE/d<name>` is a gradient (dE/dout_h1, dE/dw5), `<param>+` a parameter after the update,
+`m_w5`, `v_w5`, `mhat_w5`, `vhat_w5`, `velocity_w5`, `g_w5` an optimizer's state or term of a
+parameter (`m_w5 before`: from the step before), and with several samples in a step a
+per-sample quantity ends in `@s` (out_h1@2).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+# How an optimizer's state and terms are named in a step: m_w5, mhat_w5, velocity_w5.
+STATE_PREFIX = {"m_hat": "mhat", "v_hat": "vhat"}
 
 
 @dataclass
@@ -60,6 +65,13 @@ class Labels:
     def new(param: str) -> str:
         """A parameter after the update: w5+."""
         return f"{param}+"
+
+    @staticmethod
+    def state(key: str, param: str, before: bool = False) -> str:
+        """An optimizer's quantity of a parameter: m_w5, vhat_w5, velocity_w5, g_w5 (the
+        gradient with weight decay); `before`: its value from the step before, "m_w5 before"."""
+        name = f"{STATE_PREFIX.get(key, key)}_{param}"
+        return f"{name} before" if before else name
 
     @staticmethod
     def sample(name: str, s: int, n: int) -> str:

@@ -72,7 +72,8 @@ class Q(NamedTuple):
 
     name: str
     stage: str
-    kind: str  # net, out, E, E_total, dE_da, delta, dE_dx, grad_W, grad_b, new_W, new_b, after
+    kind: str  # net, out, E, E_total, dE_da, delta, dE_dx, grad_W, grad_b, opt_W:key, opt_b:key,
+    #            new_W, new_b, after
     l: int = 0
     s: int = 0
     j: int = 0
@@ -162,11 +163,37 @@ class Step:
             for pl, kind, j, k, name in params:
                 if pl == l:
                     yield Q(lab.grad(name), "gradient", f"grad_{kind}", l, 0, j, k or 0)
+        shown = self._shown()
         for l in range(L, 0, -1):
             for pl, kind, j, k, name in params:
                 if pl == l:
+                    if self._update(l, kind) is not None:
+                        yield from (Q(lab.state(key, name), "update", f"opt_{kind}:{key}", l, 0, j,
+                                      k or 0) for key in shown[kind])
                     yield Q(lab.new(name), "update", f"new_{kind}", l, 0, j, k or 0)
         yield Q(lab.after, "after", "after")
+
+    def optimizer_object(self):
+        """The engine's optimizer for this step's settings (its formulas and names)."""
+        from ..engine.mistakes import Mistakes
+        from ..engine.optim import optimizer_of
+
+        info = self.optimizer
+        return optimizer_of(info.name, info.settings, Mistakes(self.mistakes))
+
+    def _shown(self) -> dict[str, tuple[str, ...]]:
+        """The optimizer's quantities of each weight ("W") and bias ("b"); none for plain
+        gradient descent, whose update is η ∂E/∂w and nothing more."""
+        if self.optimizer is None or self.optimizer.name == "sgd" and not \
+                self.optimizer.settings.get("weight_decay"):
+            return {"W": (), "b": ()}
+        opt = self.optimizer_object()
+        return {kind: (("g",) if opt.decays(kind == "b") else ()) + opt.SHOWN
+                for kind in ("W", "b")}
+
+    def _update(self, l: int, kind: str):
+        layer = self.layers[l - 1]
+        return layer.update_W if kind == "W" else layer.update_b
 
     def value(self, q: Q) -> float:
         """The value of quantity `q` (one of `quantities()`)."""
@@ -178,6 +205,11 @@ class Step:
             return float(self.losses[q.s, q.j])
         if q.kind == "dE_dx":
             return float(self.dE_dx[q.s, q.k])
+        if q.kind.startswith("opt_"):
+            kind, key = q.kind[4:].split(":")
+            trace = self._update(q.l, kind)
+            array = trace.after[key] if key in trace.after else trace.terms[key]
+            return float(array[q.j, q.k] if kind == "W" else array[q.j])
         layer = self.layers[q.l - 1]
         per_sample = {"net": layer.z, "out": layer.a, "dE_da": layer.dE_da, "delta": layer.delta}
         if q.kind in per_sample:
@@ -197,6 +229,21 @@ class Step:
                 out[lab.sample(name, s, n)] = float(self.x[s, k])
             for k in range(self.t.shape[1]):
                 out[lab.sample(lab.target(k), s, n)] = float(self.t[s, k])
+        if any(self._shown().values()):
+            out.update(self._optimizer_given())
+        return out
+
+    def _optimizer_given(self) -> dict[str, float]:
+        """The hyper-parameters (μ, β1, β2, ε, α, λ) and each parameter's state before."""
+        from ..engine.optim import SYMBOLS
+
+        out = {SYMBOLS[k]: float(v) for k, v in self.optimizer.settings.items() if k != "lr"}
+        for l, kind, j, k, name in self.labels.parameters():
+            trace = self._update(l, kind)
+            if trace is not None:
+                for key, array in trace.before.items():
+                    out[self.labels.state(key, name, before=True)] = float(
+                        array[j, k] if kind == "W" else array[j])
         return out
 
     def values(self) -> dict[str, float]:

@@ -31,6 +31,13 @@ def xor_verdict(run) -> str:
     right = sum(r.correct for r in run.table)
     if run.verdict == "solved":
         return f"Solved{seed}: all four outputs round to their targets after {run.epochs} epochs."
+    if run.verdict == "saturated":
+        layer = "the output layer" if run.saturated == "output" else \
+            run.saturated.replace("hidden ", "hidden layer ")
+        return (f"Saturated{seed}: every unit of {layer} is saturated (its σ′ is 0 "
+                f"on all four samples), so no gradient flows back and training stopped at {right} "
+                f"of 4 correct. The learning rate η = {run.eta:g} is far too large: try a smaller "
+                "--lr.")
     if run.verdict == "stuck":
         return (f"Stuck in a local minimum{seed}: {right} of 4 correct and the loss has stopped "
                 "falling. Hint: try another --seed, or a different --lr.")
@@ -54,6 +61,14 @@ def gradient_table(step: int, rows, precision: int) -> Table:
          "max |diff|", "result"],
         [[r.name, r.chain, num(r.sympy, precision), num(r.backprop, precision),
           num(r.finite_difference, precision), f"{r.diff:.1e}", _verdict(r.ok)] for r in rows])
+
+
+def update_check_table(step: int, rows, precision: int) -> Table:
+    """The optimizer's update, SymPy's evaluation of its formulas against the engine's numbers."""
+    return Table(f"Step {step} · the update: SymPy's formulas of the optimizer against the engine",
+                 ["quantity", "formula", "SymPy", "engine", "|diff|", "result"],
+                 [[r.name, r.formula, num(r.sympy, precision), num(r.engine, precision),
+                   f"{r.diff:.1e}", _verdict(r.ok)] for r in rows])
 
 
 def identity_table(rows) -> Table:

@@ -7,10 +7,11 @@ and stored in the trace.
 
 from __future__ import annotations
 
+from ..engine.optim import SYMBOLS
 from ..notation import num
 from ..record.labels import Labels
 from ..record.trace import LayerTrace, Step, StepSummary
-from .tables import Table, format_tables
+from .tables import Table, format_tables, markup
 
 
 def step_tables(step: Step, precision: int, checks: dict | None = None) -> list[Table]:
@@ -19,6 +20,8 @@ def step_tables(step: Step, precision: int, checks: dict | None = None) -> list[
     tables = [forward_table(step, precision), error_table(step, precision)]
     for l in range(len(step.layers), 0, -1):
         tables.append(backward_table(step, l, precision, checks))
+    if any(step._shown().values()):
+        tables += [update_table(step, l, precision) for l in range(len(step.layers), 0, -1)]
     tables.append(before_after_table(step, precision))
     return tables
 
@@ -195,6 +198,40 @@ def backward_table(step: Step, l: int, p: int, checks: dict | None = None) -> Ta
                  headers + (["check"] if checks is not None else []), b.rows, key=f"backward:{l}")
 
 
+def update_table(step: Step, l: int, p: int) -> Table:
+    """The optimizer's update of layer l, one row per parameter: the gradient used, every
+    state before and after, every intermediate, the step subtracted, the old and the new value
+    (the columns this optimizer has)."""
+    opt, layer, labels = step.optimizer_object(), step.layers[l - 1], step.labels
+    decay = opt.weight_decay > 0
+    cols = [("g", f"g = ∂E/∂w{' + λw' if decay else ''}")]
+    cols += [(f"before:{s}", f"{s} before") for s in opt.STATE]
+    cols += [(f"after:{s}", s) for s in opt.STATE] + list(opt.TERMS)
+    cols += [("step", f"step = {opt.STEP}")]
+    rows = []
+    for pl, kind, j, k, name in labels.parameters():
+        trace = layer.update_W if kind == "W" else layer.update_b
+        if pl != l or trace is None:
+            continue
+        at = (j, k) if kind == "W" else (j,)
+        old, new = (layer.W, layer.W_new) if kind == "W" else (layer.b, layer.b_new)
+        cells = [num(_term(trace, key)[at], p) for key, _ in cols]
+        rows.append([name] + cells + [num(old[at], p), num(new[at], p)])
+    settings = ", ".join(f"{SYMBOLS[k]} = {v:g}" for k, v in step.optimizer.settings.items())
+    title = (f"Step {step.step} · update, {opt.TITLE} (t = {step.optimizer.t}; {settings}), "
+             f"{'output layer' if l == len(step.layers) else f'hidden layer {l}'}: {opt.FORMULA}")
+    return Table(title, ["parameter"] + [h for _, h in cols] + ["old value", "new value"], rows,
+                 key=f"update:{l}")
+
+
+def _term(trace, key: str):
+    if key.startswith("before:"):
+        return trace.before[key[7:]]
+    if key.startswith("after:"):
+        return trace.after[key[6:]]
+    return trace.terms[key]
+
+
 def _backward_what(step: Step, l: int) -> str:
     layer, n = step.layers[l - 1], len(step.samples)
     if l == len(step.layers):
@@ -208,14 +245,17 @@ def _backward_what(step: Step, l: int) -> str:
 
 def before_after_table(step: Step, p: int) -> Table:
     rows = [[name, num(b, p), num(a, p), num(c, p)] for name, b, a, c in step.errors()]
-    return Table(f"Step {step.step} · error before and after the update (η = {step.eta:g})",
+    how = f"η = {step.eta:g}"
+    if step.optimizer is not None and step.optimizer.name != "sgd":
+        how = f"{step.optimizer.title}, {how}"
+    return Table(f"Step {step.step} · error before and after the update ({how})",
                  ["error", "before", "after", "change"], rows, key="before-after")
 
 
 def render_step(step: Step, fmt: str, precision: int, checks: dict | None = None) -> str:
     text = format_tables(step_tables(step, precision, checks), fmt)
     if step.mistakes:
-        text += "\n\nMistake switched on: " + ", ".join(step.mistakes)
+        text += "\n\n" + markup("Mistake switched on: " + ", ".join(step.mistakes), fmt)
     return text
 
 

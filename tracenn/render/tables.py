@@ -7,11 +7,17 @@ view that picks tables (the walkthrough, the HTML player) never depends on their
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 from tabulate import tabulate
 
 MARKDOWN_FORMATS = ("github", "pipe")
+HTML_FORMATS = ("html", "unsafehtml")
+LATEX_FORMATS = ("latex", "latex_raw", "latex_booktabs", "latex_longtable")
+LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                 "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+                 "^": r"\textasciicircum{}"}
 
 
 @dataclass
@@ -24,22 +30,35 @@ class Table:
 
 
 def format_tables(tables: list[Table], fmt: str) -> str:
-    """Tables in a tabulate format; in Markdown formats (github, pipe) each title is bold and
-    set apart by a blank line, so the table after it is not swallowed by the paragraph."""
+    """Tables in a tabulate format.  Titles and notes are written in the format's own markup:
+    in Markdown (github, pipe) a bold paragraph set apart by a blank line, so the table after
+    it is not swallowed by the paragraph; in HTML a <p>; in LaTeX a paragraph with its special
+    characters escaped; elsewhere a plain line."""
     markdown = fmt in MARKDOWN_FORMATS
     parts = []
     for table in tables:
         body = tabulate(table.rows, headers=table.headers, tablefmt=fmt, disable_numparse=True,
                         colalign=_align(table))
         if table.note:  # in Markdown a line right under a table would become one of its rows
-            body += ("\n\n" if markdown else "\n") + table.note
+            body += ("\n\n" if markdown else "\n") + markup(table.note, fmt, bold=False)
         if not table.title:
             parts.append(body)
         elif markdown:
             parts.append(f"**{table.title.strip('*')}**\n\n{body}")
         else:
-            parts.append(f"{table.title}\n{body}")
+            parts.append(f"{markup(table.title, fmt, bold=True)}\n{body}")
     return "\n\n".join(parts)
+
+
+def markup(text: str, fmt: str, bold: bool = False) -> str:
+    """A line of text (a title or a note) in the markup of a table format."""
+    if fmt in HTML_FORMATS:
+        inner = html.escape(text)
+        return f"<p><strong>{inner}</strong></p>" if bold else f"<p>{inner}</p>"
+    if fmt in LATEX_FORMATS:
+        inner = "".join(LATEX_SPECIAL.get(c, c) for c in text)
+        return f"\\paragraph{{{inner}}}" if bold else f"{inner}\n"
+    return text
 
 
 def _numeric(cell: str) -> bool:

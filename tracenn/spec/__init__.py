@@ -41,12 +41,20 @@ from .reader import Reader
 
 PRESETS = ("mazur", "xor", "softmax")
 
-__all__ = ["PRESETS", "Spec", "SpecError", "Training", "load_spec", "parse_spec", "preset_text"]
+__all__ = ["PRESETS", "Spec", "SpecError", "Training", "load_preset", "load_spec", "parse_spec",
+           "preset_text"]
 
 
 def preset_text(name: str) -> str:
     """The TOML text of a preset (mazur, xor, softmax)."""
     return resources.files("tracenn.spec.presets").joinpath(f"{name}.toml").read_text(encoding="utf-8")
+
+
+def load_preset(name: str, *, seed: int | None = None) -> Spec:
+    """A preset by name (mazur, xor, softmax), whatever files the current folder holds."""
+    if name not in PRESETS:
+        raise SpecError(name, "", f"no such preset; the presets are {', '.join(PRESETS)}")
+    return parse_spec(preset_text(name), f"preset {name}", seed=seed)
 
 
 def load_spec(path_or_preset: str | Path, *, seed: int | None = None) -> Spec:
@@ -56,7 +64,10 @@ def load_spec(path_or_preset: str | Path, *, seed: int | None = None) -> Spec:
     """
     name = str(path_or_preset)
     if name in PRESETS:
-        return parse_spec(preset_text(name), f"preset {name}", seed=seed)
+        if Path(name).is_file():
+            raise SpecError(name, "", f"is both a preset and a file in this folder; write "
+                            f"./{name} for the file, or run where no file of that name is")
+        return load_preset(name, seed=seed)
     path = Path(path_or_preset)
     try:
         text = path.read_text(encoding="utf-8")
@@ -74,4 +85,7 @@ def parse_spec(text: str, source: str = "spec", *, seed: int | None = None) -> S
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(source, "", f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise SpecError(source, "", "nested too deeply to read (lists or tables inside each "
+                        "other thousands of times); a spec nests lists two levels deep") from None
     return Reader(source).build(doc, seed)

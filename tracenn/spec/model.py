@@ -38,6 +38,7 @@ class Spec:
     title: str = ""
     note: str = ""
     seed: int | None = None
+    cite: str = ""  # [meta] source: where the example comes from
 
     @property
     def learning_rate(self) -> float:
@@ -73,7 +74,7 @@ class Spec:
     def copy(self) -> "Spec":
         """A copy with its own network and settings (the data is shared: it is never changed)."""
         return Spec(self.source, self.network.copy(), copy.deepcopy(self.labels), self.data,
-                    copy.deepcopy(self.training), self.title, self.note, self.seed)
+                    copy.deepcopy(self.training), self.title, self.note, self.seed, self.cite)
 
     def with_biases_trained(self) -> "Spec":
         """A copy in which every bias is updated (the --update-biases option)."""

@@ -28,6 +28,21 @@ KEYS = {
     "training": {"learning_rate", "steps", "epochs", "mode"} | OPTIMIZER_KEYS,
     "data": {"inputs", "targets"},
 }
+COPIES = 8  # arrays the size of the weights a traced step holds (W, W_new, ∂E/∂W, records, …)
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (MemAvailable in /proc/meminfo; 4 GiB where unknown)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 4 << 30
+
+
 # Which hyper-parameters each optimizer takes (besides learning_rate and weight_decay).
 OPTIMIZER_HYPER = {name: set(cls.HYPER) for name, cls in OPTIMIZERS.items()}
 
@@ -156,6 +171,7 @@ class Reader(Checks):
             data=ArrayData(X, T), training=self.read_training(training),
             title=self.string(meta.get("title", ""), "meta.title"),
             note=self.string(meta.get("note", ""), "meta.note").strip(), seed=seed,
+            cite=self.string(meta.get("source", ""), "meta.source"),
         )
 
     def read_network(self, net_t: dict):
@@ -163,6 +179,7 @@ class Reader(Checks):
         if not isinstance(sizes, list) or len(sizes) < 2:
             self.fail("network.sizes", "expected a list of at least two layer sizes, input first")
         sizes = [self.integer(s, f"network.sizes[{i}]", 1) for i, s in enumerate(sizes)]
+        self.check_size(sizes)
         L = len(sizes) - 1
         acts_raw = net_t.get("activations")
         if isinstance(acts_raw, str):
@@ -189,6 +206,16 @@ class Reader(Checks):
         except ValueError as exc:
             self.fail("network.loss", str(exc))
         return sizes, activations, loss
+
+    def check_size(self, sizes: list[int]) -> None:
+        """Refuse up front a network whose trace cannot fit in memory, with the estimate."""
+        params = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+        need, have = params * 8 * COPIES, available_memory()
+        if need > 0.8 * have:
+            self.fail("network.sizes", f"a network of {params:,} parameters needs about "
+                      f"{need / 2**30:.1f} GiB to trace ({COPIES} float64 arrays of its weights); "
+                      f"{have / 2**30:.1f} GiB of memory is available; tracenn traces networks "
+                      "small enough to follow by hand (tracenn mnist trains larger ones)")
 
     def read_layer_tables(self, doc: dict, sizes: list[int]) -> list[dict]:
         tables, L = doc.get("layer", []), len(sizes) - 1

@@ -36,7 +36,8 @@ def spec_to_toml(spec: Spec, *, comment: str = "") -> str:
     """The TOML text of `spec`; `comment` lines go at the top, each behind #."""
     net, labels, t = spec.network, spec.labels, spec.training
     out = [f"# {line}".rstrip() for line in comment.splitlines()]
-    meta = {k: v for k, v in (("title", spec.title), ("note", spec.note)) if v}
+    meta = {k: v for k, v in (("title", spec.title), ("source", spec.cite), ("note", spec.note))
+            if v}
     if meta:
         out += ["[meta]"] + [f"{k} = {_value(v)}" for k, v in meta.items()] + [""]
     out += ["[network]", f"sizes = {_value(net.sizes)}",
