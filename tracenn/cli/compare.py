@@ -35,8 +35,10 @@ def compare(target, values_file, step_no, tolerance, lr, update_biases, seed, pr
     Walks the quantities in the order backprop computes them (forward, loss, deltas, gradients,
     updates) and reports the first of your values that differs beyond --tolerance: the right
     value, the formula with the right numbers substituted, and which of its inputs you had
-    right.  When your numbers match a classic mistake it names it.  Exit status 0 when every
-    value matches, 1 at a mismatch, 2 for a file that cannot be read.
+    right.  Later values that are right given your own earlier numbers are listed as following
+    from it; deltas that are all −δ are read in the (t − o) convention of Mitchell and of Han,
+    Kamber & Pei.  When your numbers match a classic mistake it names it.  Exit status 0 when
+    every value matches, 1 at a mismatch, 2 for a file that cannot be read.
     """
     result = api.compare(target, values_file, step_no, tolerance=tolerance, precision=precision,
                          lr=lr, update_biases=update_biases, seed=seed, **optimizer)
