@@ -41,10 +41,22 @@ class Quantity:
             return []
         return sorted(s.name for s in self.expr.free_symbols)
 
+    @cached_property
+    def compiled(self):
+        """(a fast numeric function of `expr`, the names of its arguments in order)."""
+        return _compiled(self.expr)
+
 
 @lru_cache(maxsize=None)
 def _sym(name: str) -> sp.Symbol:
     return sp.Symbol(name, real=True)
+
+
+@lru_cache(maxsize=4096)
+def _plain_latex(expr: sp.Expr) -> str:
+    """An expression's LaTeX in display names: the same for every variant of a network."""
+    names = {s: sample_latex(s.name) for s in expr.free_symbols}
+    return sp.latex(expr, symbol_names=names, order="none")
 
 
 @lru_cache(maxsize=None)
@@ -224,7 +236,7 @@ class StepQuantities:
         how a learner's later number is checked against the learner's own earlier ones."""
         if q.expr is None:
             return None
-        fn, names = _compiled(q.expr)
+        fn, names = q.compiled
         try:
             return float(fn(*[float(values[n]) for n in names]))
         except (KeyError, ArithmeticError, ValueError):
@@ -243,7 +255,7 @@ class StepQuantities:
 
     def as_latex(self, q: Quantity, values: dict[str, float], precision: int) -> tuple[str, str]:
         names = {s: sample_latex(s.name) for s in q.expr.free_symbols}
-        plain = sp.latex(q.expr, symbol_names=names, order="none")
+        plain = _plain_latex(q.expr)
         numbers = {s: latex_number(self._number(s.name, values, precision))
                    for s in q.expr.free_symbols if s.name in values}
         return plain, sp.latex(q.expr, symbol_names={**names, **numbers}, order="none",
