@@ -5,7 +5,8 @@ poor exercise:
 
 - a saturated unit (∂out/∂net below a fifth of its largest value, e.g. σ′ < 0.05, or a ReLU
   that is off): its gradients vanish and teach nothing;
-- a gradient (or δ, or ∂E/∂x) asked that rounds to zero at the worksheet's decimals;
+- a gradient (or δ, or ∂E/∂x) asked that rounds to zero at the worksheet's decimals, or keeps
+  a single significant digit (0.0005 at 4 decimals: a slip would round away);
 - an update asked that rounds to the parameter's old value (forgetting the update would go
   unnoticed);
 - two quantities asked whose values are equal at the worksheet's decimals (a mix-up would go
@@ -144,8 +145,9 @@ def degenerate(step: Step, asked: list[str], decimals: int,
     for name in asked:
         q, value = quantities[name], values[name]
         shown = fixed(value, decimals)
-        if q.kind in GRADIENT_KINDS and float(shown) == 0:
-            return f"{name} = {value:.3g} rounds to zero at {decimals} decimals"
+        if q.kind in GRADIENT_KINDS and abs(float(shown)) < 10 * 10.0 ** -decimals:
+            return (f"{name} = {value:.3g} rounds to zero at {decimals} decimals" if float(shown) == 0
+                    else f"{name} = {shown} keeps a single significant digit at {decimals} decimals")
         if q.kind.startswith("new_") and shown == fixed(before[name[:-1]], decimals):
             return f"{name} rounds to the value before the update at {decimals} decimals"
         for other in seen.get(shown, []):
