@@ -4,6 +4,7 @@ written here, or finite differences."""
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,21 +15,7 @@ import tracenn
 BLOG = {"out_h1": 0.593269992, "out_o1": 0.75136507, "E_total": 0.298371109,
         "dE/dw5": 0.082167041, "w5+": 0.35891648, "w1+": 0.149780716}
 
-TINY = """
-[network]
-sizes = [1, 1]
-activations = ["identity"]
-loss = "half-sse"
-[[layer]]
-weights = [[2.0]]
-biases = [0.5]
-[training]
-learning_rate = 0.1
-steps = 3
-[data]
-inputs = [[1.0]]
-targets = [[1.0]]
-"""
+TINY = (Path(__file__).parent / "specs" / "tiny.toml").read_text(encoding="utf-8")
 
 
 def test_public_names_are_listed():

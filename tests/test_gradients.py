@@ -45,9 +45,8 @@ def targets(rng, loss_name, out, n, K):
     return rng.normal(0, 1, (n, K))
 
 
-@settings(max_examples=150, deadline=None)
-@given(networks())
-def test_backprop_equals_central_differences(case):
+def build(case):
+    """The network, inputs and targets a drawn case describes, away from ReLU's kink."""
     sizes, acts, loss_name, seed, shared, n = case
     rng = np.random.default_rng(seed)
     loss = resolve_loss(loss_name, acts[-1])
@@ -59,7 +58,13 @@ def test_backprop_equals_central_differences(case):
     for z, act in zip(zs, acts):
         if act.name == "relu":
             assume(np.min(np.abs(z)) > 1e-3)
+    return net, X, T
 
+
+@settings(max_examples=150, deadline=None)
+@given(networks())
+def test_backprop_equals_central_differences(case):
+    net, X, T = build(case)
     probe = net.copy()
     rec = train_step(probe, X, T, SGD(0.1))
     analytic = np.concatenate([np.concatenate([gW.ravel(), gb]) for gW, gb in
@@ -132,20 +137,11 @@ def test_loss_formulas_by_hand():
 def test_gradient_at_the_inputs_equals_central_differences(case):
     """∂E/∂x (the gradient with respect to the inputs, CS231n's dx) against a central
     difference of each sample's own loss in each input."""
-    sizes, acts, loss_name, seed, shared, n = case
-    rng = np.random.default_rng(seed)
-    loss = resolve_loss(loss_name, acts[-1])
-    net = Network(init_layers(sizes, acts, rng, "normal", 0.8, shared), loss)
-    X = rng.normal(0, 1, (n, sizes[0]))
-    T = targets(rng, loss_name, acts[-1], n, sizes[-1])
-    zs, _ = net.forward(X)
-    for z, act in zip(zs, acts):
-        if act.name == "relu":
-            assume(np.min(np.abs(z)) > 1e-3)
+    net, X, T = build(case)
     rec = train_step(net.copy(), X, T, SGD(0.1), detail=True)
     h = 1e-6
-    for s in range(n):
-        for k in range(sizes[0]):
+    for s in range(X.shape[0]):
+        for k in range(X.shape[1]):
             x = X[s:s + 1].copy()
             x[0, k] += h
             up = net.losses(x, T[s:s + 1]).sum()

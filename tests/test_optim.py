@@ -4,33 +4,19 @@ itself, and (when PyTorch is installed) agreement with torch.optim in float64.""
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import tracenn
 
-# E = ½(w·x + b − t)² with x = 1, t = 1: ∂E/∂w = ∂E/∂b = w + b − 1.
-TINY = """
-[network]
-sizes = [1, 1]
-activations = ["identity"]
-loss = "half-sse"
-[[layer]]
-weights = [[2.0]]
-biases = [0.5]
-[training]
-learning_rate = 0.1
-steps = 2
-[data]
-inputs = [[1.0]]
-targets = [[1.0]]
-"""
+TINY = (Path(__file__).parent / "specs" / "tiny.toml").read_text(encoding="utf-8")
 W, B = "W1[1,1]", "b1[1]"
 
 
 def two_steps(optimizer, **hyper):
-    return tracenn.trace(TINY, optimizer=optimizer, **hyper).steps
+    return tracenn.trace(TINY, 2, optimizer=optimizer, **hyper).steps
 
 
 def test_momentum_by_hand():

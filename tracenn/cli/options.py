@@ -103,31 +103,21 @@ output_file_option = click.option(
     help="Write the result to FILE (replaced only once it is complete) instead of printing it.")
 
 
-class Fraction(click.ParamType):
-    """A number in [0, 1): a momentum, a β or RMSProp's α."""
+class Interval(click.ParamType):
+    """A finite number in an interval: [0, 1) for a momentum, a β or RMSProp's α; [0, ∞) for a
+    weight decay."""
 
-    name = "number in [0, 1)"
-
-    def convert(self, value, param, ctx):
-        try:
-            x = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number; expected a number in [0, 1)", param, ctx)
-        if not 0 <= x < 1:
-            self.fail(f"{value!r} is not allowed; expected a number in [0, 1)", param, ctx)
-        return x
-
-
-class NonNegative(click.ParamType):
-    name = "number ≥ 0"
+    def __init__(self, low: float, high: float | None = None):
+        self.low, self.high = low, high
+        self.name = f"number in [{low:g}, {high:g})" if high is not None else f"number ≥ {low:g}"
 
     def convert(self, value, param, ctx):
         try:
             x = float(value)
         except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number; expected a finite number ≥ 0", param, ctx)
-        if not math.isfinite(x) or x < 0:
-            self.fail(f"{value!r} is not allowed; expected a finite number ≥ 0", param, ctx)
+            self.fail(f"{value!r} is not a number; expected a {self.name}", param, ctx)
+        if not math.isfinite(x) or x < self.low or (self.high is not None and x >= self.high):
+            self.fail(f"{value!r} is not allowed; expected a {self.name}", param, ctx)
         return x
 
 
@@ -145,15 +135,15 @@ def optimizer_options(f):
         click.option("--optimizer", type=click.Choice(["sgd", "momentum", "nesterov", "rmsprop",
                                                        "adam", "adamw"]), default=None,
                      help=OPTIMIZER_HELP),
-        click.option("--momentum", type=Fraction(), default=None,
+        click.option("--momentum", type=Interval(0, 1), default=None,
                      help="μ of momentum and nesterov (PyTorch's default 0.9)."),
-        click.option("--beta1", type=Fraction(), default=None, help="Adam's β1 (default 0.9)."),
-        click.option("--beta2", type=Fraction(), default=None, help="Adam's β2 (default 0.999)."),
+        click.option("--beta1", type=Interval(0, 1), default=None, help="Adam's β1 (default 0.9)."),
+        click.option("--beta2", type=Interval(0, 1), default=None, help="Adam's β2 (default 0.999)."),
         click.option("--eps", "epsilon", type=PositiveFloat(), default=None,
                      help="ε of adam, adamw and rmsprop (default 1e-8), outside the root."),
-        click.option("--alpha", type=Fraction(), default=None,
+        click.option("--alpha", type=Interval(0, 1), default=None,
                      help="RMSProp's smoothing α (default 0.99)."),
-        click.option("--weight-decay", "weight_decay", type=NonNegative(), default=None,
+        click.option("--weight-decay", "weight_decay", type=Interval(0), default=None,
                      help="λ: sgd, momentum, nesterov, rmsprop and adam add λw to the gradient; "
                      "adamw decays w by ηλw apart from it (default 0; adamw 0.01). Biases are "
                      "not decayed."),

@@ -54,12 +54,8 @@ def check_update(step: Step, tolerance: float = 1e-9) -> list[UpdateRow]:
     opt = step.optimizer_object()
     settings = step.optimizer.settings
     rows = []
-    for l, kind, j, k, name in step.labels.parameters():
+    for name, kind, l, trace, at in step.updates():
         layer = step.layers[l - 1]
-        trace = layer.update_W if kind == "W" else layer.update_b
-        if trace is None:
-            continue
-        at = (j, k) if kind == "W" else (j,)
         old, new = (layer.W, layer.W_new) if kind == "W" else (layer.b, layer.b_new)
         grad = (layer.grad_W if kind == "W" else layer.grad_b)[at]
         numbers = {"dE": grad, "w": old[at], **settings}

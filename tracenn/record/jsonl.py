@@ -89,12 +89,7 @@ def _optimizer(step: Step) -> dict:
     if not any(step._shown().values()):
         return out
     parts: dict[str, dict] = {"state": {}, "state_before": {}, "terms": {}}
-    for l, kind, j, k, name in step.labels.parameters():
-        layer = step.layers[l - 1]
-        trace = layer.update_W if kind == "W" else layer.update_b
-        if trace is None:
-            continue
-        at = (j, k) if kind == "W" else (j,)
+    for name, _, _, trace, at in step.updates():
         for key, source in (("state", trace.after), ("state_before", trace.before),
                             ("terms", trace.terms)):
             parts[key][name] = {s: float(a[at]) for s, a in source.items()}

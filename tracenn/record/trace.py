@@ -195,6 +195,14 @@ class Step:
         layer = self.layers[l - 1]
         return layer.update_W if kind == "W" else layer.update_b
 
+    def updates(self) -> Iterator[tuple[str, str, int, object, tuple]]:
+        """(name, kind, l, update trace, index) for every parameter the optimizer updated, in
+        network order: a weight's index is (j, k), a bias's (j,); a frozen bias is left out."""
+        for l, kind, j, k, name in self.labels.parameters():
+            trace = self._update(l, kind)
+            if trace is not None:
+                yield name, kind, l, trace, ((j, k) if kind == "W" else (j,))
+
     def value(self, q: Q) -> float:
         """The value of quantity `q` (one of `quantities()`)."""
         if q.kind == "E_total":
@@ -238,12 +246,9 @@ class Step:
         from ..engine.optim import SYMBOLS
 
         out = {SYMBOLS[k]: float(v) for k, v in self.optimizer.settings.items() if k != "lr"}
-        for l, kind, j, k, name in self.labels.parameters():
-            trace = self._update(l, kind)
-            if trace is not None:
-                for key, array in trace.before.items():
-                    out[self.labels.state(key, name, before=True)] = float(
-                        array[j, k] if kind == "W" else array[j])
+        for name, _, _, trace, at in self.updates():
+            for key, array in trace.before.items():
+                out[self.labels.state(key, name, before=True)] = float(array[at])
         return out
 
     def values(self) -> dict[str, float]:

@@ -202,18 +202,16 @@ def update_table(step: Step, l: int, p: int) -> Table:
     """The optimizer's update of layer l, one row per parameter: the gradient used, every
     state before and after, every intermediate, the step subtracted, the old and the new value
     (the columns this optimizer has)."""
-    opt, layer, labels = step.optimizer_object(), step.layers[l - 1], step.labels
+    opt, layer = step.optimizer_object(), step.layers[l - 1]
     decay = opt.weight_decay > 0
     cols = [("g", f"g = ∂E/∂w{' + λw' if decay else ''}")]
     cols += [(f"before:{s}", f"{s} before") for s in opt.STATE]
     cols += [(f"after:{s}", s) for s in opt.STATE] + list(opt.TERMS)
     cols += [("step", f"step = {opt.STEP}")]
     rows = []
-    for pl, kind, j, k, name in labels.parameters():
-        trace = layer.update_W if kind == "W" else layer.update_b
-        if pl != l or trace is None:
+    for name, kind, pl, trace, at in step.updates():
+        if pl != l:
             continue
-        at = (j, k) if kind == "W" else (j,)
         old, new = (layer.W, layer.W_new) if kind == "W" else (layer.b, layer.b_new)
         cells = [num(_term(trace, key)[at], p) for key, _ in cols]
         rows.append([name] + cells + [num(old[at], p), num(new[at], p)])
