@@ -13,7 +13,7 @@ from .. import api
 from ..record.jsonl import dumps
 from ..render.tables import format_tables
 from .files import write_output
-from .options import TARGET, format_option, lr_option, update_biases_option
+from .options import TARGET, Interval, format_option, lr_option, update_biases_option
 
 ASK_HELP = ("What the worksheet asks, comma-separated: groups (forward, error, output-deltas, "
             "hidden-deltas, input-gradients, gradients, updates, error-after) and quantity "
@@ -21,8 +21,8 @@ ASK_HELP = ("What the worksheet asks, comma-separated: groups (forward, error, o
             "input-gradients).")
 
 
-class Interval(click.ParamType):
-    """LOW:HIGH, two finite numbers with LOW ≤ HIGH."""
+class Bounds(click.ParamType):
+    """LOW:HIGH, two finite numbers with LOW ≤ HIGH: where a variant's numbers are drawn from."""
 
     name = "LOW:HIGH"
 
@@ -61,7 +61,7 @@ def _progress(label: str):
 
 
 def _range(name: str, default: str, what: str):
-    return click.option(f"--{name}", type=Interval(), default=default, show_default=True,
+    return click.option(f"--{name}", type=Bounds(), default=default, show_default=True,
                         help=f"Range the {what} are drawn from, uniformly, at --given-decimals.")
 
 
@@ -118,7 +118,7 @@ def exercise(target, students, seed, directory, ask, decimals, given_decimals, w
 @click.option("--decimals", type=click.IntRange(0, 12), default=None,
               help="A value is right when it equals the right one rounded to these decimals "
               "(default: the worksheet's) …")
-@click.option("--relative", type=click.FloatRange(min=0), default=1e-3, show_default=True,
+@click.option("--relative", type=Interval(0.0), default=1e-3, show_default=True,
               help="… or is within this relative error of it (0: rounding only).")
 @format_option
 @click.option("--precision", type=click.IntRange(0, 17), default=None,
