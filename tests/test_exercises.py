@@ -451,6 +451,7 @@ def test_the_bad_files_students_hand_in(runner, graded):
     fill(graded, "student-07", hand["student-07"], row=lambda n, t: f"{n},abc" if n == "w5+" else f"{n},{t}")
     fill(graded, "student-08", hand["student-08"], row=lambda n, t: f"{n};{t.replace('.', ',')}")
     (graded / "student-09" / "spec.toml").write_text("not toml [")
+    (graded / "student-10" / "answers.csv").write_text("name,value\nnet_h1,0.5\n", encoding="utf-16")
     result = runner("grade", graded)
     assert result.exit_code == 0, result.stderr
     grades, _ = grade_json(runner, graded)
@@ -471,7 +472,9 @@ def test_the_bad_files_students_hand_in(runner, graded):
     assert grades["student-08"]["points"] == 36
     assert grades["student-09"]["status"] == "cannot be graded"
     assert "not valid TOML" in grades["student-09"]["problems"][0]
-    assert all(grades[f"student-{n:02d}"]["status"] == "not filled in" for n in range(10, 31))
+    assert grades["student-10"]["status"] == "cannot be graded"  # a spreadsheet's UTF-16
+    assert "cannot be read" in grades["student-10"]["problems"][0]
+    assert all(grades[f"student-{n:02d}"]["status"] == "not filled in" for n in range(11, 31))
     assert len(names) == 36
 
 
@@ -509,6 +512,7 @@ def test_grade_api(graded):
     fill(graded, "student-01", by_hand(graded / "student-01" / "spec.toml"))
     grades = tracenn.grade(graded)
     assert grades.students[0].points == 36 and grades.summary()["graded"] == 1
+    assert "<table" in grades._repr_html_() and "student-01" in grades._repr_html_()
     made = tracenn.exercise("mazur", 2, seed=1)
     assert [s.id for s in made.students] == ["student-01", "student-02"]
     assert made.files()["student-01/spec.toml"] == (graded / "student-01/spec.toml").read_text()

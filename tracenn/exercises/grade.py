@@ -26,6 +26,7 @@ from ..comparison import (FOLLOWS, RIGHT, WRONG, Convention, Diagnosis, Mismatch
 from ..comparison.convention import read_convention
 from ..errors import TracennError, ValuesError
 from ..maths.quantities import StepQuantities
+from ..record.jsonl import envelope
 from ..runs import trace_one_step
 from ..spec import load_spec
 
@@ -134,10 +135,16 @@ class ClassGrades:
                 "convention": [s.id for s in self.graded() if s.convention is not None]}
 
     def to_json(self) -> dict:
-        return {"format": 1, "kind": "grades", "directory": self.directory, "title": self.title,
-                "decimals": self.decimals, "tolerance": self.tolerance.describe(),
-                "asked": self.asked, "students": [s.to_json() for s in self.students],
-                "summary": self.summary()}
+        return envelope("grades", directory=self.directory, title=self.title,
+                        decimals=self.decimals, tolerance=self.tolerance.describe(),
+                        asked=self.asked, students=[s.to_json() for s in self.students],
+                        summary=self.summary())
+
+    def _repr_html_(self) -> str:
+        from ..render.notebook import tables_html
+        from .report import class_tables
+
+        return tables_html(class_tables(self))
 
 
 def read_manifest(directory: str) -> dict:
@@ -180,8 +187,10 @@ def _grade(folder: Path, sid: str, asked: list[str], tol: Tolerance, precision: 
     qs = StepQuantities(trace_one_step(spec, 1), spec.network.loss)
     try:
         read = read_answers(str(answers_path), 1, qs)
-    except ValuesError as exc:
-        return StudentGrade(sid, NOT_FILLED_IN, len(asked), problems=[str(exc)])
+    except ValuesError as exc:  # an empty file, or one that is not text
+        empty = not answers_path.read_bytes().strip()
+        return StudentGrade(sid, NOT_FILLED_IN if empty else FAILED, len(asked),
+                            problems=[str(exc)])
     asked_set = set(asked)
     problems = [f"answers.csv {p}" for p in read.problems + read.notes]
     problems += [f"answers.csv: {k!r} is no quantity of this network (ignored)" for k in read.unknown]

@@ -10,7 +10,9 @@ Format history:
       Later additions to version 1, each a new key that readers of the first version may
       ignore: "dE_dx" of a step (the gradient at the inputs, per sample); "optimizer" of a step
       (name, title, settings, t, formula, and for optimizers with state "state",
-      "state_before" and "terms" per parameter display name); "saturated" in an xor result.
+      "state_before" and "terms" per parameter display name); "saturated" in an xor result;
+      "follows", "convention", "notes" and "tolerance" of a compare result; the kinds
+      exercise (an exercise's exercise.json) and grades (tracenn grade --json).
 """
 
 from __future__ import annotations
