@@ -407,6 +407,42 @@ def test_mistake_runs_are_diagnosed_as_their_mistake(runner, graded):
     assert {m: len(ids) for m, ids in counts.items()} == {m: 2 for m in MAZUR_MISTAKES}
 
 
+BATCH = """
+[network]
+sizes = [2, 2, 1]
+activations = ["tanh", "sigmoid"]
+loss = "half-sse"
+[training]
+learning_rate = 0.5
+mode = "batch"
+[data]
+inputs = [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]
+targets = [[0.1], [0.5], [0.9]]
+"""
+
+
+@pytest.mark.parametrize("target, options, mistake", [
+    ("mazur", ["--update-biases"], "bias-no-lr"),
+    ("softmax", [], "extra-sigma-prime"),
+    ("BATCH", [], "summed-batch"),
+    ("BATCH", [], "sigma-prime-of-a"),
+])
+def test_the_other_mistakes_are_diagnosed_too(runner, tmp_path, target, options, mistake):
+    if target == "BATCH":
+        target = tmp_path / "batch.toml"
+        target.write_text(BATCH)
+    folder = tmp_path / "ex"
+    assert runner("exercise", target, "--students", 2, "--seed", 3, *options, "-o", folder).exit_code == 0
+    names = asked(folder)
+    for p in students(folder):
+        step = tracenn.step(str(p / "spec.toml"), mistakes=[mistake])
+        fill(folder, p.name, {n: step[n] for n in names})
+    grades, data = grade_json(runner, folder)
+    for g in grades.values():
+        assert [m["name"] for m in g["mistakes"] if not m["conflicts"]] == [mistake], g["mistakes"]
+    assert data["summary"]["mistakes"] == {mistake: ["student-01", "student-02"]}
+
+
 def test_an_early_wrong_number_is_followed_not_punished_twice(runner, graded):
     sid, p = "student-03", graded / "student-03"
     right = by_hand(p / "spec.toml")

@@ -106,11 +106,12 @@ def exercise(target, students, seed, directory, ask, decimals, given_decimals, w
                             inputs=inputs, targets=targets, lr=lr, update_biases=update_biases,
                             output=directory, progress=progress)
     redrawn = sum(s.draws - 1 for s in made.students)
+    first, last = made.students[0].id, made.students[-1].id
     click.echo(f"{directory}: {len(made.students)} variant(s) of {made.title}, "
                f"{len(made.asked)} quantities asked, answers to {decimals} decimals "
-               f"({redrawn} degenerate draw(s) rejected). Hand out {made.students[0].id}/ … "
-               f"{made.students[-1].id}/; the keys are in key/; grade with tracenn grade "
-               f"{directory}.")
+               f"({redrawn} degenerate draw(s) rejected). Hand out {first}/"
+               + ("" if first == last else f" … {last}/") + "; the keys are in key/; grade "
+               f"with tracenn grade {directory}.")
 
 
 @click.command()

@@ -113,6 +113,9 @@ def _rules(spec: Spec, step: Step) -> list[list]:
     out.append(["The delta of a neuron is ", F("δ = ∂E/∂net"), "; for a hidden neuron, ",
                 F("∂E/∂out"), " adds ", F("δ·w"), " over the neurons it feeds, with the "
                 "weights before the update."])
+    if len(step.samples) > 1:
+        out.append([f"The batch holds {len(step.samples)} samples: a name ending in @s belongs "
+                    "to sample s; the gradients are the mean over the samples."])
     frozen = [name for l, layer in enumerate(step.layers, start=1) if not layer.bias_trainable
               for name in lab.biases[l - 1]]
     out.append(["Update: ", F("w⁺ = w − η·∂E/∂w"), " with ", F(f"η = {step.eta:g}"),
@@ -153,11 +156,13 @@ def _given(step: Step, decimals: int) -> tuple[list[list[str]], list[list[str]]]
     return data, params
 
 
-def intro(decimals: int) -> list:
+def intro(decimals: int, first: str) -> list:
+    """What to do; the example row is the first question's name with a made-up value."""
+    example = f"{first},0.{'1234567890' * 2}"[: len(first) + 3 + decimals]
     return ["Compute one training step of this network by hand (a calculator is fine). Round "
             f"every answer to {decimals} decimals and write it into ", C("answers.csv"),
-            " beside its name, for example ", C("net_h1,0.3775"), ". Work with the numbers "
-            "you computed before, as you go."]
+            " beside its name, in this form (the number made up): ", C(example), ". Work with "
+            "the numbers you computed before, as you go."]
 
 
 # --------------------------------------------------------------------------------------------
@@ -168,7 +173,7 @@ def intro(decimals: int) -> list:
 def markdown(title: str, spec: Spec, step: Step, asked: list[str], decimals: int,
              given_decimals: int, figure: str = "") -> str:
     data, params = _given(step, given_decimals)
-    out = [f"# {title}", "", _md(intro(decimals)), "", "## The network", ""]
+    out = [f"# {title}", "", _md(intro(decimals, asked[0])), "", "## The network", ""]
     out += [f"- {_md(line)}" for line in _rules(spec, step)] + [""]
     if figure:
         out += [figure, ""]
@@ -189,7 +194,7 @@ def markdown(title: str, spec: Spec, step: Step, asked: list[str], decimals: int
 def latex(title: str, spec: Spec, step: Step, asked: list[str], decimals: int,
           given_decimals: int, picture: str = "") -> str:
     data, params = _given(step, given_decimals)
-    body = [rf"\section*{{{escape(title)}}}", _tex(intro(decimals)), "",
+    body = [rf"\section*{{{escape(title)}}}", _tex(intro(decimals, asked[0])), "",
             r"\subsection*{The network}", r"\begin{itemize}"]
     body += [rf"  \item {_tex(line)}" for line in _rules(spec, step)] + [r"\end{itemize}"]
     if picture:
