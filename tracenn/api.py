@@ -107,8 +107,11 @@ def compare(spec, values, step: int = 1, *, tolerance: float | None = None, prec
     """A learner's numbers against the right ones: `values` is a dict {name: value}, a path to
     a file (tracenn's JSON Lines trace, a flat JSON object or CSV name,value rows), a `Run` or a
     `Step`.  Returns a `Comparison`: `.ok`, `.first` (the first wrong number with its formula
-    and which of its inputs were right) and `.mistakes` (catalogued mistakes the numbers match).
-    Imports SymPy."""
+    and which of its inputs were right), `.follows` (later values right given the learner's own
+    earlier numbers), `.convention` (the (t − o) sign convention, when the deltas are all −δ)
+    and `.mistakes` (catalogued mistakes the numbers match).  `tolerance`: None, each value as
+    precise as it is written (0.68 means ± 0.005; at least 1e-8 relative to max(1, |right|)),
+    or one number for every value, relative to max(1, |right|).  Imports SymPy."""
     from .comparison import compare_values
 
     spec = _prepare(spec, seed, update_biases)
