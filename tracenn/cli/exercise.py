@@ -92,8 +92,9 @@ def exercise(target, students, seed, directory, ask, decimals, given_decimals, w
     new weights, biases, inputs and targets from the ranges below (one training step, on one
     sample when the network trains online).  A variant is drawn again when it would make a
     poor exercise: a saturated unit (∂out/∂net below a fifth of its largest value), a gradient
-    asked that rounds to zero, an update that rounds to the old value, two asked quantities
-    equal at --decimals, or a loss that does not fall.
+    asked that rounds to zero or keeps a single significant digit at --decimals, an update that
+    rounds to the old value, two asked quantities equal at --decimals, or a loss that does not
+    fall.
 
     DIR gets, per student, student-NN/spec.toml (the variant: tracenn trace it),
     worksheet.md, worksheet.tex (pdflatex) and answers.csv (a name,value row per question,
@@ -136,9 +137,10 @@ def grade(directory, decimals, relative, fmt, precision, as_json, as_csv, summar
     For each student: the score, every asked quantity right or wrong, the first wrong number
     with its formula, the classic mistake the numbers match, and the values that follow from
     an earlier error (what their formula gives from the student's own numbers): those get
-    credit.  Then the class: scores, their distribution, and who made which mistake.  A file
-    that is missing, empty or partly unreadable (a decimal comma, an invented name) is reported
-    for its student; the others are graded all the same.  Exit status 0 when grading ran, 2 only
+    credit.  Then the class: scores, their distribution, and who made which mistake.  Files are
+    read as students write them (decimal commas, ';' rows, spaces); a file that is missing or
+    empty, a value that is no number, a name that is no quantity, each is reported for its
+    student, and the others are graded all the same.  Exit status 0 when grading ran, 2 only
     when DIR is not an exercise's folder.
     """
     from ..exercises.report import class_tables, gradebook_csv, student_table
