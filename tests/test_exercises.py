@@ -21,6 +21,20 @@ from tracenn.exercises.variants import always_equal, degenerate
 
 STUDENTS = 30
 
+# a network trained in batch mode: three samples in one step, names ending in @s
+BATCH = """
+[network]
+sizes = [2, 2, 1]
+activations = ["tanh", "sigmoid"]
+loss = "half-sse"
+[training]
+learning_rate = 0.5
+mode = "batch"
+[data]
+inputs = [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]
+targets = [[0.1], [0.5], [0.9]]
+"""
+
 
 @pytest.fixture(scope="module")
 def runner():
@@ -232,6 +246,18 @@ def test_every_worksheet_compiles_with_pdflatex(klass, tmp_path):
         assert (tmp_path / tex.parent.name / "worksheet.pdf").stat().st_size > 10_000
 
 
+@pytest.mark.parametrize("target", ["xor", "softmax", "BATCH"])
+def test_worksheets_of_other_networks_compile(runner, tmp_path, target):
+    pdflatex()
+    if target == "BATCH":
+        target = tmp_path / "batch.toml"
+        target.write_text(BATCH)
+    folder = tmp_path / "ex"
+    assert runner("exercise", target, "--update-biases", "-o", folder).exit_code == 0
+    result = compile_tex(folder / "student-01" / "worksheet.tex", tmp_path / "pdf")
+    assert result.returncode == 0, result.stdout[-2000:]
+
+
 @pytest.mark.parametrize("target, names", [
     ("xor", ["net_h1", "out_y", "E_total", "delta_y", "dE/db3", "b3+", "E_total after"]),
     ("softmax", ["out_o3", "E_total", "dE/dout_o1", "delta_o3", "dE/dW1[1,2]", "W2[3,1]+",
@@ -407,18 +433,6 @@ def test_mistake_runs_are_diagnosed_as_their_mistake(runner, graded):
     assert {m: len(ids) for m, ids in counts.items()} == {m: 2 for m in MAZUR_MISTAKES}
 
 
-BATCH = """
-[network]
-sizes = [2, 2, 1]
-activations = ["tanh", "sigmoid"]
-loss = "half-sse"
-[training]
-learning_rate = 0.5
-mode = "batch"
-[data]
-inputs = [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]
-targets = [[0.1], [0.5], [0.9]]
-"""
 
 
 @pytest.mark.parametrize("target, options, mistake", [
