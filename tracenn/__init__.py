@@ -13,13 +13,16 @@ and return plain records that show every number:
     tracenn.verify(spec).ok                                            # SymPy, backprop, finite diff.
     tracenn.compare(spec, {"delta_h1": 0.0088}).first                  # the first wrong number
     print(tracenn.walkthrough(spec))                                   # a Markdown textbook page
+    tracenn.draw(spec, view="backward")                                # the picture, as SVG
+    tracenn.html("xor", steps=2000)                                    # the step player's page
     tracenn.exercise("mazur", 30, seed=1, output="ex")                 # a class's worksheets
     tracenn.grade("ex").summary()                                      # … and their grades
 
-In a notebook, runs, steps, verifications and comparisons display themselves as tables.
+In a notebook, runs, steps, verifications and comparisons display themselves as tables; a step
+also shows its picture, and a spec the picture of its network.
 
-Functions: load, trace, iter_trace, step, verify, compare, walkthrough, xor, exercise, grade;
-`tracenn.mnist.train` for MNIST.  Errors: TracennError and its kinds SpecError, ValuesError, DataError,
+Functions: load, trace, iter_trace, step, verify, compare, walkthrough, draw, html, xor,
+exercise, grade; `tracenn.mnist.train` for MNIST.  Errors: TracennError and its kinds SpecError, ValuesError, DataError,
 TrainingDiverged, OptionError, UnsupportedError, OutputError.  MISTAKES is the catalogue of
 classic mistakes (name → description) that `mistakes=` switches on and `compare` recognises.
 
@@ -28,8 +31,8 @@ neuron j, so row j of W holds the weights into neuron j; arrays hold samples in 
 the loss of a batch is the mean of its samples' losses.
 """
 
-from .api import (compare, exercise, grade, iter_trace, load, step, trace, verify, walkthrough,
-                  xor)
+from .api import (compare, draw, exercise, grade, html, iter_trace, load, step, trace, verify,
+                  walkthrough, xor)
 from .engine.mistakes import MISTAKES
 from .errors import (DataError, OptionError, OutputError, SpecError, TracennError,
                      TrainingDiverged, UnsupportedError, ValuesError)
@@ -49,8 +52,8 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'tracenn' has no attribute {name!r}")
 
 __all__ = [
-    "load", "trace", "iter_trace", "step", "verify", "compare", "walkthrough", "xor", "exercise",
-    "grade",
+    "load", "trace", "iter_trace", "step", "verify", "compare", "walkthrough", "xor", "draw", "html",
+    "exercise", "grade",
     "Spec", "Run", "Step", "StepSummary", "LayerTrace", "Labels", "PRESETS", "MISTAKES",
     "TracennError", "SpecError", "ValuesError", "DataError", "TrainingDiverged", "OptionError",
     "UnsupportedError", "OutputError", "mnist",

@@ -120,17 +120,20 @@ def compare(spec, values, step: int = 1, *, tolerance: float | None = None, prec
 
 
 def walkthrough(spec, step: int = 1, *, steps: int | None = None, precision: int = 9,
-                lr: float | None = None, update_biases: bool = False, seed: int | None = None,
-                **optimizer) -> str:
+                figures: dict[str, str] | None = None, lr: float | None = None,
+                update_biases: bool = False, seed: int | None = None, **optimizer) -> str:
     """A Markdown document that walks through step `step` like a textbook page (with `steps`,
-    through steps 1..steps one after the other).  Imports SymPy."""
+    through steps 1..steps one after the other).  `figures` maps "forward" and "backward" to
+    the files of the pictures of the step explained (see `draw`), which the document embeds.
+    Imports SymPy."""
     from .render.markdown import to_markdown
     from .textbook import collect
 
     target = spec.source.removeprefix("preset ") if isinstance(spec, Spec) else str(spec)
     spec = _prepare(spec, seed, update_biases)
     options = {"lr": lr, **_optimizer_options(optimizer)}
-    return to_markdown(collect(spec, str(target), step, steps=steps, **options), precision)
+    return to_markdown(collect(spec, str(target), step, steps=steps, **options), precision,
+                       figures)
 
 
 def xor(*, seed: int | None = None, epochs: int | None = None, every: int | None = None,
@@ -141,6 +144,49 @@ def xor(*, seed: int | None = None, epochs: int | None = None, every: int | None
     epochs = epochs or spec.epochs or 1
     return train_xor(spec, epochs=epochs, every=every or xor_curve_every(epochs), batch=batch,
                      lr=lr, mistakes=mistakes, **_optimizer_options(optimizer))
+
+
+def draw(spec, step: int = 1, *, view: str = "forward", precision: int = 4, sample: int = 1,
+         steps: int | None = None, comparison=None, lr: float | None = None, mistakes=(),
+         update_biases: bool = False, seed: int | None = None, **optimizer) -> str:
+    """Step `step` of the trace drawn as SVG: inputs on the left, a column per layer, every
+    weight on its edge.  `view` is forward (net and out on each neuron, each w, the error and
+    E_total), backward (∂E/∂out and δ on each neuron, ∂E/∂w on each edge) or update (old → new
+    on each edge); numbers at `precision` decimals (default 4).  The trace has `steps` steps
+    (default: the spec's) and `step` must lie in it; `sample` (1..n) picks whose values a batch
+    step shows.  With `comparison` (the result of `compare`), the learner's first wrong number
+    is marked, with the right value beside it.  Layers wider than 12 units lose their edge
+    labels (a PictureNote warning says so); wider than 32 are refused (UnsupportedError)."""
+    from .pictures import drawing, warn_notes
+
+    spec = _prepare(spec, seed, update_biases)
+    picture = drawing(spec, step, view=view, precision=precision, sample=sample, steps=steps,
+                      comparison=comparison, lr=lr, mistakes=mistakes,
+                      **_optimizer_options(optimizer))
+    warn_notes(picture.notes)
+    return picture.svg
+
+
+def html(spec, steps: int | None = None, *, every: int | None = None, precision: int = 4,
+         lr: float | None = None, mistakes=(), update_biases: bool = False,
+         seed: int | None = None, progress=None, **optimizer) -> str:
+    """A self-contained HTML page that plays `steps` training steps (default: the spec's): the
+    picture of each step with its phases (forward, error, backward, update), its tables, the
+    loss curve and, for two inputs, the output over the input plane (computed by the engine
+    after each step).  Steps 1, the last and every `every`-th are kept in full (default: about
+    200 in all); the page embeds the trace as JSON Lines in format 1.  Numbers at `precision`
+    decimals (default 4).  `progress(step)` is called as training goes."""
+    from .pictures import unlabelled_notes, warn_notes
+    from .player import play
+    from .render.html import player_html
+    from .render.layout import check_size, too_wide
+
+    spec = _prepare(spec, seed, update_biases)
+    check_size(spec.network.sizes)
+    warn_notes(unlabelled_notes(too_wide(spec.network.sizes)))
+    run = play(spec, steps or spec.total_steps, every=every, lr=lr, mistakes=mistakes,
+               progress=progress, **_optimizer_options(optimizer))
+    return player_html(run, precision)
 
 
 def exercise(spec, students: int = 1, *, seed: int = 0, ask=None, decimals: int = 4,

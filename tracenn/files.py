@@ -41,6 +41,12 @@ def _destination(path: str | os.PathLike) -> tuple[Path, int]:
     return target, 0o666 & ~_umask()
 
 
+def check_destination(path: str | os.PathLike) -> None:
+    """Raise OutputError now if `path` cannot be written (a folder, a write-protected file, a
+    folder that does not exist), before a command writes any of several files."""
+    _destination(path)
+
+
 @contextlib.contextmanager
 def atomic_file(path: str | os.PathLike, binary: bool = False):
     """A file handle to write `path` through; the file appears (or is replaced) only when the

@@ -24,6 +24,7 @@ EXIT_INTERRUPTED = 130
 COMMANDS = {
     "mazur": "tracing", "xor": "tracing", "trace": "tracing", "verify": "verify",
     "compare": "compare", "walkthrough": "walkthrough", "mnist": "mnist",
+    "draw": "draw", "html": "draw",
     "exercise": "exercise", "grade": "exercise",
 }
 

@@ -28,8 +28,13 @@ from .output import echo
 @seed_option("Seed for layers the spec initialises at random.")
 @precision_option("Decimals shown.")
 @json_option("Print the result as one JSON object.")
+@click.option("--draw", "draw_file", metavar="FILE.svg", default=None,
+              help="Also draw the network at this step (SVG): your first wrong number in red "
+              "with the right value beside it, the inputs of its formula you had right in "
+              "green; in the view of that number (forward, backward or update), at 4 decimals "
+              "or as many as show the difference.")
 def compare(target, values_file, step_no, tolerance, lr, update_biases, seed, precision, as_json,
-            **optimizer):
+            draw_file, **optimizer):
     """Find where your backprop went wrong: the first of your numbers that differs.
 
     Walks the quantities in the order backprop computes them (forward, loss, deltas, gradients,
@@ -42,5 +47,10 @@ def compare(target, values_file, step_no, tolerance, lr, update_biases, seed, pr
     """
     result = api.compare(target, values_file, step_no, tolerance=tolerance, precision=precision,
                          lr=lr, update_biases=update_biases, seed=seed, **optimizer)
+    if draw_file is not None:
+        from ..files import write_atomically
+
+        write_atomically(draw_file, api.draw(target, step_no, comparison=result, lr=lr,
+                                             update_biases=update_biases, seed=seed, **optimizer))
     echo(dumps(result) if as_json else render_comparison(result, precision))
     return 0 if result.ok else 1

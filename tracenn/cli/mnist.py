@@ -136,9 +136,13 @@ def _report(result, fmt: str) -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per summary and nothing else on stdout.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--html", "html_path", metavar="FILE.html", default=None,
+              help="Also write a report page: a chart per statistic over training, one line per "
+              "layer, and the confusion matrix as a heat map; rewritten as training goes on, and "
+              "on Ctrl-C with what there is.")
 @format_option
 def mnist(data_path, download, layers, activation, output_act, loss, optimizer, lr, mu, init,
-          init_scale, batch_size, epochs, seed, limit, every, as_json, quiet, fmt):
+          init_scale, batch_size, epochs, seed, limit, every, as_json, quiet, html_path, fmt):
     """Train an MLP on MNIST and summarise every layer as it learns.
 
     The same engine as the small traces, in float32, with a per-layer summary instead of a full
@@ -157,6 +161,11 @@ def mnist(data_path, download, layers, activation, output_act, loss, optimizer, 
         click.echo(_describe(data, cfg))
     bar = _Bar(epochs, len(data.train_images[:limit] if limit else data.train_images))
     stop = {"asked": False}
+    report = None
+    if html_path:
+        from .report import ReportFile
+
+        report = ReportFile(html_path, _describe(data, cfg), epochs)
 
     def on_sigint(signum, frame):
         stop["asked"] = True
@@ -166,13 +175,18 @@ def mnist(data_path, download, layers, activation, output_act, loss, optimizer, 
         bar.close()
         click.echo(dumps(summary) if as_json else
                    format_tables([mnist_summary_table(summary, epochs)], fmt) + "\n")
+        if report is not None:
+            report.add(summary)
 
     old = signal.signal(signal.SIGINT, on_sigint)
+    result = None
     try:
         result = run(data, cfg, emit=emit, progress=bar if show_bar else None,
                      should_stop=lambda: stop["asked"])
     finally:
         bar.close()
         signal.signal(signal.SIGINT, old)
+        if report is not None:
+            report.write(result)  # the final page, or what there is when stopped
     if not as_json:
         _report(result, fmt)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .. import api
+from ..files import check_destination, write_atomically
 from .files import write_output
 from .options import (TARGET, lr_option, optimizer_options, output_file_option,
                       precision_option, seed_option, step_option, update_biases_option)
@@ -27,8 +30,23 @@ def walkthrough(target, step_no, steps, seed, lr, update_biases, precision, outp
 
     For every quantity: the formula (LaTeX in $$ blocks, which GitHub renders), the formula
     with the numbers substituted, and the result; a table per stage; every weight's update; and
-    what each classic mistake would have produced instead.
+    what each classic mistake would have produced instead.  With -o FILE.md, the pictures of
+    the step's forward and backward pass are written beside it (FILE-forward.svg,
+    FILE-backward.svg) and embedded.
     """
-    write_output(output, api.walkthrough(target, step_no, steps=steps, precision=precision,
-                                         seed=seed, lr=lr, update_biases=update_biases,
-                                         **optimizer))
+    options = dict(seed=seed, lr=lr, update_biases=update_biases, **optimizer)
+    if output is None or output == "-":
+        write_output(output, api.walkthrough(target, step_no, steps=steps, precision=precision,
+                                             **options))
+        return
+    path, explained = Path(output), steps or step_no
+    views = ("forward", "backward")
+    pictures = {v: api.draw(target, explained, view=v, steps=explained, **options) for v in views}
+    names = {v: f"{path.stem}-{v}.svg" for v in views}
+    text = api.walkthrough(target, step_no, steps=steps, precision=precision, figures=names,
+                           **options)
+    for where in (path, *(path.with_name(n) for n in names.values())):
+        check_destination(where)  # all three can be written, or none is
+    for v in views:
+        write_atomically(path.with_name(names[v]), pictures[v])
+    write_atomically(path, text)

@@ -278,6 +278,11 @@ class Step:
 
         return step_html(self)
 
+    def _repr_svg_(self) -> str | None:
+        from ..render.notebook import step_svg
+
+        return step_svg(self)
+
 
 @dataclass
 class StepSummary:

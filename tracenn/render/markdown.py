@@ -43,16 +43,22 @@ def _equation(qs, q, precision: int) -> str:
     return "$$\n" + " = ".join(parts) + "\n$$"
 
 
-def to_markdown(w: Walkthrough, precision: int = 9) -> str:
+def to_markdown(w: Walkthrough, precision: int = 9, figures: dict[str, str] | None = None) -> str:
+    """The document; `figures` maps a view (forward, backward) to the file of its picture of
+    the step explained, which the document embeds at that step's forward and backward pass."""
+    figures = figures or {}
     out = _header(w) + _network(w, precision)
     if w.earlier:  # several steps, one after the other, each with its own sections
         for qs in w.all_steps:
             tables = {t.key: t for t in step_tables(qs.step, precision)}
             out += [f"## Step {qs.step.step}", ""]
-            out += _stages(w, qs, tables, precision, "###") + _after(qs, tables, precision, "###")
+            shown = figures if qs is w.quantities else {}
+            out += _stages(w, qs, tables, precision, "###", shown)
+            out += _after(qs, tables, precision, "###")
     else:
         tables = {t.key: t for t in step_tables(w.step, precision)}
-        out += _stages(w, w.quantities, tables, precision) + _after(w.quantities, tables, precision)
+        out += _stages(w, w.quantities, tables, precision, figures=figures)
+        out += _after(w.quantities, tables, precision)
     out += _special_sections(w, precision)
     out += _mistakes_section(w, precision)
     return "\n".join(out).rstrip() + "\n"
@@ -112,10 +118,19 @@ def _network(w: Walkthrough, precision: int) -> list[str]:
     return out
 
 
+def _figure(step, view: str, figures: dict[str, str]) -> list[str]:
+    if view not in figures:
+        return []
+    what = {"forward": "the forward pass: net and out of every neuron, every weight on its edge",
+            "backward": "the backward pass: δ of every neuron, ∂E/∂w on every edge"}[view]
+    return [f"![Step {step.step}, {what}]({figures[view]})", ""]
+
+
 def _stages(w: Walkthrough, qs, tables: dict[str, Table], precision: int,
-            level: str = "##") -> list[str]:
+            level: str = "##", figures: dict[str, str] | None = None) -> list[str]:
     """A section per stage (forward … updates) of the step `qs`: a heading per layer, every
-    equation, and the stage's tables.  `level` is the Markdown heading of a stage."""
+    equation, and the stage's tables.  `level` is the Markdown heading of a stage; the forward
+    and backward passes open with their picture when `figures` has it."""
     out: list[str] = []
     stage, layer, n_stage = None, None, 0
     for q in qs.items:
@@ -128,6 +143,9 @@ def _stages(w: Walkthrough, qs, tables: dict[str, Table], precision: int,
             n_stage += 1
             out += [f"{level} {n_stage}. {STAGE_TITLES[stage]}", ""]
             out += _stage_intro(stage, w, qs.step)
+            view = {"forward": "forward", "delta": "backward"}.get(stage)
+            if view:
+                out += _figure(qs.step, view, figures or {})
         if q.layer != layer and q.stage != "loss":
             layer = q.layer
             title = _layer_title(qs.step, layer)

@@ -1,6 +1,7 @@
 """Notebook display: the HTML that Jupyter shows for a run, a step, a verification, a
 comparison and an MNIST summary (their `_repr_html_` hooks call these).  The same tables as the
-terminal, in tabulate's HTML format, with each title as a heading; no IPython import needed."""
+terminal, in tabulate's HTML format, with each title as a heading; a step also shows its
+picture, and a spec the picture of its network (`_repr_svg_`).  No IPython import needed."""
 
 from __future__ import annotations
 
@@ -21,10 +22,40 @@ def tables_html(tables: list[Table]) -> str:
     return "<div class=\"tracenn\">" + "\n".join(parts) + "</div>"
 
 
+PICTURE_PRECISION = 4
+
+
+def step_svg(step, view: str = "forward", precision: int = PICTURE_PRECISION) -> str | None:
+    """The picture of a step (None for a network too large to draw: Jupyter then shows the
+    next representation)."""
+    from ..errors import UnsupportedError
+    from .figure import Shape, step_figure
+    from .svg import figure_svg
+
+    try:
+        return figure_svg(Shape.of_step(step), step_figure(step, view, precision))[0]
+    except UnsupportedError:
+        return None
+
+
+def spec_svg(spec, precision: int = PICTURE_PRECISION) -> str | None:
+    """The picture of a spec's network before training: names, weights and biases."""
+    from ..errors import UnsupportedError
+    from .figure import Shape, network_figure
+    from .svg import figure_svg
+
+    try:
+        return figure_svg(Shape.of_spec(spec), network_figure(spec, precision))[0]
+    except UnsupportedError:
+        return None
+
+
 def step_html(step, precision: int = DEFAULT_PRECISION) -> str:
+    """The step's picture above its tables."""
     from .steps import step_tables
 
-    return tables_html(step_tables(step, precision))
+    svg = step_svg(step)
+    return (f"<div>{svg}</div>" if svg else "") + tables_html(step_tables(step, precision))
 
 
 def run_html(run, precision: int = DEFAULT_PRECISION, limit: int = 5) -> str:

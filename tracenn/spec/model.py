@@ -76,6 +76,12 @@ class Spec:
         return Spec(self.source, self.network.copy(), copy.deepcopy(self.labels), self.data,
                     copy.deepcopy(self.training), self.title, self.note, self.seed, self.cite)
 
+    def _repr_svg_(self) -> str | None:
+        """In a notebook, a spec shows its network: names, initial weights and biases."""
+        from ..render.notebook import spec_svg
+
+        return spec_svg(self)
+
     def with_biases_trained(self) -> "Spec":
         """A copy in which every bias is updated (the --update-biases option)."""
         out = self.copy()

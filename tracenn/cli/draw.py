@@ -1,0 +1,127 @@
+"""tracenn draw and tracenn html: the network drawn with its numbers (SVG), and a page that
+plays the steps (HTML)."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import click
+
+from .. import api
+from ..render.figure import VIEWS
+from .files import write_output
+from .options import (TARGET, lr_option, mistake_option, precision_option, seed_option,
+                      step_option, update_biases_option)
+
+PRECISION_HELP = "Decimals of the numbers on the picture (0..17; 4 by default, the tables' 9 " \
+                 "would crowd it)."
+
+
+def run_noting(command: str, make):
+    """`make()`, with the notes a picture gives (edge labels left out) printed on stderr."""
+    from ..pictures import PictureNote
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PictureNote)
+        result = make()
+    for w in caught:
+        if issubclass(w.category, PictureNote):
+            click.echo(f"tracenn {command}: note: {w.message}", err=True)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return result
+
+
+def picture_file_option(what: str, ext: str):
+    return click.option("-o", "--output", metavar=f"FILE.{ext}", default=None,
+                        help=f"Write the {what} to FILE.{ext} (replaced only once it is complete); "
+                        "without it, print it.")
+
+
+@click.command()
+@click.argument("target", metavar=TARGET)
+@picture_file_option("picture", "svg")
+@step_option("The step to draw (it must lie within the trace, see --steps).")
+@click.option("--view", type=click.Choice(VIEWS), default="forward", show_default=True,
+              help="forward: net and out on each neuron, each weight on its edge, the error and "
+              "E_total; backward: ∂E/∂out and δ on each neuron, ∂E/∂w on each edge; update: "
+              "every weight and bias old → new, η in the title.")
+@click.option("--steps", type=click.IntRange(min=1), default=None,
+              help="Length of the trace (default: the spec's steps, or its epochs times the "
+              "steps per epoch).")
+@click.option("--sample", type=click.IntRange(min=1), default=1, show_default=True,
+              help="For a step of several samples (batch mode): whose net, out and δ to show.")
+@lr_option()
+@seed_option()
+@update_biases_option()
+@mistake_option
+@precision_option(PRECISION_HELP, default=4)
+def draw(target, output, step_no, view, steps, sample, lr, seed, update_biases, mistakes,
+         precision):
+    """Draw the network with its numbers at one step, as SVG.
+
+    Inputs on the left, one column per layer, the error on the right; every edge carries its
+    weight's name and value, coloured by sign and as wide as its magnitude.  A bias shared by a
+    layer (Mazur's b1, b2) is one node; a per-neuron bias is shown with its neuron.  The SVG is
+    self-contained (no fonts, images or scripts from elsewhere), so GitHub shows it in Markdown.
+    Layers of more than 12 units are drawn without edge labels (a note on stderr says so);
+    layers of more than 32 are refused.
+    """
+    svg = run_noting("draw", lambda: api.draw(
+        target, step_no, view=view, precision=precision, sample=sample, steps=steps, lr=lr,
+        mistakes=mistakes, update_biases=update_biases, seed=seed))
+    write_output(output, svg)
+
+
+@click.command()
+@click.argument("target", metavar=TARGET)
+@picture_file_option("page", "html")
+@click.option("--steps", type=click.IntRange(min=1), default=None,
+              help="Number of updates (training steps) to run (default: the spec's).")
+@click.option("--every", type=click.IntRange(min=1), default=None,
+              help="Keep every K-th step in full (and the first and the last); default: about "
+              "200 in all, so a long run stays a small page. The loss curve has every step up "
+              "to 1,000 steps, and 1,000 of them beyond.")
+@lr_option()
+@seed_option()
+@update_biases_option()
+@mistake_option
+@precision_option(PRECISION_HELP, default=4)
+def html(target, output, steps, every, lr, seed, update_biases, mistakes, precision):
+    """Write one self-contained HTML page that plays training step by step.
+
+    The picture of the current step with its phase lit as it plays (forward, error, backward,
+    update), the step's tables beside it, the loss curve with the step marked, and for a network
+    with two inputs (xor) the output over the input plane as a heat map with the training points,
+    computed by the engine after each step.  Previous/next, play/pause, a slider and the arrow
+    keys move through the steps; the address #step=N opens step N.  The page works offline: it
+    requests nothing, and it embeds the trace as JSON Lines (format 1).
+    """
+    with _Progress(steps or api.load(target, seed=seed).total_steps) as progress:
+        page = run_noting("html", lambda: api.html(
+            target, steps, every=every, precision=precision, lr=lr, mistakes=mistakes,
+            update_biases=update_biases, seed=seed, progress=progress))
+    write_output(output, page)
+
+
+class _Progress:
+    """A progress bar on stderr for long runs, on a terminal only."""
+
+    def __init__(self, total: int):
+        self.bar = None
+        if total >= 5000 and sys.stderr.isatty():
+            self.bar = click.progressbar(length=total, label="training", file=sys.stderr)
+        self.done = 0
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, step: int) -> None:
+        if self.bar is not None:
+            self.bar.update(step - self.done)
+            self.done = step
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.render_finish()

@@ -1,0 +1,130 @@
+"""Pictures of a spec: the step traced by the engine and handed to the renderers (figure.py →
+layout.py → svg.py), with compare's marks when a learner's numbers are drawn.  The step
+player's run, with the network's output over the input plane after each step, is in
+player.py.  Renderers never run the engine; this module does, through runs.py.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+from .errors import OptionError
+from .notation import num
+from .record.trace import Step
+from .render.figure import VIEWS, Figure, Shape, step_figure
+from .render.layout import MAX_LABELLED, check_size
+from .render.svg import figure_svg
+from .runs import trace_one_step
+from .spec import Spec
+
+PICTURE_PRECISION = 4  # decimals on a picture (the tables' default is 9)
+STAGE_VIEWS = {"forward": "forward", "loss": "forward", "delta": "backward",
+               "gradient": "backward", "update": "update", "after": "update"}
+
+
+class PictureNote(UserWarning):
+    """Something the picture leaves out (edge labels of a wide layer); the command line prints
+    it on stderr."""
+
+
+@dataclass
+class Drawing:
+    """A picture: the SVG text, the step it shows and what it left out."""
+
+    svg: str
+    step: Step
+    notes: list[str]
+
+    def _repr_svg_(self) -> str:
+        return self.svg
+
+
+def check_view(view: str) -> str:
+    if view not in VIEWS:
+        raise OptionError(f"unknown view {view!r}; the views are {', '.join(VIEWS)}")
+    return view
+
+
+def check_step(step: int, steps: int) -> None:
+    """Refuse a step outside the trace (1..steps)."""
+    if step < 1:
+        raise OptionError(f"step {step} is not a step; steps count the updates from 1")
+    if step > steps:
+        raise OptionError(f"step {step} is beyond the trace, which has {steps} step"
+                          f"{'s' if steps != 1 else ''}; trace more (--steps N, or steps=N)")
+
+
+def drawing(spec: Spec, step: int = 1, *, view: str = "forward",
+            precision: int = PICTURE_PRECISION, sample: int = 1, steps: int | None = None,
+            comparison=None, **tracing) -> Drawing:
+    """Step `step` of `spec` drawn in `view`.  `steps` is the length of the trace (default: the
+    spec's); `sample` picks the sample (1..n) whose values a batch step shows; with
+    `comparison` (compare's result) the view is the one of the first wrong number, which is
+    marked with the right value beside it, and the inputs of its formula that the learner had
+    right are marked as right."""
+    check_size(spec.network.sizes)
+    if comparison is not None and comparison.first is not None:
+        m = comparison.first
+        view = STAGE_VIEWS[m.stage]
+        precision = telling(m.yours, m.right, precision)
+        if "@" in m.name:  # a per-sample number of a batch: show that sample
+            sample = int(m.name.rsplit("@", 1)[1])
+    check_view(view)
+    if comparison is None:  # compare has traced the learner's step already
+        check_step(step, steps or spec.total_steps)
+    traced = trace_one_step(spec, step, **tracing)
+    n = len(traced.samples)
+    if not 1 <= sample <= n:
+        raise OptionError(f"sample {sample} is not in step {step}, which has {n} sample"
+                          f"{'s' if n != 1 else ''} (1..{n})")
+    fig = step_figure(traced, view, precision, sample - 1, spec.title, spec.network.loss.name)
+    marks = mark(fig, comparison, precision) if comparison is not None else None
+    svg, layout = figure_svg(Shape.of_step(traced), fig, marks)
+    return Drawing(svg, traced, unlabelled_notes(layout.unlabelled))
+
+
+def unlabelled_notes(layers: list[int]) -> list[str]:
+    return [f"the edges into layer {l} are drawn without labels: more than {MAX_LABELLED} "
+            "units on one side would leave no room for them" for l in layers]
+
+
+def telling(yours: float, right: float, precision: int) -> int:
+    """The decimals that show a wrong number as different from the right one (at least
+    `precision`)."""
+    while precision < 17 and num(yours, precision) == num(right, precision):
+        precision += 1
+    return precision
+
+
+def warn_notes(notes: list[str]) -> None:
+    for note in notes:
+        warnings.warn(note, PictureNote, stacklevel=3)
+
+
+def mark(fig: Figure, comparison, precision: int) -> dict[str, str]:
+    """Compare's marks on `fig`: the first wrong number in red with the right value beside it,
+    the inputs of its formula the learner had right in green; a note under the picture says
+    the same in words (with the inputs the view does not show)."""
+    m, p = comparison.first, precision
+    marks: dict[str, str] = {}
+    if m is None:
+        fig.put("note:0", f"every one of the {len(comparison.checked)} values you gave matches")
+        return marks
+    slots = {name: key for key, names in fig.names.items() for name in names}
+    key = slots.get(m.name)
+    if key is not None:
+        text, right = fig.texts[key], num(m.right, p)
+        i = text.rfind(right)
+        fig.texts[key] = f"{text[:i]}{num(m.yours, p)} ✗ (right {right}){text[i + len(right):]}"
+        marks[key] = "wrong"
+    for name, status in m.inputs:
+        if status == "right" and name in slots:
+            marks.setdefault(slots[name], "right")
+            fig.texts[slots[name]] += " ✓"
+    fig.put("note:0", f"✗ first wrong number: {m.name}, yours {num(m.yours, p)}, right "
+                      f"{num(m.right, p)} · {m.formula}")
+    inputs = [f"{name} {status}" for name, status in m.inputs]
+    if inputs:
+        fig.put("note:1", "its inputs: " + ", ".join(inputs))
+    return marks

@@ -1,0 +1,169 @@
+"""The step player: ONE self-contained HTML page that plays a training run step by step —
+the picture of the current step with its phase lit (forward → error → backward → update), the
+step's tables beside it, the loss curve with the step marked, and for a network with two
+inputs the output over the input plane as a heat map with the training points.
+
+Everything is inline (CSS, script, SVG) and the page requests nothing while it loads or plays.
+The trace itself is embedded as JSON Lines objects in format 1 (`#tracenn-trace`, one object
+per line, as `tracenn trace --json` prints them); what the page shows is embedded beside it
+(`#tracenn-view`): every text already formatted by the same code as the terminal's tables and
+the SVG pictures, every position already computed (layout.py, charts.py), every colour of the
+heat map already looked up.  The script only switches between them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from html import escape
+from importlib import resources
+
+import numpy as np
+
+from ..record.jsonl import dumps
+from ..record.trace import Step
+from .charts import Chart, Series
+from .figure import VIEWS, Figure, Shape, step_figure
+from .layout import build_layout
+from .steps import step_tables
+from .svg import NEGATIVE, POSITIVE, ZERO, edge_scale, edge_style, render_svg
+
+PHASES = ("forward", "error", "backward", "update")
+COLOURS = (POSITIVE, NEGATIVE, ZERO)
+
+
+def _resource(name: str) -> str:
+    return resources.files("tracenn.render").joinpath(name).read_text(encoding="utf-8")
+
+
+def _script_json(obj) -> str:
+    """JSON safe inside a <script> element (no "</" can close it)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+
+def _figures(run, precision: int) -> dict[str, list[Figure]]:
+    spec = run.spec
+    return {view: [step_figure(s, view, precision, 0, spec.title, spec.network.loss.name)
+                   for s in run.steps] for view in VIEWS}
+
+
+def _view_texts(figures: list[Figure]) -> dict:
+    """The slots whose text changes from step to step, and their texts per step (the others
+    are written in the SVG once)."""
+    keys = sorted({k for f in figures for k in f.texts})
+    varying = [k for k in keys if len({f.texts.get(k, "") for f in figures}) > 1]
+    return {"keys": varying, "texts": [[f.texts.get(k, "") for k in varying] for f in figures]}
+
+
+def _edges(figures: list[Figure], keys: list[str]) -> list[list]:
+    """Per step, colour index and width of every edge: [c0, w0, c1, w1, …]."""
+    scale = edge_scale(figures)
+    out = []
+    for f in figures:
+        flat = []
+        for k in keys:
+            colour, width = edge_style(f.edges.get(k, 0.0), scale)
+            flat += [COLOURS.index(colour), width]
+        out.append(flat)
+    return out
+
+
+def _tables(steps: list[Step], precision: int) -> dict:
+    headers, per_step = {}, []
+    for s in steps:
+        tables = step_tables(s, precision)
+        for t in tables:
+            headers.setdefault(t.key, t.headers)
+        per_step.append([[t.key, t.title, t.rows] for t in tables])
+    return {"headers": headers, "steps": per_step}
+
+
+def _curve(run) -> tuple[str, list]:
+    """The loss curve (SVG) and, per full step, where its marker goes."""
+    losses = [(e.step, e.loss) for e in run.entries]
+    total = run.spec.labels.total
+    series = [Series(f"{total} of each step", losses, "#2b6cb0", dots=len(losses) > 60)]
+    if len(run.spec.data) > 1:
+        series.append(Series(f"mean {total} over the {len(run.spec.data)} samples after the step",
+                             sorted(run.data_loss.items()), "#c05621"))
+    chart = Chart(f"loss ({total}, before each update)", series, width=560, height=240,
+                  x_label="step")
+    marks = [chart.point(s.step, s.loss) for s in run.steps]
+    x, y = marks[0]
+    marker = (f'<circle id="curve-mark" cx="{x}" cy="{y}" r="5" fill="none" stroke="#c00000" '
+              'stroke-width="2"/>')
+    return chart.svg(marker), marks
+
+
+def _palette(n_outputs: int) -> list[list[list[int]]]:
+    """Colour by level 0..255: one output from orange (0) through white to blue (1), as
+    TensorFlow Playground shows it; several outputs, each class its colour, paler where the
+    winning probability is lower."""
+    if n_outputs == 1:
+        lo, mid, hi = np.array([221, 107, 32]), np.array([255, 255, 255]), np.array([43, 108, 176])
+        t = np.linspace(0, 1, 256)[:, None]
+        rgb = np.where(t < 0.5, lo + (mid - lo) * (t / 0.5), mid + (hi - mid) * ((t - 0.5) / 0.5))
+        return [np.rint(rgb).astype(int).tolist()]
+    base = [np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)]) for c in
+            ("#2b6cb0", "#dd6b20", "#2f855a", "#805ad5", "#c53030", "#b7791f", "#319795")]
+    t = np.linspace(0, 1, 256)[:, None]
+    return [np.rint(255 + (base[k % len(base)] - 255) * t).astype(int).tolist()
+            for k in range(n_outputs)]
+
+
+def _plane(run) -> dict | None:
+    plane = run.plane
+    if plane is None:
+        return None
+    K = next(iter(plane.outputs.values())).shape[1]
+    levels = []
+    for s in run.steps:
+        out = plane.outputs[s.step]  # (size², K)
+        if K == 1:
+            raw = np.clip(out[:, 0], 0.0, 1.0) * 255
+            data = np.rint(raw).astype(np.uint8)
+        else:
+            winner = out.argmax(axis=1)
+            share = (out.max(axis=1) - 1 / K) / (1 - 1 / K)  # 0 at a tie, 1 when sure
+            data = np.column_stack([winner, np.rint(np.clip(share, 0, 1) * 255)]).astype(np.uint8)
+        levels.append(base64.b64encode(data.tobytes()).decode("ascii"))
+    X, T = run.spec.data.X, run.spec.data.T
+    (x0, x1), (y0, y1) = plane.x, plane.y
+    points = [[round((x[0] - x0) / (x1 - x0), 4), round((y1 - x[1]) / (y1 - y0), 4),
+               int(t.argmax()) if K > 1 else int(t[0] >= 0.5)] for x, t in zip(X, T)]
+    return {"size": plane.size, "outputs": K, "levels": levels, "palette": _palette(K),
+            "points": points, "x": list(plane.x), "y": list(plane.y),
+            "point_colours": ["#dd6b20", "#2b6cb0"] if K == 1 else
+            [f"rgb({','.join(map(str, p[-1]))})" for p in _palette(K)]}
+
+
+def player_html(run, precision: int = 4) -> str:
+    """The page for a PlayerRun (tracenn/player.py)."""
+    steps = run.steps
+    figures = _figures(run, precision)
+    layout = build_layout(Shape.of_step(steps[0]), [f for fs in figures.values() for f in fs])
+    edge_keys = [link.key for link in layout.links if link.cls == "weight"]
+    svgs = [render_svg(layout, figures[v][0], scale=edge_scale(figures[v]), every_slot=True)
+            for v in VIEWS]
+    curve, marks = _curve(run)
+    view = {
+        "title": run.spec.title, "precision": precision, "total": run.total_steps,
+        "every": run.every, "steps": [s.step for s in steps], "unlabelled": layout.unlabelled,
+        "views": {v: _view_texts(figures[v]) for v in VIEWS}, "edge_keys": edge_keys,
+        "edges": {v: _edges(figures[v], edge_keys) for v in VIEWS}, "colours": list(COLOURS),
+        "tables": _tables(steps, precision), "marks": marks, "plane": _plane(run),
+    }
+    parts = {
+        "title": escape(run.spec.title or "tracenn"), "css": _resource("player.css"),
+        "figures": "\n".join(svgs), "curve": curve, "script": _resource("player.js"),
+        "trace": "\n".join(dumps(e) for e in run.entries).replace("</", "<\\/"),
+        "view": _script_json(view),
+    }
+    return fill(_resource("player.html"), parts)
+
+
+def fill(template: str, parts: dict[str, str]) -> str:
+    """The template with each {{name}} replaced, in one pass (so no inserted text is read as
+    a placeholder)."""
+    return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], template)

@@ -1,0 +1,210 @@
+// tracenn's step player.  Every text, position and colour it shows was computed by tracenn
+// and embedded in #tracenn-view; this script only switches between them.  The trace itself
+// (format 1, one JSON object per line) is in #tracenn-trace, for anyone who wants the numbers.
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("tracenn-view").textContent);
+  var PHASES = ["forward", "error", "backward", "update"];
+  var VIEW_OF = { forward: "forward", error: "forward", backward: "backward", update: "update" };
+  var TABLES_OF = {
+    forward: function (k) { return k === "forward"; },
+    error: function (k) { return k === "error"; },
+    backward: function (k) { return k.indexOf("backward:") === 0; },
+    update: function (k) { return k === "before-after" || k.indexOf("backward:") === 0; }
+  };
+  var $ = function (id) { return document.getElementById(id); };
+  var figures = {}, slots = {};
+  Array.prototype.forEach.call(document.querySelectorAll("#diagram svg.tracenn-figure"), function (svg) {
+    var v = svg.getAttribute("data-view"), texts = {}, edges = {};
+    figures[v] = svg;
+    Array.prototype.forEach.call(svg.querySelectorAll("text[data-key]"), function (t) {
+      texts[t.getAttribute("data-key")] = t;
+    });
+    Array.prototype.forEach.call(svg.querySelectorAll("polyline.weight"), function (p) {
+      edges[p.getAttribute("data-key")] = p;
+    });
+    slots[v] = { texts: texts, edges: edges };
+  });
+  var state = { index: 0, phase: 0, timer: null };
+  var steps = data.steps, last = steps.length - 1;
+
+  function drawFigure(v) {
+    var texts = data.views[v], row = texts.texts[state.index];
+    texts.keys.forEach(function (key, i) {
+      var el = slots[v].texts[key];
+      if (el) { el.textContent = row[i]; }
+    });
+    var styles = data.edges[v][state.index];
+    data.edge_keys.forEach(function (key, i) {
+      var el = slots[v].edges[key];
+      el.setAttribute("stroke", data.colours[styles[2 * i]]);
+      el.setAttribute("stroke-width", styles[2 * i + 1]);
+    });
+  }
+
+  function numeric(cell) { return /^[-+]?[\d.]+(e[-+]?\d+)?( \(frozen\))?$/.test(cell); }
+
+  function drawTables(phase) {
+    var box = $("tables"), hot = TABLES_OF[phase];
+    box.textContent = "";
+    data.tables.steps[state.index].forEach(function (t) {
+      var fig = document.createElement("figure"), cap = document.createElement("figcaption");
+      var table = document.createElement("table"), head = table.createTHead().insertRow();
+      fig.setAttribute("data-key", t[0]);
+      if (hot(t[0])) { fig.className = "hot"; }
+      cap.textContent = t[1];
+      data.tables.headers[t[0]].forEach(function (h) {
+        var th = document.createElement("th");
+        th.textContent = h;
+        head.appendChild(th);
+      });
+      var body = table.createTBody();
+      t[2].forEach(function (cells) {
+        var tr = body.insertRow();
+        cells.forEach(function (c) {
+          var td = tr.insertCell();
+          td.textContent = c;
+          if (numeric(c)) { td.className = "num"; }
+        });
+      });
+      fig.appendChild(cap);
+      fig.appendChild(table);
+      box.appendChild(fig);
+    });
+  }
+
+  var plane = data.plane, canvas = $("plane-canvas");
+  function drawPlane() {
+    if (!plane) { return; }
+    var n = plane.size, bytes = atob(plane.levels[state.index]);
+    var ctx = canvas.getContext("2d"), img = ctx.createImageData(n, n);
+    for (var i = 0; i < n * n; i++) {
+      var rgb = plane.outputs === 1 ? plane.palette[0][bytes.charCodeAt(i)]
+        : plane.palette[bytes.charCodeAt(2 * i)][bytes.charCodeAt(2 * i + 1)];
+      img.data[4 * i] = rgb[0]; img.data[4 * i + 1] = rgb[1];
+      img.data[4 * i + 2] = rgb[2]; img.data[4 * i + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+  }
+
+  function setupPlane() {
+    if (!plane) { return; }
+    $("plane").hidden = false;
+    canvas.width = plane.size; canvas.height = plane.size;
+    var svg = $("plane-points"), ns = "http://www.w3.org/2000/svg";
+    plane.points.forEach(function (p) {
+      var c = document.createElementNS(ns, "ellipse");
+      c.setAttribute("cx", p[0]); c.setAttribute("cy", p[1]);
+      c.setAttribute("rx", 0.03); c.setAttribute("ry", 0.03);
+      c.setAttribute("fill", plane.point_colours[p[2]]);
+      c.setAttribute("stroke", "#ffffff"); c.setAttribute("stroke-width", 0.012);
+      svg.appendChild(c);
+    });
+    $("plane-axes").textContent = "x1 from " + plane.x[0] + " to " + plane.x[1] +
+      " (left to right), x2 from " + plane.y[0] + " to " + plane.y[1] + " (bottom to top); " +
+      (plane.outputs === 1 ? "orange 0 … white 0.5 … blue 1; the dots are the training samples, " +
+        "coloured by target" : "colour: the class with the highest output, paler where it is less sure");
+  }
+
+  function show() {
+    var phase = PHASES[state.phase], v = VIEW_OF[phase];
+    Object.keys(figures).forEach(function (name) {
+      figures[name].style.display = name === v ? "" : "none";
+    });
+    figures[v].setAttribute("class", "tracenn-figure hot-" + phase);
+    drawFigure(v);
+    drawTables(phase);
+    drawPlane();
+    var mark = $("curve-mark"), m = data.marks[state.index];
+    mark.setAttribute("cx", m[0]); mark.setAttribute("cy", m[1]);
+    $("slider").value = state.index;
+    $("step-label").textContent = "step " + steps[state.index] + " of " + data.total + " · " + phase;
+    Array.prototype.forEach.call(document.querySelectorAll("#phases button"), function (b) {
+      b.className = Number(b.getAttribute("data-phase")) === state.phase ? "on" : "";
+    });
+    var hash = "#step=" + steps[state.index] + (state.phase ? "&phase=" + phase : "");
+    if (location.hash !== hash) {
+      try { history.replaceState(null, "", hash); } catch (e) { /* a page opened from a file may refuse */ }
+    }
+  }
+
+  function notice(text) {
+    $("notice").hidden = !text;
+    $("notice").textContent = text || "";
+  }
+
+  function go(index, phase) {
+    state.index = Math.max(0, Math.min(last, index));
+    state.phase = phase === undefined ? state.phase : phase;
+    show();
+  }
+
+  function fromHash() {
+    var m = /step=(\d+)/.exec(location.hash), p = /phase=(\w+)/.exec(location.hash);
+    var phase = p ? Math.max(0, PHASES.indexOf(p[1])) : 0;
+    if (!m) { go(0, phase); return; }
+    var wanted = Number(m[1]), i = 0;
+    while (i < last && steps[i] < wanted) { i++; }
+    if (wanted < 1 || wanted > data.total) {
+      notice("There is no step " + wanted + ": this trace has steps 1 to " + data.total + ".");
+    } else if (steps[i] !== wanted) {
+      notice("Step " + wanted + " is not kept in full on this page (it keeps every " + data.every +
+        "th step, the first and the last); showing step " + steps[i] +
+        ". Make the page with --every 1 to keep every step.");
+    } else {
+      notice("");
+    }
+    go(i, phase);
+  }
+
+  function advance() {
+    var speed = $("speed").value;
+    if (speed === "steps" || state.phase === 3) {
+      if (state.index === last) { pause(); return; }
+      go(state.index + 1, speed === "steps" ? state.phase : 0);
+    } else {
+      go(state.index, state.phase + 1);
+    }
+  }
+
+  function play() {
+    var ms = { phases: 1000, fast: 300, steps: 150 }[$("speed").value];
+    if (state.index === last && state.phase === 3) { go(0, 0); }
+    pause();
+    state.timer = setInterval(advance, ms);
+    $("play").textContent = "⏸ pause";
+  }
+
+  function pause() {
+    if (state.timer) { clearInterval(state.timer); }
+    state.timer = null;
+    $("play").textContent = "▶ play";
+  }
+
+  function toggle() { if (state.timer) { pause(); } else { play(); } }
+
+  $("slider").max = last;
+  $("slider").addEventListener("input", function () { notice(""); go(Number(this.value)); });
+  $("prev").addEventListener("click", function () { notice(""); go(state.index - 1); });
+  $("next").addEventListener("click", function () { notice(""); go(state.index + 1); });
+  $("first").addEventListener("click", function () { go(0); });
+  $("last").addEventListener("click", function () { go(last); });
+  $("play").addEventListener("click", toggle);
+  $("speed").addEventListener("change", function () { if (state.timer) { play(); } });
+  Array.prototype.forEach.call(document.querySelectorAll("#phases button"), function (b) {
+    b.addEventListener("click", function () { go(state.index, Number(b.getAttribute("data-phase"))); });
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.target && e.target.tagName === "INPUT" || e.altKey || e.ctrlKey || e.metaKey) { return; }
+    var keys = { ArrowRight: function () { go(state.index + 1); },
+      ArrowLeft: function () { go(state.index - 1); }, Home: function () { go(0); },
+      End: function () { go(last); }, " ": toggle };
+    if (keys[e.key]) { keys[e.key](); e.preventDefault(); }
+    else if ("1234".indexOf(e.key) >= 0 && e.key) { go(state.index, Number(e.key) - 1); }
+  });
+  window.addEventListener("hashchange", fromHash);
+  setupPlane();
+  fromHash();
+  document.body.setAttribute("data-ready", "1");
+  if (window.performance && performance.mark) { performance.mark("tracenn-ready"); }
+})();
