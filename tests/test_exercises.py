@@ -143,7 +143,7 @@ def test_thirty_variants_with_every_file(klass):
     folders = students(klass)
     assert [p.name for p in folders] == [f"student-{n:02d}" for n in range(1, STUDENTS + 1)]
     for p in folders:
-        assert sorted(f.name for f in p.iterdir()) == ["answers.csv", "spec.toml",
+        assert sorted(f.name for f in p.iterdir()) == ["answers.csv", "network.svg", "spec.toml",
                                                       "worksheet.md", "worksheet.tex"]
         assert (klass / "key" / f"{p.name}.md").is_file()
     roster = list(csv.reader((klass / "roster.csv").read_text().splitlines()))
@@ -214,6 +214,14 @@ def test_worksheets_ask_exactly_the_template_and_give_the_spec_numbers(klass):
         tex = (p / "worksheet.tex").read_text()
         assert tex.startswith(r"\documentclass") and tex.rstrip().endswith(r"\end{document}")
         assert tex.count(r"\item \texttt") == len(names)
+        # the network drawn: every weight on its edge, with the spec's value, in both pictures
+        assert "![The network with its weights and biases](network.svg)" in md
+        svg = (p / "network.svg").read_text()
+        assert r"\begin{tikzpicture}" in tex
+        for layer in doc["layer"]:
+            for names_row, row in zip(layer["weight_names"], layer["weights"]):
+                for name, w in zip(names_row, row):
+                    assert f"{{{name} {w:.2f}}};" in tex and f">{name} {w:.2f}</text>" in svg
 
 
 def pdflatex():

@@ -199,10 +199,10 @@ def exercise(spec, students: int = 1, *, seed: int = 0, ask=None, decimals: int 
     (forward, error, output-deltas, hidden-deltas, input-gradients, gradients, updates,
     error-after) and quantity names, as a list or a comma-separated text (default: a full
     step); answers to `decimals` decimals.  With `output`, writes the exercise's folder (which
-    must be new or empty): per student spec.toml, worksheet.md, worksheet.tex, answers.csv,
-    and key/student-NN.md, roster.csv, exercise.json.  `progress(done, total)` is called as the
-    students' files are made.  Returns the `Exercise` (`.students`, `.asked`, and `.files()`, each file's text by path).
-    Imports SymPy."""
+    must be new or empty): per student spec.toml, worksheet.md, worksheet.tex, network.svg,
+    answers.csv, and key/student-NN.md, roster.csv, exercise.json.  `progress(done, total)` is called as the
+    students' files are made.  Returns the `Exercise` (`.students`, `.asked`, and `.files()`,
+    each file's text by path).  Imports SymPy."""
     from .exercises.asking import FULL_STEP, split_ask
     from .exercises.generate import make_exercise, write_folder
     from .exercises.variants import Ranges

@@ -97,8 +97,8 @@ def exercise(target, students, seed, directory, ask, decimals, given_decimals, w
     fall.
 
     DIR gets, per student, student-NN/spec.toml (the variant: tracenn trace it),
-    worksheet.md, worksheet.tex (pdflatex) and answers.csv (a name,value row per question,
-    values empty); the answer keys key/student-NN.md (formula, numbers substituted, result);
+    worksheet.md, worksheet.tex (pdflatex; the network drawn with TikZ), network.svg (the
+    picture worksheet.md shows) and answers.csv (a name,value row per question, values empty); the answer keys key/student-NN.md (formula, numbers substituted, result);
     roster.csv (each student's seed); exercise.json (for tracenn grade).
     """
     with _progress("writing the variants") as progress:

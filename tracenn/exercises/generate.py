@@ -6,7 +6,9 @@ The folder it writes:
     roster.csv             student id, the seed of the student's variant
     README.md              what the files are and how to grade
     student-NN/spec.toml   the variant (tracenn trace student-NN/spec.toml shows every number)
-    student-NN/worksheet.md, worksheet.tex, answers.csv
+    student-NN/worksheet.md, worksheet.tex, answers.csv, network.svg (the picture of the
+                           network with its weights, which worksheet.md shows and
+                           worksheet.tex draws with TikZ)
     key/student-NN.md      the answer key: the walkthrough of that variant
 
 Every file is a function of the command's arguments alone (no dates, no paths but the ones
@@ -31,12 +33,14 @@ from ..comparison import canonical_name
 from ..maths.quantities import StepQuantities
 from ..record.jsonl import envelope
 from ..record.trace import Step
+from ..render.notebook import spec_svg
 from ..runs import optimizer_for, trace_one_step
 from ..spec import Spec, parse_spec
 from ..spec.writer import spec_to_toml
 from ..textbook import collect
 from .asking import FULL_STEP, asked as asked_names
 from .key import answer_key
+from .tikz import network_tikz
 from .variants import Ranges, always_equal, degenerate, draw
 from .worksheet import answers_template, latex, markdown
 
@@ -133,12 +137,15 @@ def student_files(ex: Exercise, s: Student, given_decimals: int) -> dict[str, st
     """The files of one student, by path relative to the exercise's folder."""
     title = f"Backpropagation by hand: {ex.title} ({s.id})"
     walk = collect(s.spec, f"{s.id}/spec.toml", 1)
-    return {
+    svg = spec_svg(s.spec, given_decimals)  # None for a network too large to draw
+    figure = ("![The network with its weights and biases](network.svg)" if svg else "")
+    files = {f"{s.id}/network.svg": svg} if svg else {}
+    return files | {
         f"{s.id}/spec.toml": s.toml,
         f"{s.id}/worksheet.md": markdown(title, s.spec, s.step, ex.asked, ex.decimals,
-                                         given_decimals),
+                                         given_decimals, figure),
         f"{s.id}/worksheet.tex": latex(title, s.spec, s.step, ex.asked, ex.decimals,
-                                       given_decimals),
+                                       given_decimals, network_tikz(s.spec, given_decimals)),
         f"{s.id}/answers.csv": answers_template(ex.asked),
         f"key/{s.id}.md": answer_key(walk, ex.asked, ex.decimals, f"{ex.title} ({s.id})",
                                      f"{s.id}/spec.toml"),

@@ -19,6 +19,7 @@ UNICODE = {
     "′": r"\ensuremath{'}", "→": r"\ensuremath{\rightarrow}", "≤": r"\ensuremath{\leq}",
     "√": r"\ensuremath{\surd}", "ε": r"\ensuremath{\varepsilon}", "λ": r"\ensuremath{\lambda}",
     "β": r"\ensuremath{\beta}", "∑": r"\ensuremath{\sum}", "…": r"\ldots{}",
+    "∝": r"\ensuremath{\propto}",
 }
 _SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "^": r"\^{}",
             "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "~": r"\~{}"}
