@@ -163,6 +163,23 @@ def named(entries: list[tuple[str, str | None, object]], qs: StepQuantities) -> 
             out.notes.append(f"{where}: {name} given again ({seen[name]}); this value is used")
         seen[name] = where
         out.values[name] = value
+    out.notes = _collapsed(out.notes)
+    return out
+
+
+GUESSES = {"(a decimal comma)": "written with a decimal comma, read with a point",
+           "(spaces inside a number ignored)": "written with spaces inside, read without them"}
+
+
+def _collapsed(notes: list[str]) -> list[str]:
+    """The same guess made in many rows, said once: "36 values written with a decimal comma, …
+    (the first: row 2 (net_h1): '0,4488' read as 0.4488)"."""
+    out = list(notes)
+    for ending, what in GUESSES.items():
+        same = [n for n in out if n.endswith(ending)]
+        if len(same) > 3:
+            out = [f"{len(same)} values {what} (the first: {same[0]})"] + \
+                  [n for n in out if not n.endswith(ending)]
     return out
 
 

@@ -192,7 +192,7 @@ def _grade(folder: Path, sid: str, asked: list[str], tol: Tolerance, precision: 
         return StudentGrade(sid, NOT_FILLED_IN if empty else FAILED, len(asked),
                             problems=[str(exc)])
     asked_set = set(asked)
-    problems = [f"answers.csv {p}" for p in read.problems + read.notes]
+    problems = [f"answers.csv: {p}" for p in read.problems + read.notes]
     problems += [f"answers.csv: {k!r} is no quantity of this network (ignored)" for k in read.unknown]
     problems += [f"answers.csv: {n} was not asked (ignored)" for n in read.values if n not in asked_set]
     learner = {n: v for n, v in read.values.items() if n in asked_set}
