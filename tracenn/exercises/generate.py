@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import OutputError, UnsupportedError
+from ..errors import OutputError, TrainingDiverged, UnsupportedError
 from ..comparison import canonical_name
 from ..maths.quantities import StepQuantities
 from ..record.jsonl import envelope
@@ -99,7 +99,10 @@ def draw_student(spec: Spec, sid: str, seed: int, asked: list[str], decimals: in
     why = ""
     for draws in range(1, MAX_DRAWS + 1):
         variant = draw(spec, rng, ranges, f"{title}, variant of {sid}")
-        why = degenerate(trace_one_step(variant, 1), asked, decimals, allowed)
+        try:
+            why = degenerate(trace_one_step(variant, 1), asked, decimals, allowed)
+        except TrainingDiverged as exc:  # a variant whose numbers overflow: draw again
+            why = str(exc)
         if why is None:
             toml = spec_to_toml(variant, comment=f"{comment}: {sid}, variant seed {seed}\n"
                                 "Every number of its first step: tracenn trace spec.toml")
