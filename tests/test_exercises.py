@@ -503,6 +503,9 @@ def test_the_bad_files_students_hand_in(runner, graded):
     fill(graded, "student-08", hand["student-08"], row=lambda n, t: f"{n};{t.replace('.', ',')}")
     (graded / "student-09" / "spec.toml").write_text("not toml [")
     (graded / "student-10" / "answers.csv").write_text("name,value\nnet_h1,0.5\n", encoding="utf-16")
+    fill(graded, "student-11", hand["student-11"])
+    (graded / "student-11" / "spec.toml").write_text((graded / "student-11" / "spec.toml").read_text()
+                                                    .replace('"h1"', '"n1"'))  # not the exercise's
     result = runner("grade", graded)
     assert result.exit_code == 0, result.stderr
     grades, _ = grade_json(runner, graded)
@@ -525,7 +528,9 @@ def test_the_bad_files_students_hand_in(runner, graded):
     assert "not valid TOML" in grades["student-09"]["problems"][0]
     assert grades["student-10"]["status"] == "cannot be graded"  # a spreadsheet's UTF-16
     assert "cannot be read" in grades["student-10"]["problems"][0]
-    assert all(grades[f"student-{n:02d}"]["status"] == "not filled in" for n in range(11, 31))
+    assert grades["student-11"]["status"] == "cannot be graded"
+    assert "has none of net_h1, out_h1, dE/dout_h1" in grades["student-11"]["problems"][0]
+    assert all(grades[f"student-{n:02d}"]["status"] == "not filled in" for n in range(12, 31))
     assert len(names) == 36
 
 

@@ -159,7 +159,8 @@ def read_manifest(directory: str) -> dict:
         students = [s["id"] for s in manifest["students"]]
         ok = (manifest.get("kind") == "exercise" and isinstance(manifest["decimals"], int)
               and all(isinstance(n, str) for n in manifest["asked"])
-              and all(isinstance(s, str) and "/" not in s and s for s in students))
+              and all(isinstance(s, str) and "/" not in s and s not in ("", ".", "..")
+                      for s in students))
     except FileNotFoundError:
         raise ValuesError(directory, why) from None
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
@@ -177,6 +178,9 @@ def grade_student(folder: Path, sid: str, asked: list[str], tol: Tolerance,
         return _grade(folder / sid, sid, asked, tol, precision)
     except TracennError as exc:
         return StudentGrade(sid, FAILED, len(asked), problems=[str(exc)])
+    except OSError as exc:  # a file that cannot be read (permissions, a folder in its place)
+        return StudentGrade(sid, FAILED, len(asked),
+                            problems=[f"{exc.filename or sid}: cannot be read: {exc.strerror}"])
 
 
 def _grade(folder: Path, sid: str, asked: list[str], tol: Tolerance, precision: int):
@@ -185,6 +189,11 @@ def _grade(folder: Path, sid: str, asked: list[str], tol: Tolerance, precision: 
         return StudentGrade(sid, NOT_HANDED_IN, len(asked), problems=[f"{sid}/answers.csv: missing"])
     spec = load_spec(folder / "spec.toml")
     qs = StepQuantities(trace_one_step(spec, 1), spec.network.loss)
+    foreign = [name for name in asked if name not in qs.by_name]
+    if foreign:
+        return StudentGrade(sid, FAILED, len(asked), problems=[
+            f"{sid}/spec.toml has none of {', '.join(foreign[:3])}{', …' if len(foreign) > 3 else ''}"
+            " that the exercise asks: it is not the spec tracenn exercise wrote"])
     try:
         read = read_answers(str(answers_path), 1, qs)
     except ValuesError as exc:  # an empty file, or one that is not text
