@@ -189,6 +189,58 @@ def html(spec, steps: int | None = None, *, every: int | None = None, precision:
     return player_html(run, precision)
 
 
+def from_torch(model, inputs, targets, *, loss, lr: float | None = None, optimizer=None,
+               source: str = "PyTorch model") -> Spec:
+    """The spec of a PyTorch `nn.Sequential` of Linear layers and activations (Sigmoid, Tanh,
+    ReLU, Identity; Softmax or LogSoftmax last) with its current weights — W[j][k] is the
+    Linear's weight[j][k] — trained on (`inputs`, `targets`) with `loss` (nn.MSELoss(),
+    nn.CrossEntropyLoss() on logits, nn.NLLLoss() after LogSoftmax, nn.BCELoss() after
+    Sigmoid, nn.BCEWithLogitsLoss(), or a tracenn loss name) and `optimizer` (a torch.optim
+    optimizer over the model's parameters, or None: gradient descent with η = `lr`).  Trace,
+    verify, compare or walk through it like any spec.  Needs PyTorch; raises UnsupportedError
+    for a module, loss or optimizer tracenn does not trace.  `source` names the model in
+    messages."""
+    from .bridges import require_torch
+
+    require_torch()
+    from .bridges.torch import from_torch as convert
+
+    return convert(model, inputs, targets, loss=loss, lr=lr, optimizer=optimizer, source=source)
+
+
+def check_torch(model, optimizer, loss_fn, inputs, targets, *, steps: int = 2, train_step=None,
+                loss=None, means=None, double: bool = True, tolerance: float | None = None,
+                precision: int = 9):
+    """Run a learner's own PyTorch training step (`train_step(model, optimizer, loss_fn,
+    inputs, targets)`, default zero_grad, forward, loss, backward, step) on copies of their
+    model and optimizer, record with hooks what PyTorch computed (z, a, ∂L/∂z and ∂L/∂a, every
+    .grad, the weights after the step), and compare it with tracenn's trace of the same steps.
+    Returns a `TorchCheck`: `.ok`, `.step` and `.first` (the first difference, as `compare`
+    reports it), `.mistakes` (catalogued mistakes its numbers match: summed-batch,
+    gradient-accumulated, weight-decay-on-bias, …).  float64 by default (tolerance 1e-10);
+    `double=False` keeps the model's dtype (float32: 1e-5).  Needs PyTorch and imports SymPy."""
+    from .bridges import require_torch
+
+    require_torch()
+    from .bridges.torch_check import check_torch as check
+
+    return check(model, optimizer, loss_fn, inputs, targets, steps=steps, train_step=train_step,
+                 loss=loss, means=means, double=double, tolerance=tolerance, precision=precision)
+
+
+def load_torch(path, *, activations=None):
+    """A PyTorch model saved with torch.save, as an nn.Sequential: a whole module of torch.nn's
+    own classes, or a state dict of Linear layers with `activations` naming the activation
+    after each (tracenn's names: sigmoid, tanh, relu, identity; softmax or log-softmax last).
+    Loaded with weights_only=True: a file that would need other code to unpickle is refused."""
+    from .bridges import require_torch
+
+    require_torch()
+    from .bridges.torch_files import load_model
+
+    return load_model(path, activations)
+
+
 def exercise(spec, students: int = 1, *, seed: int = 0, ask=None, decimals: int = 4,
              given_decimals: int = 2, weights=(0.10, 0.90), biases=(0.10, 0.90),
              inputs=(0.01, 0.99), targets=(0.01, 0.99), lr: float | None = None,
@@ -200,8 +252,8 @@ def exercise(spec, students: int = 1, *, seed: int = 0, ask=None, decimals: int 
     error-after) and quantity names, as a list or a comma-separated text (default: a full
     step); answers to `decimals` decimals.  With `output`, writes the exercise's folder (which
     must be new or empty): per student spec.toml, worksheet.md, worksheet.tex, network.svg,
-    answers.csv, and key/student-NN.md, roster.csv, exercise.json.  `progress(done, total)` is called as the
-    students' files are made.  Returns the `Exercise` (`.students`, `.asked`, and `.files()`,
+    answers.csv, and key/student-NN.md, roster.csv, exercise.json.  `progress(done, total)` is
+    called as the students' files are made.  Returns the `Exercise` (`.students`, `.asked`, and `.files()`,
     each file's text by path).  Imports SymPy."""
     from .exercises.asking import FULL_STEP, split_ask
     from .exercises.generate import make_exercise, write_folder

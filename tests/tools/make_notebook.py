@@ -18,8 +18,8 @@ spec = tracenn.load("mazur")  # a preset; also a path to a TOML spec, or TOML te
 spec.network.sizes, spec.labels.inputs, spec.labels.neurons"""),
     ("markdown", """## One training step
 
-`tracenn.trace` trains a copy of the network and returns the run; a step shows itself as the
-same tables the command line prints."""),
+`tracenn.trace` trains a copy of the network and returns the run; a step shows itself as its
+picture (the network with the step's numbers) above the same tables the command line prints."""),
     ("code", """run = tracenn.trace(spec, steps=1)
 step = run.steps[0]
 step"""),

@@ -25,6 +25,7 @@ COMMANDS = {
     "mazur": "tracing", "xor": "tracing", "trace": "tracing", "verify": "verify",
     "compare": "compare", "walkthrough": "walkthrough", "mnist": "mnist",
     "draw": "draw", "html": "draw",
+    "spec": "spec",
     "exercise": "exercise", "grade": "exercise",
 }
 

@@ -18,12 +18,12 @@ from .convention import Convention
 from .core import (Comparison, Diagnosis, Mismatch, compare, compare_values, diagnose,
                    learner_answers, mismatch, mistaken_steps)
 from .reading import Answers, Written, canonical_name, parse_number, read_answers
-from .tolerance import DEFAULT_TOLERANCE, Tolerance, as_tolerance
+from .tolerance import DEFAULT_TOLERANCE, Tolerance, as_tolerance, close
 from .walk import FOLLOWS, RIGHT, WRONG, Verdict, walk
 
 __all__ = [
     "Answers", "Comparison", "Convention", "DEFAULT_TOLERANCE", "Diagnosis", "FOLLOWS",
     "Mismatch", "RIGHT", "Tolerance", "Verdict", "WRONG", "Written", "as_tolerance",
-    "canonical_name", "compare", "compare_values", "diagnose", "learner_answers", "mismatch",
+    "canonical_name", "close", "compare", "compare_values", "diagnose", "learner_answers", "mismatch",
     "mistaken_steps", "parse_number", "read_answers", "walk",
 ]

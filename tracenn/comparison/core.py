@@ -74,7 +74,7 @@ def mismatch(qs: StepQuantities, verdict: Verdict, statuses: dict[str, str],
              precision: int) -> Mismatch:
     """The report of a wrong number: its formula with the right numbers substituted, and which
     of its inputs the learner had right."""
-    q = qs.by_name[verdict.name]
+    q = next(q for q in qs.items if q.name == verdict.name)
     formula, substituted = qs.as_text(q, qs.values(), precision)
     inputs = [(name, "given" if name in qs.given else statuses.get(name, "not given"))
               for name in inputs_of(qs, q)]

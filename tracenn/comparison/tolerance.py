@@ -99,6 +99,11 @@ class Tolerance:
         return ", or ".join(rules) if rules else "equal"
 
 
+def close(a: float, b: float, tolerance: float) -> bool:
+    """|a − b| ≤ tolerance · max(1, |b|): a fixed tolerance, for comparing two programs' numbers."""
+    return Tolerance(fixed=tolerance).close(a, b)
+
+
 def as_tolerance(tolerance) -> Tolerance:
     """A Tolerance from None (the default: decimals as written), a number (a fixed tolerance)
     or a Tolerance."""

@@ -44,6 +44,8 @@ def kinds(qs: StepQuantities) -> dict[str, str]:
 
 def inputs_of(qs: StepQuantities, q) -> list[str]:
     """The names a quantity is computed from; for the loss after the update, every update."""
+    if not hasattr(qs, "evaluate"):  # values without formulas (the PyTorch bridge's)
+        return list(getattr(q, "inputs", ()))
     if q.expr is None:
         return [p.name for p in qs.items if p.stage == "update"]
     return q.inputs
@@ -87,6 +89,8 @@ def _own(qs: StepQuantities, q, implied: dict, spread: dict) -> tuple[float | No
     def value(values):
         return qs.evaluate(q, values) if q.expr is not None else loss_after(qs, values)
 
+    if not hasattr(qs, "evaluate"):  # values without formulas: nothing to evaluate
+        return None, 0.0
     own = value(implied)
     if own is None:
         return None, 0.0
@@ -101,7 +105,8 @@ def _own(qs: StepQuantities, q, implied: dict, spread: dict) -> tuple[float | No
 def walk(qs: StepQuantities, learner: dict[str, float], tol: Tolerance) -> list[Verdict]:
     """A verdict for each quantity the learner gave, in computation order.  A number is what
     its formula gives from the learner's earlier numbers when it is within the tolerance of
-    that value, or within the spread that rounding those numbers (and this one) allows."""
+    that value, or within the spread that rounding those numbers (and this one) allows.  `qs`
+    may also hold values without formulas (no `evaluate`): then a number is right or wrong."""
     implied = dict(qs.given)  # the learner's numbers, and what follows from them
     spread: dict[str, float] = {}  # how far rounding may have moved each of them
     off: set[str] = set()  # names whose value in `implied` rests on a wrong number
