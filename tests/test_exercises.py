@@ -321,6 +321,8 @@ def test_exercise_never_overwrites_a_folder(runner, klass, tmp_path):
     assert result.exit_code == 2 and "exists and is not an empty folder" in result.stderr
     assert tree(klass) == before
     assert not [p for p in klass.parent.iterdir() if p.name.endswith(".part")]
+    nowhere = runner("exercise", "mazur", "-o", tmp_path / "no" / "such" / "ex")
+    assert nowhere.exit_code == 2 and "does not exist" in nowhere.stderr
 
 
 def test_an_optimizer_other_than_sgd_is_refused(runner, tmp_path):
