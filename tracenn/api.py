@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import OptionError
+from .maths import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE, check_parameters
 from .record.trace import Run, Step, StepSummary
 from .runs import FULL, XorRun, iter_trace as _iter_trace, show_policy, train_xor, \
     trace_one_step, xor_curve_every
@@ -89,16 +90,23 @@ def step(spec, n: int = 1, *, lr: float | None = None, mistakes=(), update_biase
 
 def verify(spec, step: int = 1, *, tolerance: float = 1e-6, dps: int | None = None,
            lr: float | None = None, update_biases: bool = False, seed: int | None = None,
-           **optimizer):
+           max_parameters: int | None = VERIFY_MAX_PARAMETERS,
+           max_size: int | None = VERIFY_MAX_SIZE, progress=None, **optimizer):
     """Check step `step` three independent ways (SymPy's derivative of the loss expression,
-    the engine's backprop, a central difference) and the identities backprop relies on; with
-    `dps`, recompute the step with that many significant digits.  Returns a `Verification`
-    (`.ok`, `.gradients`, `.identities`, `.precision`).  Imports SymPy."""
+    the engine's backprop, a central difference) and the identities of the formulas the
+    network uses; with `dps`, recompute the step with that many significant digits.  Returns a
+    `Verification` (`.ok`, `.gradients`, `.identities`, `.precision`).  A network with more
+    than `max_parameters` parameters, or whose loss written out in one parameter has more than
+    `max_size` operations, raises UnsupportedError before any differentiation (None: no
+    limit); `progress(stage, done, total)`, if given, is called as the work goes on.  Imports
+    SymPy."""
+    spec = _prepare(spec, seed, update_biases)
+    check_parameters(spec.labels, max_parameters)  # before SymPy is even imported
     from .maths.verify import verify_step
 
-    spec = _prepare(spec, seed, update_biases)
     traced = trace_one_step(spec, step, lr=lr, **_optimizer_options(optimizer))
-    return verify_step(traced, spec.network.loss, tolerance=tolerance, dps=dps)
+    return verify_step(traced, spec.network.loss, tolerance=tolerance, dps=dps,
+                       max_parameters=max_parameters, max_size=max_size, progress=progress)
 
 
 def compare(spec, values, step: int = 1, *, tolerance: float | None = None, precision: int = 9,

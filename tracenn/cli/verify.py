@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+import time
+
 import click
 
 from .. import api
+from ..maths import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE
 from ..record.jsonl import dumps
 from ..render.latex import latex_block
 from ..render.results import (gradient_table, identity_table, precision_table,
@@ -26,24 +31,35 @@ from .output import echo
 @click.option("--dps", type=click.IntRange(16, 1000), default=None,
               help="Also recompute the whole step with this many significant digits (mpmath) "
               "and show how far each float64 value is from it.")
+@click.option("--max-parameters", type=click.IntRange(min=1), default=VERIFY_MAX_PARAMETERS,
+              show_default=True, metavar="N",
+              help="Refuse a network with more parameters than this (about 1.5 ms each).")
+@click.option("--max-size", type=click.IntRange(min=1), default=VERIFY_MAX_SIZE,
+              show_default=True, metavar="N",
+              help="Refuse a network whose loss, written out as an expression in one parameter, "
+              "has more operations than this (SymPy takes about 0.08 ms each; the count "
+              "multiplies with every layer's width).")
 @seed_option("Seed for layers the spec initialises at random.")
 @lr_option()
 @update_biases_option()
 @optimizer_options
 @output_options
-def verify(target, step_no, tolerance, latex, dps, seed, lr, update_biases, fmt, precision,
-           as_json, **optimizer):
+def verify(target, step_no, tolerance, latex, dps, max_parameters, max_size, seed, lr,
+           update_biases, fmt, precision, as_json, **optimizer):
     """Prove a step's numbers three independent ways and show the formulas.
 
-    SymPy builds the loss as an expression in named symbols (for mazur: i1, i2, w1..w8, b1, b2,
-    t1, t2), differentiates it by every parameter and substitutes the step's values; the table
-    sets that beside the engine's backprop value and a central finite difference, with the
-    textbook chain-rule form of each gradient.  A second table checks symbolically the identities
-    backprop relies on, taken from the engine's own formula objects.  Exit status 0 when every
-    row passes, 1 when any fails.
+    SymPy writes the loss as an expression in each parameter (every other parameter, input and
+    target standing for its number), differentiates it and evaluates the derivative at the
+    step's values; the table sets that beside the engine's backprop value and a central finite
+    difference, with the textbook chain-rule form of each gradient.  A second table checks
+    symbolically the identities backprop relies on, taken from the engine's own formula
+    objects, for the activations and the loss this network uses.  Exit status 0 when every row
+    passes, 1 when any fails.
     """
-    result = api.verify(target, step_no, tolerance=tolerance, dps=dps, seed=seed, lr=lr,
-                        update_biases=update_biases, **optimizer)
+    with Progress() as progress:
+        result = api.verify(target, step_no, tolerance=tolerance, dps=dps, seed=seed, lr=lr,
+                            update_biases=update_biases, max_parameters=max_parameters,
+                            max_size=max_size, progress=progress, **optimizer)
     if as_json:
         echo(dumps(result))
     elif latex:
@@ -59,3 +75,52 @@ def verify(target, step_no, tolerance, latex, dps, seed, lr, update_biases, fmt,
         echo()
         echo("All checks pass." if result.ok else f"FAILED: {', '.join(result.failed)}")
     return 0 if result.ok else 1
+
+
+class Progress:
+    """What verify is doing, on one line of stderr, once it has taken a second: only on a
+    terminal, refreshed by a background thread (SymPy's differentiation of a large template
+    runs for seconds between two calls), and erased when the work ends or is interrupted."""
+
+    DELAY = 1.0  # seconds before the line appears
+    EVERY = 0.2  # seconds between refreshes
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.stage = "tracing the step and importing SymPy"
+        self.done = self.total = 0
+        self.shown = False
+        self._stop = threading.Event()
+        self._thread = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        self.stage, self.done, self.total = stage, done, total
+
+    def __enter__(self):
+        if self.stream.isatty():
+            self._start = time.monotonic()
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        if self._stop.wait(self.DELAY):
+            return
+        line = None
+        while not self._stop.is_set():
+            count = f" {self.done}/{self.total}" if self.total else ""
+            elapsed = time.monotonic() - self._start
+            text = f"tracenn verify: {self.stage}{count} · {elapsed:.0f} s"
+            if text != line:
+                self.stream.write(f"\r\033[K{text}")
+                self.stream.flush()
+                self.shown, line = True, text
+            self._stop.wait(self.EVERY)
+
+    def __exit__(self, *exc) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            if self.shown:
+                self.stream.write("\r\033[K")
+                self.stream.flush()

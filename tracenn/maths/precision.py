@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from ..engine.functions import LOSSES
 from ..record.trace import Step
-from .symbolic import symbolic_network
+from .partials import Numbers, partial_derivatives
+from .symbolic import SYMPY_OPS, _obj
 
 
 @dataclass
@@ -23,56 +25,55 @@ class PrecisionRow:
                 "abs_difference": self.difference}
 
 
-def high_precision(step: Step, loss, dps: int) -> list[PrecisionRow]:
-    """Recompute the whole step (forward values, loss, gradients, updated parameters) with `dps`
-    significant digits, starting from the float64 values themselves (exactly, as binary
-    fractions), and compare every float64 value of the trace with it."""
+def high_precision(step: Step, loss, numbers: Numbers, grads: dict | None = None) -> list[PrecisionRow]:
+    """Compare every float64 value of the step (forward values, loss, gradients, updated
+    parameters) with its recomputation in `numbers.dps` significant digits, from the float64
+    values themselves (exactly, as binary fractions): `numbers` holds the forward pass, `grads`
+    SymPy's derivatives in those digits (computed here when not given)."""
     import mpmath
 
-    sym = symbolic_network(step, loss.name)
+    dps = numbers.dps
+    if grads is None:
+        grads = partial_derivatives(step, loss, dps, numbers=numbers)
     rows: list[PrecisionRow] = []
-    old = mpmath.mp.dps
-    mpmath.mp.dps = dps
-    try:
-        before = step.params_before()
-        n = step.x.shape[0]
-        values = {p: mpmath.mpf(before[p.name]) for p in sym.params}
-        grads = {p: mpmath.mpf(0) for p in sym.params}
-        derivs = [sp.diff(sym.E, p) for p in sym.params]
-        forward = [e for layer in sym.zs for e in layer] + [e for layer in sym.acts[1:] for e in layer]
-        f_forward = sp.lambdify(sym.args, forward, modules="mpmath")
-        f_E = sp.lambdify(sym.args, sym.E, modules="mpmath")
-        f_grad = sp.lambdify(sym.args, derivs, modules="mpmath", cse=True)
-        E_total = mpmath.mpf(0)
+    n = step.x.shape[0]
+    with mpmath.workdps(numbers.work_dps):
         for s in range(n):
-            args = [mpmath.mpf(float(v)) for v in step.x[s]] + [mpmath.mpf(float(v)) for v in step.t[s]] \
-                + [values[p] for p in sym.params]
-            fw = f_forward(*args)
-            i = 0
-            for l, layer in enumerate(step.layers, start=1):
-                for j in range(layer.z.shape[1]):
-                    rows.append(_prec(_sample(step.labels.net(l, j), s, n), layer.z[s, j], fw[i], dps))
-                    i += 1
-            for l, layer in enumerate(step.layers, start=1):
-                for j in range(layer.a.shape[1]):
-                    rows.append(_prec(_sample(step.labels.out(l, j), s, n), layer.a[s, j], fw[i], dps))
-                    i += 1
-            E_total += f_E(*args)
-            for p, g in zip(sym.params, f_grad(*args)):
-                grads[p] += g
-        rows.append(_prec(step.labels.total, step.loss, E_total / n, dps))
-        engine_grads = step.grads()
-        after = step.params()
+            for kind, values, name in (("z", numbers.z[s], step.labels.net),
+                                       ("a", numbers.a[s][1:], step.labels.out)):
+                for l, (layer, exact) in enumerate(zip(step.layers, values), start=1):
+                    for j, v in enumerate(exact):
+                        f64 = (layer.z if kind == "z" else layer.a)[s, j]
+                        rows.append(_prec(_sample(name(l, j), s, n), f64, v, dps))
+        E = _loss_function(loss.name, len(step.t[0]))
+        E_total = mpmath.fsum(E(*numbers.a[s][-1], *numbers.t[s]) for s in range(n)) / n
+        rows.append(_prec(step.labels.total, step.loss, E_total, dps))
+        engine_grads, before, after = step.grads(), step.params_before(), step.params()
         eta = mpmath.mpf(step.eta)
         trainable = _trainable(step)
-        for p in sym.params:
-            rows.append(_prec(f"∂E/∂{p.name}", engine_grads[p.name], grads[p] / n, dps))
-        for p in sym.params:
-            new = values[p] - eta * grads[p] / n if trainable[p.name] else values[p]
-            rows.append(_prec(f"{p.name} (new)", after[p.name], new, dps))
-    finally:
-        mpmath.mp.dps = old
+        names = step.labels.parameter_names()
+        for p in names:
+            rows.append(_prec(f"∂E/∂{p}", engine_grads[p], grads[p], dps))
+        for p in names:
+            old = mpmath.mpf(before[p])
+            new = old - eta * grads[p] if trainable[p] else old
+            rows.append(_prec(f"{p} (new)", after[p], new, dps))
     return rows
+
+
+_LOSS_FNS: dict = {}
+
+
+def _loss_function(name: str, K: int):
+    """E(a_1…a_K, t_1…t_K) for one sample, from the loss's SymPy form, in mpmath."""
+    loss = LOSSES[name]
+    key = (id(loss), K)
+    if key not in _LOSS_FNS:  # cached with the object, so that its id is not reused meanwhile
+        a = sp.symbols(f"a0:{K}", real=True)
+        t = sp.symbols(f"t0:{K}", real=True)
+        E = sp.Add(*loss.terms(_obj(a), _obj(t), SYMPY_OPS)[0])
+        _LOSS_FNS[key] = (sp.lambdify([*a, *t], E, modules="mpmath"), loss)
+    return _LOSS_FNS[key][0]
 
 
 def _sample(name: str, s: int, n: int) -> str:

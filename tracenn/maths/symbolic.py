@@ -1,11 +1,10 @@
-"""SymPy: a network's loss for one sample as an expression in named symbols, and the textbook
-chain-rule form of each gradient.
+"""SymPy's side of the formula objects: the operations they need on expressions (SYMPY_OPS),
+and a network's symbols by display name with the textbook chain-rule form of each gradient.
 
 This room (maths/) is the only one that imports SymPy; the command line imports it only for
-`verify` and `--check`.  The loss expression is built from the activations' and the loss's
-`symbolic` forms, so SymPy's derivative of it involves no derivative code of the engine.  The
-chain-rule form shown beside it is built from the same `prime`, `dE_da` and `fused` formula
-objects the engine calls, applied to symbols instead of arrays.
+`verify` and `--check`.  The chain-rule form is built from the same `prime`, `dE_da` and `fused`
+formula objects the engine calls, applied to symbols instead of arrays; SymPy's own derivative
+of the loss, which involves none of them, is maths/partials.py's.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from ..engine.functions import ACTIVATIONS, LOSSES
 from ..notation import factor_text, latex_name
 from ..record.labels import Labels
 from ..record.trace import Step
+
 
 def _elementwise(fn):
     """Apply a scalar SymPy function to an expression or to each cell of an object array."""
@@ -40,11 +40,9 @@ def _obj(values) -> np.ndarray:
     return arr
 
 
-
 def _factor_latex(expr, names) -> str:
     text = sp.latex(expr, symbol_names=names)
     return rf"\left({text}\right)" if isinstance(expr, sp.Add) else text
-
 
 
 def output_delta(loss, act, outs: list, nets: list, t: list, dE_da: list) -> list | None:
@@ -60,11 +58,9 @@ def output_delta(loss, act, outs: list, nets: list, t: list, dE_da: list) -> lis
 
 
 class SymbolicNetwork:
-    """A network's loss for one sample as a SymPy expression in named symbols.
-
-    Symbols: the inputs (labels.inputs), every weight and bias (by display name; a shared bias
-    is one symbol feeding every neuron of its layer) and the targets t1..tK.
-    """
+    """A network's symbols by display name (inputs, weights, biases, targets t1..tK; a shared
+    bias is one symbol feeding every neuron of its layer) and the textbook chain-rule form of
+    each gradient.  SymPy's derivative itself is maths/partials.py's."""
 
     def __init__(self, labels: Labels, activations: list[str], loss_name: str, shared: list[bool]):
         self.labels = labels
@@ -77,29 +73,10 @@ class SymbolicNetwork:
         self.W = [[[sp.Symbol(n, real=True) for n in row] for row in layer] for layer in labels.weights]
         self.b = [[sp.Symbol(n, real=True) for n in layer] for layer in labels.biases]
         self.params = [s for Wl, bl in zip(self.W, self.b) for s in [w for row in Wl for w in row] + bl]
-        a = self.x
-        self.zs, self.acts = [], [a]
-        for l, act in enumerate(self.activations):
-            z = [sum(w * ai for w, ai in zip(row, a)) + self.b[l][0 if shared[l] else j]
-                 for j, row in enumerate(self.W[l])]
-            a = act.symbolic(z)
-            self.zs.append(z)
-            self.acts.append(a)
-        terms = self.loss.terms(_obj(a), _obj(self.t), SYMPY_OPS)
-        self.E = sum(terms[0])
-        self._grad_fn = None
         self._names = {s: latex_name(s.name) for s in self.x + self.t + self.params}
-
-    @property
-    def args(self) -> list:
-        return self.x + self.t + self.params
-
-    def gradient_function(self):
-        """f(x…, t…, θ…) → [∂E/∂θ for every θ], lambdified once with common subexpressions."""
-        if self._grad_fn is None:
-            derivs = [sp.diff(self.E, p) for p in self.params]
-            self._grad_fn = sp.lambdify(self.args, derivs, modules="math", cse=True)
-        return self._grad_fn
+        self._where = None  # parameter name -> (l, kind, j, k)
+        self._shown: dict = {}  # factor -> (text, LaTeX)
+        self._deltas: dict = {}  # (l, j) -> δ's factors
 
     # --- the chain-rule form, from the engine's own formula objects ---------------------------
 
@@ -109,6 +86,11 @@ class SymbolicNetwork:
     def delta_factors(self, l: int, j: int) -> list:
         """δ of neuron j of layer l as factors [∂E/∂out, ∂out/∂net] (or [δ] when the loss's fused
         form or a softmax Jacobian applies)."""
+        if (l, j) not in self._deltas:
+            self._deltas[l, j] = self._delta_factors(l, j)
+        return self._deltas[l, j]
+
+    def _delta_factors(self, l: int, j: int) -> list:
         L = len(self.activations)
         act = self.activations[l - 1]
         a = [self.out_symbol(l, m) for m in range(len(self.W[l - 1]))]
@@ -126,28 +108,30 @@ class SymbolicNetwork:
 
     def chain_rule(self, name: str) -> tuple[str, str]:
         """The textbook chain-rule form of ∂E/∂name, as text and as LaTeX."""
-        for l in range(1, len(self.activations) + 1):
-            for j, row in enumerate(self.labels.weights[l - 1]):
-                for k, wname in enumerate(row):
-                    if wname == name:
-                        return self._render(self.delta_factors(l, j) + [self.out_symbol(l - 1, k)], name)
-            bnames = self.labels.biases[l - 1]
-            if name in bnames:
-                if self.shared[l - 1]:
-                    parts = [sp.Symbol(self.labels.delta(l, j), real=True) for j in range(len(self.W[l - 1]))]
-                    return self._render([sp.Add(*parts, evaluate=False)], name)
-                return self._render(self.delta_factors(l, bnames.index(name)), name)
-        raise KeyError(name)
+        if self._where is None:
+            self._where = {pname: (l, kind, j, k) for l, kind, j, k, pname in self.labels.parameters()}
+        l, kind, j, k = self._where[name]
+        if kind == "W":
+            return self._render(self.delta_factors(l, j) + [self.out_symbol(l - 1, k)], name)
+        if self.shared[l - 1]:
+            parts = [sp.Symbol(self.labels.delta(l, m), real=True) for m in range(len(self.W[l - 1]))]
+            return self._render([sp.Add(*parts, evaluate=False)], name)
+        return self._render(self.delta_factors(l, j), name)
 
     def _render(self, factors: list, name: str) -> tuple[str, str]:
-        names = dict(self._names)
-        for f in factors:
-            for s in f.free_symbols:
-                names.setdefault(s, latex_name(s.name))
-        text = " · ".join(factor_text(f) for f in factors)
-        tex = r" \cdot ".join(_factor_latex(f, names) for f in factors)
+        shown = [self._factor(f) for f in factors]
+        text = " · ".join(t for t, _ in shown)
+        tex = r" \cdot ".join(t for _, t in shown)
         lhs = rf"\frac{{\partial {latex_name(self.labels.total)}}}{{\partial {latex_name(name)}}}"
         return f"∂E/∂{name} = {text}", f"{lhs} = {tex}"
+
+    def _factor(self, f) -> tuple[str, str]:
+        """A factor as text and LaTeX, each written once (a neuron's δ factors recur in the
+        chain rule of every weight into it)."""
+        if f not in self._shown:
+            names = {s: self._names.get(s) or latex_name(s.name) for s in f.free_symbols}
+            self._shown[f] = (factor_text(f), _factor_latex(f, names))
+        return self._shown[f]
 
 
 _CACHE: dict = {}

@@ -1,16 +1,17 @@
 """Each gradient of a traced step three independent ways: SymPy's derivative of the loss
-expression, the engine's backprop value from the trace, and a central finite difference of the
-engine's forward pass."""
+expression (maths/partials.py), the engine's backprop value from the trace, and a central
+finite difference of the engine's forward pass."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ..engine.functions import ACTIVATIONS
 from ..engine.network import Layer, Network
+from ..errors import UnsupportedError
+from . import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE, check_parameters
 from ..record.trace import Step
+from .partials import partial_derivatives, template_sizes
 from .symbolic import symbolic_network
 
 DEFAULT_TOLERANCE = 1e-6
@@ -49,23 +50,22 @@ def network_before(step: Step, loss) -> Network:
     return Network(layers, loss)
 
 
-def check_gradients(step: Step, loss, tolerance: float = DEFAULT_TOLERANCE) -> list[GradientRow]:
-    """One row per parameter: SymPy's derivative, the engine's value, a central difference."""
+def check_gradients(step: Step, loss, tolerance: float = DEFAULT_TOLERANCE, *,
+                    progress=None) -> list[GradientRow]:
+    """One row per parameter: SymPy's derivative, the engine's value, a central difference.
+    `progress(done, total)` follows SymPy's differentiation."""
+    return gradient_rows(step, loss, partial_derivatives(step, loss, progress=progress), tolerance)
+
+
+def gradient_rows(step: Step, loss, sympy_values: dict, tolerance: float) -> list[GradientRow]:
+    """The rows for SymPy's values (by parameter name; floats or mpmath numbers)."""
     sym = symbolic_network(step, loss.name)
-    f = sym.gradient_function()
-    before = step.params_before()
-    theta = [before[p.name] for p in sym.params]
-    n = step.x.shape[0]
-    sym_vals = np.zeros(len(theta))
-    for s in range(n):
-        sym_vals += np.array(f(*step.x[s], *step.t[s], *theta), dtype=float)
-    sym_vals /= n  # the batch loss is the mean of the samples' losses
     fd = _finite_differences(network_before(step, loss), step)
     grads = step.grads()
     rows = []
-    for i, p in enumerate(sym.params):
+    for p in sym.params:
         chain, tex = sym.chain_rule(p.name)
-        rows.append(GradientRow(p.name, chain, tex, float(sym_vals[i]), grads[p.name],
+        rows.append(GradientRow(p.name, chain, tex, float(sympy_values[p.name]), grads[p.name],
                                 fd[p.name], tolerance))
     return rows
 
@@ -99,16 +99,20 @@ class Verification:
     dps: int | None = None
     updates: list = field(default_factory=list)  # maths.updates.UpdateRow: the optimizer's update
 
+    def checks(self):
+        """(name, passed) for every row that can fail, group by group; another group of rows
+        adds its own line here."""
+        yield from ((r.name, r.ok) for r in self.gradients)
+        yield from ((i.name, i.holds) for i in self.identities)
+        yield from ((u.name, u.ok) for u in self.updates)
+
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.gradients) and all(i.holds for i in self.identities) \
-            and all(u.ok for u in self.updates)
+        return all(passed for _, passed in self.checks())
 
     @property
     def failed(self) -> list[str]:
-        return [r.name for r in self.gradients if not r.ok] + \
-            [i.name for i in self.identities if not i.holds] + \
-            [u.name for u in self.updates if not u.ok]
+        return [name for name, passed in self.checks() if not passed]
 
     def to_json(self) -> dict:
         from ..record.jsonl import envelope
@@ -127,14 +131,56 @@ class Verification:
         return verification_html(self)
 
 
+def check_size(step: Step, loss, max_size: int | None) -> None:
+    """Refuse a network whose loss, written out as an expression in one parameter, has more
+    than `max_size` operations (None: no limit): SymPy's time follows that size, which
+    multiplies with every layer.  Raises UnsupportedError."""
+    if max_size is None:
+        return
+    (l, _), size = max(template_sizes(step, loss.name).items(), key=lambda item: item[1])
+    if size > max_size:
+        raise UnsupportedError(
+            f"this network's loss, written out in a parameter of layer {l}, has {size:,} "
+            f"operations, more than verify's limit of {max_size:,} (SymPy's time follows the "
+            f"count, which multiplies with every layer's width; about 15 s at the default "
+            f"{VERIFY_MAX_SIZE:,}); raise the limit with --max-size {size} "
+            f"(max_size={size} in Python)")
+
+
 def verify_step(step: Step, loss, *, tolerance: float = DEFAULT_TOLERANCE,
-                dps: int | None = None) -> Verification:
-    """Every gradient of `step` three ways, the identities, and with `dps` the step recomputed
-    with that many significant digits."""
+                dps: int | None = None, max_parameters: int | None = VERIFY_MAX_PARAMETERS,
+                max_size: int | None = VERIFY_MAX_SIZE, progress=None) -> Verification:
+    """Every gradient of `step` three ways, the identities of the formulas this network uses,
+    and with `dps` the step recomputed with that many significant digits (the derivatives
+    evaluated once, in those digits).  A network beyond `max_parameters` or `max_size` (see
+    check_size) is refused with UnsupportedError before any differentiation.
+    `progress(stage, done, total)` follows the slow parts."""
     from .identities import check_identities
+    from .partials import Numbers
     from .precision import high_precision
     from .updates import check_update
 
-    rows = check_gradients(step, loss, tolerance)
-    hp = high_precision(step, loss, dps) if dps else None
-    return Verification(step.step, rows, check_identities(), hp, dps, check_update(step))
+    check_parameters(step.labels, max_parameters)
+    check_size(step, loss, max_size)
+
+    def stage(name: str):
+        """Announce a part of the work; its (done, total) callback for `progress`."""
+        if progress is None:
+            return None
+        progress(name, 0, 0)
+        return lambda done, total: progress(name, done, total)
+
+    numbers = Numbers(step, dps)
+    sympy_values = partial_derivatives(step, loss, dps, stage("differentiating the loss"),
+                                       numbers)
+    stage("comparing with backprop and finite differences")
+    rows = gradient_rows(step, loss, sympy_values, tolerance)
+    hp = None
+    if dps:
+        stage(f"recomputing the step in {dps} digits")
+        hp = high_precision(step, loss, numbers, sympy_values)
+    stage("checking the update")
+    updates = check_update(step)
+    identities = check_identities([lt.activation for lt in step.layers], loss.name,
+                                  stage("checking the identities"))
+    return Verification(step.step, rows, identities, hp, dps, updates)

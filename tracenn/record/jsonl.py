@@ -12,7 +12,8 @@ Format history:
       (name, title, settings, t, formula, and for optimizers with state "state",
       "state_before" and "terms" per parameter display name); "saturated" in an xor result;
       "follows", "convention", "notes" and "tolerance" of a compare result; the kinds
-      exercise (an exercise's exercise.json) and grades (tracenn grade --json).
+      "check-torch" (tracenn.check_torch's report, see bridges/torch_check.py), exercise (an
+      exercise's exercise.json) and grades (tracenn grade --json).
 """
 
 from __future__ import annotations
