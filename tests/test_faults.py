@@ -242,3 +242,13 @@ def test_no_minus_zero_at_precision_0(run):
 def test_titles_are_in_the_formats_markup(run, fmt, title):
     out = run("mazur", "--format", fmt).stdout
     assert out.startswith(title)
+
+
+def test_check_refuses_a_network_beyond_verifys_limits(run, tmp_path):
+    spec = tmp_path / "deep.toml"
+    spec.write_text('[network]\nsizes = [4, 10, 10, 10, 10, 10, 3]\nactivations = ["tanh", "tanh", '
+                    '"tanh", "tanh", "tanh", "softmax"]\nloss = "cross-entropy"\ninit = "normal"\n'
+                    '[data]\ninputs = [[0.1, 0.2, 0.3, 0.4]]\ntargets = [[1, 0, 0]]\n')
+    result = run("trace", spec, "--check")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "--check keeps to verify's default limits" in one_line(result.stderr)

@@ -19,12 +19,15 @@ from .output import echo
 def print_entries(entries, labels, *, loss, check: bool, fmt: str, precision: int,
                   as_json: bool, note: str = "") -> int:
     """Print each entry as soon as it comes (tables or one JSON line); 1 if a --check failed."""
-    failed = False
+    failed, limited = False, False
     for entry in entries:
         checks = None
         if check and isinstance(entry, Step):
             from ..maths.verify import check_gradients
 
+            if not limited:  # refuse up front what would take minutes, as verify does
+                _check_limits(entry, loss)
+                limited = True
             checks = {row.name: row for row in check_gradients(entry, loss)}
             failed |= not all(row.ok for row in checks.values())
         if as_json:
@@ -51,6 +54,20 @@ def auto_every(spec, steps: int) -> int:
         return 1
     per_epoch = spec.steps_per_epoch
     return -(-max(1, steps // 10) // per_epoch) * per_epoch
+
+
+def _check_limits(step: Step, loss) -> None:
+    from ..errors import UnsupportedError
+    from ..maths import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE, check_parameters
+    from ..maths.verify import check_size
+
+    try:
+        check_parameters(step.labels, VERIFY_MAX_PARAMETERS)
+        check_size(step, loss, VERIFY_MAX_SIZE)
+    except UnsupportedError as exc:
+        raise UnsupportedError(f"--check: {exc}; --check keeps to verify's default limits: "
+                               "for this network use tracenn verify with the options it "
+                               "names") from None
 
 
 def _trace(target, *, steps, every, lr, update_biases, mistakes, check, fmt, precision, as_json,

@@ -48,16 +48,40 @@ def high_precision(step: Step, loss, numbers: Numbers, grads: dict | None = None
         E = _loss_function(loss.name, len(step.t[0]))
         E_total = mpmath.fsum(E(*numbers.a[s][-1], *numbers.t[s]) for s in range(n)) / n
         rows.append(_prec(step.labels.total, step.loss, E_total, dps))
-        engine_grads, before, after = step.grads(), step.params_before(), step.params()
-        eta = mpmath.mpf(step.eta)
-        trainable = _trainable(step)
-        names = step.labels.parameter_names()
-        for p in names:
+        engine_grads = step.grads()
+        for p in step.labels.parameter_names():
             rows.append(_prec(f"∂E/∂{p}", engine_grads[p], grads[p], dps))
-        for p in names:
-            old = mpmath.mpf(before[p])
-            new = old - eta * grads[p] if trainable[p] else old
-            rows.append(_prec(f"{p} (new)", after[p], new, dps))
+        rows += _updates(step, grads, numbers.work_dps, dps)
+    return rows
+
+
+def _updates(step: Step, grads: dict, work_dps: int, dps: int) -> list[PrecisionRow]:
+    """Each parameter after the update (and the optimizer's state after it), recomputed from
+    the optimizer's SymPy formulas with the high-precision gradient, the float64 value before
+    and the float64 state before put in."""
+    import mpmath
+
+    before, after = step.params_before(), step.params()
+    updated = {name: (kind, trace, at) for name, kind, _, trace, at in step.updates()}
+    opt = step.optimizer_object() if step.optimizer is not None else None
+    rows = []
+    for p in step.labels.parameter_names():
+        if p not in updated or opt is None:  # a frozen bias keeps its value
+            rows.append(_prec(f"{p} (new)", after[p], mpmath.mpf(before[p]), dps))
+            continue
+        kind, trace, at = updated[p]
+        values = {"dE": grads[p], "w": mpmath.mpf(before[p]),
+                  **{k: mpmath.mpf(v) for k, v in step.optimizer.settings.items()},
+                  **{f"{s} before": mpmath.mpf(float(a[at])) for s, a in trace.before.items()}}
+        symbols = {role: sp.Symbol(f"r{i}") for i, role in enumerate(values)}
+        formulas = opt.symbolic(lambda role: symbols[role], step.optimizer.t, bias=kind == "b")
+        subs = {symbols[r]: sp.Float(mpmath.nstr(v, work_dps), work_dps) for r, v in values.items()}
+        for key, expr in formulas.items():
+            if key == "new" or key in trace.after:
+                exact = mpmath.mpf(str(sp.N(expr.xreplace(subs), work_dps)))
+                f64 = after[p] if key == "new" else float(trace.after[key][at])
+                name = f"{p} (new)" if key == "new" else f"{step.labels.state(key, p)} (new)"
+                rows.append(_prec(name, f64, exact, dps))
     return rows
 
 
@@ -78,17 +102,6 @@ def _loss_function(name: str, K: int):
 
 def _sample(name: str, s: int, n: int) -> str:
     return f"{name} (sample {s + 1})" if n > 1 else name
-
-
-def _trainable(step: Step) -> dict[str, bool]:
-    out = {}
-    for layer, w_names, b_names in zip(step.layers, step.labels.weights, step.labels.biases):
-        for row in w_names:
-            for name in row:
-                out[name] = True
-        for name in b_names:
-            out[name] = layer.bias_trainable
-    return out
 
 
 def _prec(name: str, value: float, exact, dps: int) -> PrecisionRow:
