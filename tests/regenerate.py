@@ -13,6 +13,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from tracenn.cli import cli
+from tracenn.textbook import SHIPPED
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,12 +27,7 @@ OUTPUTS = {
     "tests/golden/xor.jsonl": ["xor", "--json"],
     "tests/golden/trace-check.txt": ["trace", str(ROOT / "tests/specs/net-3-4-4-2.toml"), "--check"],
 }
-WALKTHROUGHS = {
-    "mazur": ["walkthrough", "mazur"],
-    "xor": ["walkthrough", "xor"],
-    "softmax": ["walkthrough", "softmax"],
-    "adam": ["walkthrough", "mazur", "--optimizer", "adam", "--lr", "0.01", "--steps", "3"],
-}
+WALKTHROUGHS = {name: command.split()[1:] for name, command in SHIPPED.items()}
 for _name, _args in WALKTHROUGHS.items():  # each written with -o, its two pictures beside it
     OUTPUTS[f"walkthroughs/{_name}.md"] = _args + ["-o", f"{_name}.md"]
     for _view in ("forward", "backward"):

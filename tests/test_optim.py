@@ -98,6 +98,12 @@ def test_momentum_zero_is_gradient_descent_with_identical_tables(run):
     assert "update, momentum (t = 3; η = 0.5, λ = 0, μ = 0)" in zero
 
 
+@pytest.mark.parametrize("command", [["mazur"], ["trace", "mazur"], ["xor", "--epochs", "1"]])
+def test_every_tracing_command_takes_the_optimizer_options(run, command):
+    out = run(*command, "--optimizer", "adam", "--lr", "0.01", "--beta1", "0.8").stdout
+    assert "· update, Adam (t = 1; η = 0.01, λ = 0, β1 = 0.8, β2 = 0.999, ε = 1e-08)" in out
+
+
 def test_plain_gradient_descent_has_no_update_table(run):
     assert "· update," not in run("mazur").stdout
     assert "· update, gradient descent" in run("mazur", "--weight-decay", "0.1").stdout

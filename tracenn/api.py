@@ -38,6 +38,10 @@ def load(source: str | Path | Spec, *, seed: int | None = None) -> Spec:
     """A spec from a preset name (mazur, xor, softmax), a path to a TOML file, or TOML text.
     `seed` replaces the spec's seed for layers it initialises at random.  Raises SpecError."""
     if isinstance(source, Spec):
+        if seed is not None:
+            raise OptionError(f"seed={seed} cannot reseed a spec already loaded (from "
+                              f"{source.source}); give the seed when loading it: "
+                              "tracenn.load(source, seed=…)")
         return source
     text = str(source)
     if isinstance(source, str) and text not in PRESETS and ("\n" in text or "[network]" in text):
@@ -66,8 +70,8 @@ def iter_trace(spec, steps: int | None = None, *, every: int | None = None, lr: 
     epochs).  With `every` = K, every K-th step is a full `Step` and step 1 and the last, when
     not multiples of K, are one-line `StepSummary`s; without it, every step is full."""
     spec = _prepare(spec, seed, update_biases)
-    steps = steps or spec.total_steps
-    show = show_policy(steps, every) if every else (lambda step: FULL)
+    steps = spec.total_steps if steps is None else steps
+    show = show_policy(steps, every) if every is not None else (lambda step: FULL)
     return _iter_trace(spec, steps=steps, show=show, lr=lr, mistakes=mistakes,
                        **_optimizer_options(optimizer))
 
@@ -135,13 +139,24 @@ def walkthrough(spec, step: int = 1, *, steps: int | None = None, precision: int
     the files of the pictures of the step explained (see `draw`), which the document embeds.
     Imports SymPy."""
     from .render.markdown import to_markdown
-    from .textbook import collect
+    from .textbook import collect, flags
 
-    target = spec.source.removeprefix("preset ") if isinstance(spec, Spec) else str(spec)
+    target = _name(spec)
     spec = _prepare(spec, seed, update_biases)
     options = {"lr": lr, **_optimizer_options(optimizer)}
-    return to_markdown(collect(spec, str(target), step, steps=steps, **options), precision,
-                       figures)
+    w = collect(spec, target, step, steps=steps, **options)
+    w.command = flags(step=step, steps=steps, update_biases=update_biases, seed=seed, **options)
+    return to_markdown(w, precision, figures)
+
+
+def _name(spec) -> str:
+    """How a document names the spec it was made from: the preset or the path; "SPEC.toml"
+    for TOML text (which has no name of its own)."""
+    if isinstance(spec, Spec):
+        name = spec.source.removeprefix("preset ")
+        return "SPEC.toml" if name == "spec text" else name
+    text = str(spec)
+    return "SPEC.toml" if "\n" in text or "[network]" in text else text
 
 
 def xor(*, seed: int | None = None, epochs: int | None = None, every: int | None = None,
@@ -264,7 +279,8 @@ def exercise(spec, students: int = 1, *, seed: int = 0, ask=None, decimals: int 
     called as the students' files are made.  Returns the `Exercise` (`.students`, `.asked`, and `.files()`,
     each file's text by path).  Imports SymPy."""
     from .exercises.asking import FULL_STEP, split_ask
-    from .exercises.generate import make_exercise, write_folder
+    from .exercises.generate import make_exercise
+    from .files import write_folder
     from .exercises.variants import Ranges
 
     target = spec.source.removeprefix("preset ") if isinstance(spec, Spec) else str(spec)

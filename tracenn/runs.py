@@ -36,8 +36,10 @@ def optimizer_for(spec: Spec, lr: float | None = None, mistakes: Mistakes | None
 
 
 def check_mistakes(names, optimizer: Optimizer) -> Mistakes:
-    """The Mistakes object for `names`; refuses an unknown name or one that cannot happen with
-    this optimizer, in one line."""
+    """The Mistakes object for `names` (a name or several); refuses an unknown name or one
+    that cannot happen with this optimizer, in one line."""
+    if isinstance(names, str):
+        names = (names,)
     try:
         mistakes = Mistakes(names)
     except ValueError as exc:
@@ -49,9 +51,19 @@ def check_mistakes(names, optimizer: Optimizer) -> Mistakes:
     return mistakes
 
 
+def check_count(name: str, value) -> int:
+    """A step number, a number of steps or an interval: a whole number ≥ 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise OptionError(f"{name} = {value!r} is not allowed; expected a whole number ≥ 1 "
+                          "(steps are counted from 1)")
+    return value
+
+
 def show_policy(steps: int, every: int, first_full: bool = False):
     """Which steps are shown: every `every`-th step in full; step 1 and the last step, when they
     are not multiples of `every`, as one summary line each (in full with `first_full`)."""
+
+    check_count("every", every)
 
     def show(step: int) -> int:
         if step % every == 0:
@@ -71,6 +83,7 @@ def iter_trace(spec: Spec, *, steps: int, show=None, lr: float | None = None, mi
     yield each entry `show(step)` asks for (default: every step in full) as soon as it is
     computed.  Keeps nothing: memory stays flat however many steps run.  Raises
     TrainingDiverged after yielding every step before the one that diverged."""
+    check_count("steps", steps)
     show = show or (lambda step: FULL)
     run = spec.copy()
     opt = optimizer_for(run, lr, **optimizer)
@@ -88,6 +101,7 @@ def iter_trace(spec: Spec, *, steps: int, show=None, lr: float | None = None, mi
 def trace_one_step(spec: Spec, step: int, *, lr: float | None = None, mistakes=(),
                    **optimizer) -> Step:
     """Train up to update `step` and return that step's full trace."""
+    check_count("step", step)
     entries = iter_trace(spec, steps=step, show=lambda s: FULL if s == step else NONE, lr=lr,
                          mistakes=mistakes, **optimizer)
     return list(entries)[-1]

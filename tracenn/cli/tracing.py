@@ -136,7 +136,7 @@ def trace(spec, steps, every, lr, seed, update_biases, mistakes, check, fmt, pre
     """
     return _trace(spec, steps=steps, every=every, lr=lr, update_biases=update_biases,
                   mistakes=mistakes, check=check, fmt=fmt, precision=precision, as_json=as_json,
-                  seed=seed)
+                  seed=seed, **optimizer)
 
 
 @click.command()

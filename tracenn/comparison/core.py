@@ -150,8 +150,16 @@ def compare_values(spec, values, step: int = 1, *, tolerance=None, precision: in
     ValuesError for a file, or a row of it, that cannot be read."""
     right = StepQuantities(trace_one_step(spec, step, lr=lr, **optimizer), spec.network.loss)
     answers = learner_answers(values, step, right)
+    where = str(values) if isinstance(values, (str, bytes)) or hasattr(values, "__fspath__") \
+        else "values"
     if answers.problems:
-        raise ValuesError(str(values), answers.problems[0])
+        raise ValuesError(where, answers.problems[0])
+    if not answers.values:
+        unknown = ", ".join(answers.unknown[:5]) + (", …" if len(answers.unknown) > 5 else "")
+        examples = ", ".join(q.name for q in right.items[:4])
+        raise ValuesError(where, "none of its names is a quantity of this network"
+                          + (f" (it gives {unknown})" if unknown else " (it gives none)")
+                          + f"; this network's names look like {examples}, … (see compare --help)")
     result = compare(right, answers.values, answers.unknown, tolerance, precision)
     result.notes = answers.notes
     if not result.ok:

@@ -23,6 +23,7 @@ import csv
 import io
 import json
 import math
+import numbers
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -213,6 +214,10 @@ def _split(where: str, fields: list[str], known) -> tuple[str, str | None, str |
         name = ",".join(fields[:cut])
         if known(name) and len(fields) - cut <= 2:
             return where, name, ",".join(fields[cut:])
+    # an indexed name of another network (W2[1,2] unquoted): its brackets say where it ends
+    cut = next((i + 1 for i, f in enumerate(fields) if "]" in f), 0)
+    if "[" in fields[0] and 0 < cut < len(fields) and len(fields) - cut <= 2:
+        return where, ",".join(fields[:cut]), ",".join(fields[cut:])
     return where, None, f"expected name,value, got {len(fields)} field(s)"
 
 
@@ -254,6 +259,16 @@ def _read_json(path: str, text: str, step: int, qs: StepQuantities) -> list[tupl
 
 
 def from_mapping(values: dict, qs: StepQuantities) -> Answers:
-    """Answers from a dict {name: number} given in Python."""
-    return named([(f"key {k!r}", str(k), _number("values", f"key {k!r}", v))
+    """Answers from a dict {name: number} given in Python: each number as precise as it is
+    written (0.5933 has four decimals, as in a file), numpy scalars included."""
+    return named([(f"key {k!r}", str(k), _python_number(f"key {k!r}", v))
                   for k, v in values.items()], qs)
+
+
+def _python_number(where: str, value) -> float:
+    if isinstance(value, Written):
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        # str() of a float, and of a numpy float32 or float64, is its shortest exact form
+        return _number("values", where, Written(float(value), written_decimals(str(value))))
+    return _number("values", where, value)

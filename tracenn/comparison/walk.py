@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine.functions import ACTIVATIONS
+from ..engine.network import Layer, Network
 from ..maths.quantities import StepQuantities
 from .tolerance import Tolerance
 
@@ -52,27 +53,19 @@ def inputs_of(qs: StepQuantities, q) -> list[str]:
 
 
 def loss_after(qs: StepQuantities, values: dict[str, float]) -> float | None:
-    """The loss after the update, computed again with the updated parameters in `values` (those
-    not in it keep their right value), on the step's own samples."""
+    """The loss after the update, computed again by the engine with the updated parameters in
+    `values` (those not in it keep their right value), on the step's own samples."""
     step, labels = qs.step, qs.step.labels
-    a = step.x
-    try:
-        for l, layer in enumerate(step.layers, start=1):
-            W, b = layer.W_new.copy(), layer.b_new.copy()
-            for pl, kind, j, k, name in labels.parameters():
-                value = values.get(labels.new(name))
-                if pl != l or value is None:
-                    continue
-                if kind == "W":
-                    W[j, k] = value
-                else:
-                    b[j] = value
-            with np.errstate(all="ignore"):
-                a = ACTIVATIONS[layer.activation].fn(a @ W.T + b)
-        with np.errstate(all="ignore"):
-            loss = float(qs.loss(a, step.t).sum(axis=1).mean())
-    except (ArithmeticError, ValueError):
-        return None
+    layers = [Layer(layer.W_new.copy(), layer.b_new.copy(), ACTIVATIONS[layer.activation])
+              for layer in step.layers]
+    for l, kind, j, k, name in labels.parameters():
+        value = values.get(labels.new(name))
+        if value is not None:
+            if kind == "W":
+                layers[l - 1].W[j, k] = value
+            else:
+                layers[l - 1].b[j] = value
+    loss = Network(layers, qs.loss).mean_loss(step.x, step.t)
     return loss if np.isfinite(loss) else None
 
 

@@ -20,15 +20,11 @@ neighbouring seeds share no variants.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from ..errors import OutputError, TrainingDiverged, UnsupportedError
+from ..errors import TrainingDiverged, UnsupportedError
 from ..comparison import canonical_name
 from ..maths.quantities import StepQuantities
 from ..record.jsonl import envelope
@@ -70,6 +66,18 @@ class Exercise:
     def files(self, progress=None) -> dict[str, str]:
         """Every file of the exercise by path relative to its folder (see exercise_files)."""
         return exercise_files(self, progress)
+
+    def __repr__(self) -> str:
+        return (f"Exercise({self.target}: {len(self.students)} students, seed {self.seed}, "
+                f"{len(self.asked)} quantities asked to {self.decimals} decimals)")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = "".join(f"<tr><td>{s.id}</td><td>{s.seed}</td><td>{s.draws}</td></tr>"
+                       for s in self.students)
+        return (f"<p><strong>{html.escape(repr(self))}</strong></p><table><tr><th>student</th>"
+                f"<th>variant seed</th><th>variants drawn</th></tr>{rows}</table>")
 
     def manifest(self) -> dict:
         return envelope("exercise", target=self.target, title=self.title, seed=self.seed,
@@ -181,42 +189,3 @@ def readme(ex: Exercise) -> str:
         "- `roster.csv`: each student's variant seed; `exercise.json`: what grading needs.", "",
         "Put each filled-in `answers.csv` back into its student's folder and run "
         "`tracenn grade .` here (`--csv` for a gradebook).", ""])
-
-
-def write_folder(files: dict[str, str], directory) -> Path:
-    """Write `files` (relative path: text) as the new folder `directory`, which must not exist
-    or be empty: the files are written into a temporary folder beside it, which is renamed only
-    when complete, so a class's folder is never half-written nor overwritten.  Raises
-    OutputError."""
-    target = Path(directory)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise OutputError(f"{directory}: exists and is not an empty folder; give a new folder "
-                          "(an exercise never replaces a class's files)")
-    parent = target.absolute().parent
-    if not parent.is_dir():
-        raise OutputError(f"{directory}: cannot write there: the folder {parent} does not exist")
-    try:
-        tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{target.name}.", suffix=".part"))
-    except OSError as exc:
-        raise OutputError(f"{directory}: cannot write there: {exc.strerror}") from None
-    try:
-        for rel, text in files.items():
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        os.chmod(tmp, 0o777 & ~_umask())
-        if target.exists():
-            target.rmdir()
-        os.rename(tmp, target)
-    except OSError as exc:
-        raise OutputError(f"{directory}: cannot write: {exc.strerror or exc}") from None
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return target
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -60,7 +60,7 @@ def _what(step: Step, q: Q) -> tuple[str, str]:
         text = f"{base[:-1]} after the update"
     else:
         return ("the total error after the update, on the same sample(s)",
-                rf"$E_{{\mathrm{{total}}}}$ after the update, on the same sample(s)")
+                r"$E_{\mathrm{total}}$ after the update, on the same sample(s)")
     math = sample_latex(q.name)
     return text + of_sample, escape(text + of_sample) + f" (${math}$)"
 
