@@ -10,6 +10,7 @@ from typing import Iterator
 
 from .engine.loop import FULL, NONE, SUMMARY, Observer, iterate, train
 from .engine.mistakes import CATALOGUE, Mistakes, applicable
+from .engine.mistakes import Network as MistakeNetwork
 from .engine.optim import Optimizer, make_optimizer
 from .errors import OptionError, TrainingDiverged, UnsupportedError
 from .record.recorder import Recorder
@@ -35,17 +36,28 @@ def optimizer_for(spec: Spec, lr: float | None = None, mistakes: Mistakes | None
         raise OptionError(str(exc)) from None
 
 
-def check_mistakes(names, optimizer: Optimizer) -> Mistakes:
+def network_of(spec: Spec) -> MistakeNetwork:
+    """What the mistakes need to know of a spec's network (engine.mistakes.Network)."""
+    net = spec.network
+    out = net.layers[-1].activation.name
+    trained = [layer.bias_trainable for layer in net.layers]
+    return MistakeNetwork(net.loss.name, out in net.loss.fused,
+                          tuple(layer.activation.name for layer in net.layers),
+                          not all(trained), any(trained), spec.batch_size, len(net.layers))
+
+
+def check_mistakes(names, optimizer: Optimizer, spec: Spec | None = None) -> Mistakes:
     """The Mistakes object for `names` (a name or several); refuses an unknown name or one
-    that cannot happen with this optimizer, in one line."""
+    that cannot change anything with this optimizer (on this spec's network), in one line."""
     if isinstance(names, str):
         names = (names,)
     try:
         mistakes = Mistakes(names)
     except ValueError as exc:
         raise OptionError(str(exc)) from None
+    network = network_of(spec) if spec is not None else MistakeNetwork()
     for m in mistakes.active:
-        why = m.applies(optimizer.NAME, optimizer.weight_decay)
+        why = m.applies(optimizer.NAME, optimizer.weight_decay, network=network)
         if why:
             raise UnsupportedError(f"mistake {m.name} does not apply here: {why}")
     return mistakes
@@ -87,7 +99,7 @@ def iter_trace(spec: Spec, *, steps: int, show=None, lr: float | None = None, mi
     show = show or (lambda step: FULL)
     run = spec.copy()
     opt = optimizer_for(run, lr, **optimizer)
-    opt.mistakes = check_mistakes(mistakes, opt)
+    opt.mistakes = check_mistakes(mistakes, opt, run)
     recorder = Recorder(run.labels, opt, opt.mistakes.names)
     for ev in iterate(run.network, run.data, opt, steps=steps, batch_size=run.batch_size,
                       detail=lambda step: show(step) >= FULL, mistakes=opt.mistakes):
@@ -108,9 +120,24 @@ def trace_one_step(spec: Spec, step: int, *, lr: float | None = None, mistakes=(
 
 
 def mistakes_for(spec: Spec, step: int, **optimizer) -> list[str]:
-    """The catalogued mistakes that can change step `step` of this spec's optimizer."""
+    """The catalogued mistakes that can change step `step` of this spec (its network and
+    optimizer)."""
     opt = optimizer_for(spec, **optimizer)
-    return applicable(opt.NAME, opt.weight_decay, step)
+    return applicable(opt.NAME, opt.weight_decay, step, network_of(spec))
+
+
+def mistakes_not_for(spec: Spec, step: int, **optimizer) -> list[tuple[str, str]]:
+    """(name, why) for each catalogued mistake of this optimizer and step that cannot change
+    anything on this spec's network (frozen biases, online updates, no half-sse, …)."""
+    opt = optimizer_for(spec, **optimizer)
+    network = network_of(spec)
+    out = []
+    for name, m in CATALOGUE.items():
+        if m.applies(opt.NAME, opt.weight_decay, step) is None:
+            why = m.applies(opt.NAME, opt.weight_decay, step, network)
+            if why:
+                out.append((name, why))
+    return out
 
 
 def each_mistake(spec: Spec, step: int, *, lr: float | None = None, names=None, **optimizer):
@@ -202,7 +229,7 @@ def train_xor(spec: Spec, *, epochs: int, every: int, batch: bool, lr: float | N
     data = run.data
     batch_size = len(data) if batch else 1
     opt = optimizer_for(run, lr, **optimizer)
-    opt.mistakes = check_mistakes(mistakes, opt)
+    opt.mistakes = check_mistakes(mistakes, opt, run)
     watch = _FirstEpoch(Recorder(run.labels, opt, opt.mistakes.names), data,
                         -(-len(data) // batch_size), every, epochs)
     train(run.network, data, opt, observers=[watch], epochs=epochs, batch_size=batch_size,

@@ -10,7 +10,8 @@ from .comparison import compare
 from .errors import TrainingDiverged
 from .maths.quantities import StepQuantities
 from .record.trace import Step
-from .runs import description, each_mistake, iter_trace, mistakes_for, trace_one_step
+from .runs import (description, each_mistake, iter_trace, mistakes_for, mistakes_not_for,
+                   trace_one_step)
 from .spec import Spec
 
 # The walkthroughs kept under walkthroughs/ in the repository (tests/regenerate.py writes them
@@ -60,6 +61,7 @@ class Walkthrough:
     earlier: list[StepQuantities] = field(default_factory=list)  # steps before it, shown too
     options: dict = field(default_factory=dict)  # the tracing options (lr, optimizer, …)
     command: str = ""  # the flags that made it, after the target (" --steps 3 --lr 0.01 …")
+    cannot: list[tuple[str, str]] = field(default_factory=list)  # (mistake, why it changes nothing)
 
     @property
     def all_steps(self) -> list[StepQuantities]:
@@ -83,9 +85,10 @@ def collect(spec: Spec, target: str, step_no: int = 1, *, steps: int | None = No
         step_no = steps
     step = trace_one_step(spec, step_no, **options)
     right = StepQuantities(step, spec.network.loss)
+    cannot = mistakes_not_for(spec, step_no, **options)
     if earlier:
         effects = _effects_over_steps(spec, earlier + [right], **options)
-        return Walkthrough(target, spec, step, right, effects, earlier, options)
+        return Walkthrough(target, spec, step, right, effects, earlier, options, cannot=cannot)
     effects = []
     for name, wrong_step in each_mistake(spec, step_no, **options):
         if isinstance(wrong_step, TrainingDiverged):
@@ -96,7 +99,7 @@ def collect(spec: Spec, target: str, step_no: int = 1, *, steps: int | None = No
         effects.append(MistakeEffect(
             name, description(name), first.name if first else None, first.yours if first else None,
             first.right if first else None, wrong_step.loss_after))
-    return Walkthrough(target, spec, step, right, effects, earlier, options)
+    return Walkthrough(target, spec, step, right, effects, earlier, options, cannot=cannot)
 
 
 def _effects_over_steps(spec: Spec, right: list[StepQuantities], **options) -> list[MistakeEffect]:

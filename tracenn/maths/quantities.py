@@ -151,7 +151,7 @@ class StepQuantities:
         deltas = None
         if l == len(step.layers):
             t = self._targets(s)
-            dE_da = list(self.loss.dE_da(_obj(outs), _obj(t))[0])
+            dE_da = list(self.loss.dE_da(_obj(outs), _obj(t), SYMPY_OPS)[0])
             deltas = output_delta(self.loss, act, outs, nets, t, dE_out)
         else:
             nxt = step.layers[l]

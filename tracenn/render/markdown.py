@@ -281,6 +281,9 @@ def _mistakes_section(w: Walkthrough, precision: int) -> list[str]:
     out += [format_tables([Table("", ["mistake", "what goes wrong", "first number that changes",
                                       "you would see", "right value",
                                       f"{labels.total} after the update"], rows)], "github"), ""]
+    if w.cannot:
+        out += ["Not in the table, because they cannot change anything here — "
+                + "; ".join(f"`{name}`: {why}" for name, why in w.cannot) + ".", ""]
     out.append(f"Without any mistake, {labels.total} after the update is "
                f"{num(w.step.loss_after, precision)}.")
     return out
