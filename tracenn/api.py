@@ -85,11 +85,11 @@ def trace(spec, steps: int | None = None, **options) -> Run:
     return Run(spec.labels, list(iter_trace(spec, steps, **options)), spec.title)
 
 
-def step(spec, n: int = 1, *, lr: float | None = None, mistakes=(), update_biases: bool = False,
+def step(spec, step: int = 1, *, lr: float | None = None, mistakes=(), update_biases: bool = False,
          seed: int | None = None, **optimizer) -> Step:
-    """Step `n` of training (counting updates from 1), recorded in full."""
+    """Step `step` of training (counting updates from 1), recorded in full."""
     spec = _prepare(spec, seed, update_biases)
-    return trace_one_step(spec, n, lr=lr, mistakes=mistakes, **_optimizer_options(optimizer))
+    return trace_one_step(spec, step, lr=lr, mistakes=mistakes, **_optimizer_options(optimizer))
 
 
 def verify(spec, step: int = 1, *, tolerance: float = 1e-6, dps: int | None = None,

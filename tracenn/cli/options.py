@@ -148,9 +148,3 @@ def optimizer_options(f):
                      "adamw decays w by ηλw apart from it (default 0; adamw 0.01). Biases are "
                      "not decayed."),
     )(f)
-
-
-def optimizer_settings(options: dict) -> dict:
-    """The optimizer options a command was given, for the API (None: the spec's)."""
-    keys = ("optimizer", "momentum", "beta1", "beta2", "epsilon", "alpha", "weight_decay")
-    return {k: options.pop(k) for k in keys if k in options}

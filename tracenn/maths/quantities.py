@@ -188,7 +188,7 @@ class StepQuantities:
         trace = layer.update_W if kind == "W" else layer.update_b
         if trace is None:  # a frozen bias keeps its value
             return _sym(p)
-        if self.step._shown()[kind] or not self.step.optimizer or self.step.optimizer.name != "sgd":
+        if self.step.optimizer_quantities()[kind] or not self.step.optimizer or self.step.optimizer.name != "sgd":
             return self._optimizer(q.l, kind, q.j, q.k)["new"]
         return sp.Add(_sym(p), sp.Mul(-1, _sym("η"), _sym(lab.grad(p)), evaluate=False),
                       evaluate=False)
@@ -203,7 +203,7 @@ class StepQuantities:
 
         lab, step = self.step.labels, self.step
         p = lab.weights[l - 1][j][k] if kind == "W" else lab.biases[l - 1][j]
-        shown = step._shown()[kind]
+        shown = step.optimizer_quantities()[kind]
 
         def sym(role: str) -> sp.Symbol:
             if role == "dE":

@@ -89,7 +89,7 @@ def _optimizer(step: Step) -> dict:
     opt = step.optimizer_object()
     out = {"name": info.name, "title": info.title, "settings": dict(info.settings), "t": info.t,
            "formula": opt.FORMULA}
-    if not any(step._shown().values()):
+    if not any(step.optimizer_quantities().values()):
         return out
     parts: dict[str, dict] = {"state": {}, "state_before": {}, "terms": {}}
     for name, _, _, trace, at in step.updates():

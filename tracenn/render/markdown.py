@@ -81,7 +81,7 @@ def _header(w: Walkthrough) -> list[str]:
         intro += (" Do not edit by hand; `python3 tests/regenerate.py` rewrites it, and a test "
                   "checks that it matches.")
     title = w.spec.title or w.target
-    if any(w.step._shown().values()):
+    if any(w.step.optimizer_quantities().values()):
         title += f", with {w.step.optimizer.title}"
     out = [f"# Walkthrough: {title}", "", intro, ""]
     return out + ([f"Source: {w.spec.cite}", ""] if w.spec.cite else [])
@@ -100,7 +100,7 @@ def _network(w: Walkthrough, precision: int) -> list[str]:
                "samples.")
     out.append(f"- Learning rate η = {step.eta:g}; {spec.mode} updates "
                f"({len(step.samples)} sample(s) in this step).")
-    if any(step._shown().values()):
+    if any(step.optimizer_quantities().values()):
         opt, settings = step.optimizer_object(), step.optimizer.settings
         out.append(f"- Optimizer: {opt.TITLE}, {opt.FORMULA}; "
                    + ", ".join(f"{SYMBOLS[k]} = {v:g}" for k, v in settings.items()) + ".")
@@ -181,7 +181,7 @@ def _stage_intro(stage: str, w: Walkthrough, step: Step) -> list[str]:
     if stage == "gradient":
         return ["A weight's gradient is the δ of the neuron it feeds times the input it carries; "
                 "a bias's is the δ of its neuron (for a shared bias, the sum over the layer).", ""]
-    if stage == "update" and any(step._shown().values()):
+    if stage == "update" and any(step.optimizer_quantities().values()):
         opt = step.optimizer_object()
         carried = (f" Its state ({', '.join(opt.STATE)}) starts at 0 and carries over from step "
                    "to step; the value from the step before is marked (t−1)." if opt.STATE else "")

@@ -20,7 +20,7 @@ def step_tables(step: Step, precision: int, checks: dict | None = None) -> list[
     tables = [forward_table(step, precision), error_table(step, precision)]
     for l in range(len(step.layers), 0, -1):
         tables.append(backward_table(step, l, precision, checks))
-    if any(step._shown().values()):
+    if any(step.optimizer_quantities().values()):
         tables += [update_table(step, l, precision) for l in range(len(step.layers), 0, -1)]
     tables.append(before_after_table(step, precision))
     return tables
