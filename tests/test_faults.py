@@ -42,6 +42,14 @@ def start(*args, **kw):
                             stderr=subprocess.PIPE, text=True, **kw)
 
 
+def finish(proc):
+    """The rest of stdout and all of stderr once the process ends.  (Not communicate(): it
+    reads the pipe's file descriptor itself and would skip what readline() has buffered.)"""
+    out, err = proc.stdout.read(), proc.stderr.read()
+    proc.wait(timeout=30)
+    return out, err
+
+
 # --- streaming and stopping ----------------------------------------------------------------
 
 
@@ -51,7 +59,7 @@ def test_a_long_trace_streams_and_ctrl_c_keeps_every_line():
     assert proc.poll() is None  # printed as computed: the run is far from done
     assert json.loads(first)["step"] == 1 and json.loads(second)["step"] == 2
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    out, err = finish(proc)
     assert proc.returncode == 130
     assert err == "tracenn: interrupted\n"  # one line, no blank line before it
     lines = [first, second] + out.splitlines()
@@ -63,7 +71,7 @@ def test_sigterm_stops_like_ctrl_c_with_143():
     proc = start("mazur", "--steps", "100000000", "--json")
     proc.stdout.readline()
     proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=30)
+    out, err = finish(proc)
     assert proc.returncode == 143 and err == "tracenn: stopped by SIGTERM\n"
     for line in out.splitlines():
         json.loads(line)
@@ -74,7 +82,7 @@ def test_two_quick_ctrl_c_are_one_line():
     proc.stdout.readline()
     proc.send_signal(signal.SIGINT)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    out, err = finish(proc)
     assert proc.returncode == 130 and one_line(err) == "tracenn: interrupted"
 
 

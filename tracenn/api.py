@@ -64,15 +64,16 @@ def _optimizer_options(options: dict) -> dict:
 
 def iter_trace(spec, steps: int | None = None, *, every: int | None = None, lr: float | None = None,
                mistakes=(), update_biases: bool = False, seed: int | None = None,
-               **optimizer) -> Iterator[Step | StepSummary]:
+               progress=None, **optimizer) -> Iterator[Step | StepSummary]:
     """Train and yield each shown step as soon as it is computed, keeping none (memory stays
     flat).  `steps` defaults to the spec's (its epochs times the steps per epoch when it gives
     epochs).  With `every` = K, every K-th step is a full `Step` and step 1 and the last, when
-    not multiples of K, are one-line `StepSummary`s; without it, every step is full."""
+    not multiples of K, are one-line `StepSummary`s; without it, every step is full.
+    `progress(step)` is called after every step."""
     spec = _prepare(spec, seed, update_biases)
     steps = spec.total_steps if steps is None else steps
     show = show_policy(steps, every) if every is not None else (lambda step: FULL)
-    return _iter_trace(spec, steps=steps, show=show, lr=lr, mistakes=mistakes,
+    return _iter_trace(spec, steps=steps, show=show, lr=lr, mistakes=mistakes, progress=progress,
                        **_optimizer_options(optimizer))
 
 
@@ -160,13 +161,14 @@ def _name(spec) -> str:
 
 
 def xor(*, seed: int | None = None, epochs: int | None = None, every: int | None = None,
-        lr: float | None = None, batch: bool = False, mistakes=(), **optimizer) -> XorRun:
+        lr: float | None = None, batch: bool = False, mistakes=(), progress=None,
+        **optimizer) -> XorRun:
     """Train the 2-2-1 XOR network: the first epoch in full (`.first_epoch`), the loss at
     intervals (`.curve`), the truth table and a verdict (solved, stuck or unfinished)."""
     spec = load_preset("xor", seed=seed)
     epochs = epochs or spec.epochs or 1
     return train_xor(spec, epochs=epochs, every=every or xor_curve_every(epochs), batch=batch,
-                     lr=lr, mistakes=mistakes, **_optimizer_options(optimizer))
+                     lr=lr, mistakes=mistakes, progress=progress, **_optimizer_options(optimizer))
 
 
 def draw(spec, step: int = 1, *, view: str = "forward", precision: int = 4, sample: int = 1,

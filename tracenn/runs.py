@@ -90,11 +90,12 @@ def show_policy(steps: int, every: int, first_full: bool = False):
 
 
 def iter_trace(spec: Spec, *, steps: int, show=None, lr: float | None = None, mistakes=(),
-               **optimizer) -> Iterator[Step | StepSummary]:
+               progress=None, **optimizer) -> Iterator[Step | StepSummary]:
     """Train a copy of `spec` for `steps` updates (online or full batch, as the spec says) and
     yield each entry `show(step)` asks for (default: every step in full) as soon as it is
-    computed.  Keeps nothing: memory stays flat however many steps run.  Raises
-    TrainingDiverged after yielding every step before the one that diverged."""
+    computed, and calls `progress(step)` after each step.  Keeps nothing: memory stays flat
+    however many steps run.  Raises TrainingDiverged after yielding every step before the one
+    that diverged."""
     check_count("steps", steps)
     show = show or (lambda step: FULL)
     run = spec.copy()
@@ -108,6 +109,8 @@ def iter_trace(spec: Spec, *, steps: int, show=None, lr: float | None = None, mi
             yield recorder.step(run.network, ev.record, ev.step, ev.epoch, ev.indices)
         elif level == SUMMARY:
             yield recorder.summary(run.network, ev.record, ev.step, ev.epoch)
+        if progress is not None:
+            progress(ev.step)
 
 
 def trace_one_step(spec: Spec, step: int, *, lr: float | None = None, mistakes=(),
@@ -222,9 +225,18 @@ class _FirstEpoch(Observer):
             self.curve.append((epoch, net.mean_loss(self.data.X, self.data.T)))
 
 
+class _EpochProgress(Observer):
+    def __init__(self, callback, epochs: int):
+        self.callback, self.epochs = callback, epochs
+
+    def on_epoch(self, net, epoch):
+        self.callback(epoch, self.epochs)
+
+
 def train_xor(spec: Spec, *, epochs: int, every: int, batch: bool, lr: float | None = None,
-              mistakes=(), **optimizer) -> XorRun:
-    """Train the XOR spec; record the first epoch's steps in full and evaluate the result."""
+              mistakes=(), progress=None, **optimizer) -> XorRun:
+    """Train the XOR spec; record the first epoch's steps in full and evaluate the result.
+    `progress(epoch, epochs)` is called after each epoch."""
     run = spec.copy()
     data = run.data
     batch_size = len(data) if batch else 1
@@ -232,7 +244,8 @@ def train_xor(spec: Spec, *, epochs: int, every: int, batch: bool, lr: float | N
     opt.mistakes = check_mistakes(mistakes, opt, run)
     watch = _FirstEpoch(Recorder(run.labels, opt, opt.mistakes.names), data,
                         -(-len(data) // batch_size), every, epochs)
-    train(run.network, data, opt, observers=[watch], epochs=epochs, batch_size=batch_size,
+    observers = [watch] + ([_EpochProgress(progress, epochs)] if progress else [])
+    train(run.network, data, opt, observers=observers, epochs=epochs, batch_size=batch_size,
           mistakes=opt.mistakes)
     out = run.network.output(data.X)[:, 0]
     table = []

@@ -3,9 +3,7 @@ the grading of what comes back."""
 
 from __future__ import annotations
 
-import contextlib
 import math
-import sys
 
 import click
 
@@ -13,6 +11,7 @@ from .. import api
 from ..record.jsonl import dumps
 from ..render.tables import format_tables
 from .files import write_output
+from .output import Progress
 from .options import TARGET, Interval, format_option, lr_option, update_biases_option
 
 ASK_HELP = ("What the worksheet asks, comma-separated: groups (forward, error, output-deltas, "
@@ -36,28 +35,6 @@ class Bounds(click.ParamType):
         if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
             self.fail(f"{value!r}: expected finite numbers with LOW ≤ HIGH", param, ctx)
         return lo, hi
-
-
-@contextlib.contextmanager
-def _progress(label: str):
-    """A progress callback: a bar on stderr when it is a terminal, nothing otherwise."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    bar = None
-
-    def update(done: int, total: int):
-        nonlocal bar
-        if bar is None:
-            bar = click.progressbar(length=total, label=label, file=sys.stderr)
-            bar.render_progress()
-        bar.update(1)
-
-    try:
-        yield update
-    finally:
-        if bar is not None:
-            bar.render_finish()
 
 
 def _range(name: str, default: str, what: str):
@@ -101,11 +78,13 @@ def exercise(target, students, seed, directory, ask, decimals, given_decimals, w
     picture worksheet.md shows) and answers.csv (a name,value row per question, values empty); the answer keys key/student-NN.md (formula, numbers substituted, result);
     roster.csv (each student's seed); exercise.json (for tracenn grade).
     """
-    with _progress("writing the variants") as progress:
+    with Progress("exercise", "writing the variants") as progress:
         made = api.exercise(target, students, seed=seed, ask=ask, decimals=decimals,
                             given_decimals=given_decimals, weights=weights, biases=biases,
                             inputs=inputs, targets=targets, lr=lr, update_biases=update_biases,
-                            output=directory, progress=progress)
+                            output=directory,
+                            progress=lambda done, total: progress("writing the variants", done,
+                                                                  total))
     redrawn = sum(s.draws - 1 for s in made.students)
     first, last = made.students[0].id, made.students[-1].id
     click.echo(f"{directory}: {len(made.students)} variant(s) of {made.title}, "
@@ -147,8 +126,9 @@ def grade(directory, decimals, relative, fmt, precision, as_json, as_csv, summar
 
     if as_json and as_csv:
         raise click.UsageError("give --json or --csv, not both")
-    with _progress("grading") as progress:
-        grades = api.grade(directory, decimals=decimals, relative=relative, progress=progress)
+    with Progress("grade", "grading") as progress:
+        grades = api.grade(directory, decimals=decimals, relative=relative,
+                           progress=lambda done, total: progress("grading", done, total))
     shown = grades.decimals if precision is None else precision
     if as_json:
         text = dumps(grades) + "\n"
