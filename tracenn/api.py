@@ -24,6 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
+from .engine.optim import SETTINGS
 from .errors import OptionError
 from .maths import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE, check_parameters
 from .record.trace import Run, Step, StepSummary
@@ -31,7 +32,7 @@ from .runs import FULL, XorRun, iter_trace as _iter_trace, show_policy, train_xo
     trace_one_step, xor_curve_every
 from .spec import PRESETS, Spec, load_preset, load_spec, parse_spec
 
-OPTIMIZER_OPTIONS = ("optimizer", "momentum", "beta1", "beta2", "epsilon", "alpha", "weight_decay")
+OPTIMIZER_OPTIONS = SETTINGS
 
 
 def load(source: str | Path | Spec, *, seed: int | None = None) -> Spec:

@@ -308,6 +308,9 @@ class AdamW(Adam):
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     cls.NAME: cls for cls in (SGD, Momentum, Nesterov, RMSProp, Adam, AdamW)}
 DEFAULT_WEIGHT_DECAY = {"adamw": 0.01}  # torch.optim.AdamW's; the others' is 0
+# Every setting an optimizer may be given, besides the learning rate, in the spec's names.
+SETTINGS = ("optimizer", *dict.fromkeys(k for cls in OPTIMIZERS.values() for k in cls.HYPER),
+            "weight_decay")
 
 
 def optimizer_of(name: str, settings: dict, mistakes: Mistakes = NO_MISTAKES) -> Optimizer:
