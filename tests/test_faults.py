@@ -258,3 +258,15 @@ def test_check_refuses_a_network_beyond_verifys_limits(run, tmp_path):
     result = run("trace", spec, "--check")
     assert result.exit_code == 2 and result.stdout == ""
     assert "--check keeps to verify's default limits" in one_line(result.stderr)
+
+
+@pytest.mark.parametrize("name, content", [
+    ("dup.csv", "\ufeffname,value\nout_h1,0.593269992\nout_h1,0.5\n"),
+    ("dup.json", '\ufeff{"out_h1": 0.593269992, "out_h1": 0.5}'),
+])
+def test_a_name_given_twice_and_a_bom_are_read_and_said(run, tmp_path, name, content):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    result = run("compare", "mazur", "--values", path)
+    assert result.exit_code == 1  # the BOM is no part of the first name; the later value is used
+    assert "out_h1 given again" in result.stdout and "yours:   0.500000000" in result.stdout

@@ -7,7 +7,6 @@ import click
 from .. import api
 from ..record.jsonl import dumps
 from ..record.trace import Step
-from ..render.results import xor_tables, xor_verdict
 from ..render.steps import render_step, render_summary
 from ..render.tables import format_tables
 from ..spec import load_preset
@@ -167,6 +166,8 @@ def xor(seed, epochs, every, lr, batch, mistakes, check, fmt, precision, as_json
     spec = load_preset("xor")
     status = print_entries(run.first_epoch, run.labels, loss=spec.network.loss, check=check,
                            fmt=fmt, precision=precision, as_json=as_json)
+    from ..render.results import xor_tables, xor_verdict
+
     if as_json:
         echo(dumps(run))
     else:

@@ -229,9 +229,18 @@ def _number(path: str, where: str, value) -> float:
     return value if isinstance(value, Written) else Written(value)
 
 
+class _Pairs(dict):
+    """A JSON object that remembers every key: value pair in order, repeated keys too."""
+
+    def __init__(self, pairs):
+        super().__init__(pairs)
+        self.pairs = pairs
+
+
 def _read_json(path: str, text: str, step: int, qs: StepQuantities) -> list[tuple]:
     def load(s):
-        return json.loads(s, parse_float=lambda t: Written(float(t), written_decimals(t)))
+        return json.loads(s, parse_float=lambda t: Written(float(t), written_decimals(t)),
+                          object_pairs_hook=_Pairs)
 
     try:
         objects = [load(text)]
@@ -242,7 +251,8 @@ def _read_json(path: str, text: str, step: int, qs: StepQuantities) -> list[tupl
             raise ValuesError(path, f"not valid JSON (line {exc.lineno}: {exc.msg}); expected "
                               "JSON or CSV name,value rows") from None
     if len(objects) == 1 and isinstance(objects[0], dict) and "layers" not in objects[0]:
-        return [(f"key {k!r}", str(k), _number(path, f"key {k!r}", v)) for k, v in objects[0].items()]
+        pairs = getattr(objects[0], "pairs", list(objects[0].items()))
+        return [(f"key {k!r}", str(k), _number(path, f"key {k!r}", v)) for k, v in pairs]
     steps = [o for o in objects if isinstance(o, dict) and o.get("kind", "step") == "step"
              and "layers" in o]
     if not steps:
