@@ -5,6 +5,7 @@ commit it: the tests compare against these files, so rewriting them to make a re
 hides the bug instead of fixing it.
 """
 
+import shutil
 import tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from tracenn.cli import cli
+from tracenn.textbook import SHIPPED
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,16 +27,29 @@ OUTPUTS = {
     "tests/golden/xor.jsonl": ["xor", "--json"],
     "tests/golden/trace-check.txt": ["trace", str(ROOT / "tests/specs/net-3-4-4-2.toml"), "--check"],
 }
-WALKTHROUGHS = {
-    "mazur": ["walkthrough", "mazur"],
-    "xor": ["walkthrough", "xor"],
-    "softmax": ["walkthrough", "softmax"],
-    "adam": ["walkthrough", "mazur", "--optimizer", "adam", "--lr", "0.01", "--steps", "3"],
-}
+WALKTHROUGHS = {name: command.split()[1:] for name, command in SHIPPED.items()}
 for _name, _args in WALKTHROUGHS.items():  # each written with -o, its two pictures beside it
     OUTPUTS[f"walkthroughs/{_name}.md"] = _args + ["-o", f"{_name}.md"]
     for _view in ("forward", "backward"):
         OUTPUTS[f"walkthroughs/{_name}-{_view}.svg"] = OUTPUTS[f"walkthroughs/{_name}.md"]
+
+
+# folder (relative to the repo root) -> the tracenn arguments that write it (given -o FOLDER);
+# the same arguments must write the same bytes
+FOLDERS = {
+    "tests/golden/exercise-mazur": ["exercise", "mazur", "--students", "2", "--seed", "1"],
+}
+
+
+def produce_folder(args: list[str]) -> dict[str, str]:
+    """The files `tracenn ARGS -o FOLDER` writes, by path relative to FOLDER."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "out"
+        result = CliRunner().invoke(cli, args + ["-o", str(folder)], prog_name="tracenn")
+        if result.exit_code != 0:
+            raise SystemExit(f"tracenn {' '.join(args)} failed: {result.stderr}")
+        return {str(p.relative_to(folder)): p.read_text(encoding="utf-8")
+                for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @lru_cache(maxsize=None)
@@ -66,6 +81,17 @@ def main() -> None:
         old = path.read_text(encoding="utf-8") if path.exists() else None
         path.write_text(text, encoding="utf-8")
         print(f"{'unchanged' if old == text else 'rewrote  '} {rel}")
+    for rel, args in FOLDERS.items():
+        folder = ROOT / rel
+        files = produce_folder(args)
+        old = {str(p.relative_to(folder)): p.read_text(encoding="utf-8")
+               for p in folder.rglob("*") if p.is_file()} if folder.exists() else {}
+        if old != files:
+            shutil.rmtree(folder, ignore_errors=True)
+            for name, text in files.items():
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
+                (folder / name).write_text(text, encoding="utf-8")
+        print(f"{'unchanged' if old == files else 'rewrote  '} {rel}/ ({len(files)} files)")
 
 
 if __name__ == "__main__":

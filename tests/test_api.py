@@ -160,3 +160,22 @@ def test_notebook_display_is_html_tables():
     assert "<table>" in run.steps[0]._repr_html_()
     assert "All checks pass." in tracenn.verify("mazur")._repr_html_()
     assert "delta_h1" in tracenn.compare("mazur", {"delta_h1": 1.0})._repr_html_()
+
+
+@pytest.mark.parametrize("call", [
+    lambda: tracenn.step("mazur", 0), lambda: tracenn.trace("mazur", -2),
+    lambda: tracenn.trace("mazur", 3, every=0), lambda: tracenn.verify("mazur", 0),
+    lambda: tracenn.compare("mazur", {"w5": 0.3}, step=0),
+    lambda: tracenn.step(tracenn.load("mazur"), seed=7),
+])
+def test_bad_arguments_are_one_line_errors_not_tracebacks(call):
+    with pytest.raises(tracenn.OptionError):
+        call()
+
+
+def test_a_mistake_may_be_named_alone_and_values_as_numpy_numbers():
+    assert tracenn.step("mazur", mistakes="updated-weights")["E_total after"] == \
+        pytest.approx(0.291027924, abs=1e-9)
+    assert tracenn.compare("mazur", {"out_h1": np.float32(0.5933)}).ok  # four decimals written
+    with pytest.raises(tracenn.ValuesError, match="none of its names is a quantity"):
+        tracenn.compare("mazur", {"h1_out": 0.5933})

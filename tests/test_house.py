@@ -51,11 +51,22 @@ def test_click_only_in_the_cli_and_sympy_only_in_maths():
             assert "sympy" not in names and "mpmath" not in names, path
 
 
-def imported_rooms(path: Path, tree):
-    """(room, module) for each relative import at the top of a module (not inside functions)."""
+# Imports inside functions that may point upward, and why:
+# - render.notebook: the `_repr_html_`/`_repr_svg_` hooks Jupyter calls on records and results
+#   (a record only says where its picture is drawn; it never draws it itself)
+LAZY_UPWARD = {"render.notebook"}
+# The engine imports SymPy only inside the SymPy forms of its formulas ("one formula, one
+# object": an activation, a loss and an optimizer each hold their own), never at import time.
+ENGINE_SYMPY = {"engine/functions.py", "engine/optim.py"}
+
+
+def imported_rooms(path: Path, tree, lazy: bool = False):
+    """(room, module) for each relative import of a module: at its top level, or (`lazy`)
+    inside its functions."""
     package = list(path.relative_to(PACKAGE).parts[:-1])
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.level:
+    top = {id(node) for node in tree.body}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level and (id(node) not in top) == lazy:
             base = package[: len(package) - (node.level - 1)]
             target = base + [p for p in (node.module or "").split(".") if p]
             if target:
@@ -67,11 +78,30 @@ def test_imports_run_downward():
         here = ORDER.index(room(path))
         for there, module in imported_rooms(path, tree):
             assert ORDER.index(there) <= here, f"{path.relative_to(PACKAGE)} imports {module}"
+        for there, module in imported_rooms(path, tree, lazy=True):
+            assert ORDER.index(there) <= here or module in LAZY_UPWARD, \
+                f"{path.relative_to(PACKAGE)} imports {module} inside a function"
+
+
+def test_the_engine_imports_sympy_only_in_its_formulas_sympy_forms():
+    for path, tree in modules():
+        rel = "/".join(path.relative_to(PACKAGE).parts)
+        if not rel.startswith("engine/"):
+            continue
+        names = {a.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for a in node.names}
+        names |= {node.module.split(".")[0] for node in ast.walk(tree)
+                  if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module}
+        assert "click" not in names and "tabulate" not in names, rel
+        assert "sympy" not in names or rel in ENGINE_SYMPY, rel
 
 
 def test_the_import_check_can_fail(tmp_path):
     bad = ast.parse("from ..record.trace import Step\n")
     assert [r for r, _ in imported_rooms(PACKAGE / "engine" / "x.py", bad)] == ["record"]
+    lazy = ast.parse("def f():\n    from ..render.steps import step_tables\n")
+    assert [m for _, m in imported_rooms(PACKAGE / "record" / "x.py", lazy, lazy=True)] == \
+        ["render.steps"]
 
 
 def test_functions_and_modules_are_of_a_readable_size():

@@ -161,15 +161,15 @@ def test_phases_light_up_and_switch_the_view(browser, mazur_page):
 
 
 def test_play_runs_through_the_phases(browser, mazur_page):
-    import time
+    from selenium.webdriver.support.ui import WebDriverWait
 
     open_page(browser, mazur_page, "#step=1")
     browser.execute_script("document.getElementById('speed').value = 'fast'")
     browser.find_element("id", "play").click()
-    time.sleep(1.5)
+    # wait (polling, up to a generous limit) until playing has moved on from step 1's forward
+    WebDriverWait(browser, 30, poll_frequency=0.1).until(
+        lambda b: not b.find_element("id", "step-label").text.startswith("step 1 of 6 · forward"))
     browser.find_element("id", "play").click()  # pause
-    label = browser.find_element("id", "step-label").text
-    assert not label.startswith("step 1 of 6 · forward"), label
     assert browser.find_element("id", "play").text.endswith("play")
 
 

@@ -97,3 +97,16 @@ def test_mazur_starts_without_sympy():
             "assert 'sympy' not in sys.modules, 'tracenn mazur imported SymPy'")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_readme_example_is_the_real_output(run):
+    """Every line of README's abridged `tracenn mazur --steps 1` is a line of the output."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("`tracenn mazur --steps 1` (abridged):\n\n```\n", 1)[1].split("```", 1)[0]
+    output = run("mazur", "--steps", "1").stdout.splitlines()
+    shown = [line for line in block.splitlines() if line != "…"]
+    assert len(shown) > 10
+    for line in shown:
+        assert line in output, line

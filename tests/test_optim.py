@@ -98,6 +98,12 @@ def test_momentum_zero_is_gradient_descent_with_identical_tables(run):
     assert "update, momentum (t = 3; η = 0.5, λ = 0, μ = 0)" in zero
 
 
+@pytest.mark.parametrize("command", [["mazur"], ["trace", "mazur"], ["xor", "--epochs", "1"]])
+def test_every_tracing_command_takes_the_optimizer_options(run, command):
+    out = run(*command, "--optimizer", "adam", "--lr", "0.01", "--beta1", "0.8").stdout
+    assert "· update, Adam (t = 1; η = 0.01, λ = 0, β1 = 0.8, β2 = 0.999, ε = 1e-08)" in out
+
+
 def test_plain_gradient_descent_has_no_update_table(run):
     assert "· update," not in run("mazur").stdout
     assert "· update, gradient descent" in run("mazur", "--weight-decay", "0.1").stdout
@@ -124,11 +130,29 @@ def test_update_table_and_json_hold_the_state(run):
 def test_verify_checks_the_update_formulas(run):
     result = tracenn.verify("mazur", 2, optimizer="adamw", lr=0.01, update_biases=True)
     assert result.ok and {u.name for u in result.updates} >= {"m_w5", "vhat_w1", "w5+", "b2+"}
-    wrong = tracenn.verify("mazur", 2, optimizer="adam", lr=0.01)
-    assert all(u.ok for u in wrong.updates)
     out = run("verify", "mazur", "--optimizer", "rmsprop", "--lr", "0.01", "--step", "2").stdout
     assert "the update: SymPy's formulas of the optimizer against the engine" in out
     assert "All checks pass." in out
+
+
+def test_verify_catches_a_wrong_update_in_the_engine(monkeypatch):
+    from tracenn.engine import optim
+
+    def no_bias_correction(self, key, g, param, terms):  # Adam's classic bug, planted
+        state = self.state.setdefault(key, {})
+        b1, b2 = self.hyper["beta1"], self.hyper["beta2"]
+        m = (1 - b1) * g if state.get("m") is None else b1 * state["m"] + (1 - b1) * g
+        v = (1 - b2) * g * g if state.get("v") is None else b2 * state["v"] + (1 - b2) * g * g
+        state["m"], state["v"] = m, v
+        terms["m_hat"], terms["v_hat"] = m, v
+        terms["denominator"] = np.sqrt(v) + self.hyper["epsilon"]
+        return m / terms["denominator"]
+
+    monkeypatch.setattr(optim.Adam, "_direction", no_bias_correction)
+    result = tracenn.verify("mazur", 2, optimizer="adam", lr=0.01)
+    assert not result.ok
+    failed = set(result.failed)
+    assert {"mhat_w5", "vhat_w5", "w5+"} <= failed and "m_w5" not in failed  # m itself is right
 
 
 # --- mistakes ----------------------------------------------------------------------------------

@@ -15,23 +15,26 @@ and return plain records that show every number:
     print(tracenn.walkthrough(spec))                                   # a Markdown textbook page
     tracenn.draw(spec, view="backward")                                # the picture, as SVG
     tracenn.html("xor", steps=2000)                                    # the step player's page
+    tracenn.exercise("mazur", 30, seed=1, output="ex")                 # a class's worksheets
+    tracenn.grade("ex").summary()                                      # … and their grades
 
 In a notebook, runs, steps, verifications and comparisons display themselves as tables; a step
 also shows its picture, and a spec the picture of its network.
 
-Functions: load, trace, iter_trace, step, verify, compare, walkthrough, draw, html, xor;
-`tracenn.mnist.train` for MNIST; from_torch, check_torch and load_torch for a learner's PyTorch
-model (with the `torch` extra).  Errors: TracennError and its kinds SpecError, ValuesError, DataError,
-TrainingDiverged, OptionError, UnsupportedError, OutputError.  MISTAKES is the catalogue of
-classic mistakes (name → description) that `mistakes=` switches on and `compare` recognises.
+Functions: load, trace, iter_trace, step, verify, compare, walkthrough, draw, html, xor,
+exercise, grade; `tracenn.mnist.train` for MNIST; from_torch, check_torch and load_torch for
+a learner's PyTorch model (with the `torch` extra).  Errors: TracennError and its kinds
+SpecError, ValuesError, DataError, TrainingDiverged, OptionError, UnsupportedError,
+OutputError.  MISTAKES is the catalogue of classic mistakes (name → description) that
+`mistakes=` switches on and `compare` recognises.
 
 Conventions: layers are numbered 1..L after the input (layer 0); `W[j][k]` connects input k to
 neuron j, so row j of W holds the weights into neuron j; arrays hold samples in rows; δ = ∂E/∂z;
 the loss of a batch is the mean of its samples' losses.
 """
 
-from .api import (check_torch, compare, draw, from_torch, html, iter_trace, load, load_torch,
-                  step, trace, verify, walkthrough, xor)
+from .api import (check_torch, compare, draw, exercise, from_torch, grade, html, iter_trace,
+                  load, load_torch, step, trace, verify, walkthrough, xor)
 from .engine.mistakes import MISTAKES
 from .errors import (DataError, OptionError, OutputError, SpecError, TracennError,
                      TrainingDiverged, UnsupportedError, ValuesError)
@@ -53,6 +56,7 @@ def __getattr__(name: str):
 __all__ = [
     "load", "trace", "iter_trace", "step", "verify", "compare", "walkthrough", "xor", "draw", "html",
     "from_torch", "check_torch", "load_torch",
+    "exercise", "grade",
     "Spec", "Run", "Step", "StepSummary", "LayerTrace", "Labels", "PRESETS", "MISTAKES",
     "TracennError", "SpecError", "ValuesError", "DataError", "TrainingDiverged", "OptionError",
     "UnsupportedError", "OutputError", "mnist",

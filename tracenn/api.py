@@ -24,6 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
+from .engine.optim import SETTINGS
 from .errors import OptionError
 from .maths import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE, check_parameters
 from .record.trace import Run, Step, StepSummary
@@ -31,13 +32,17 @@ from .runs import FULL, XorRun, iter_trace as _iter_trace, show_policy, train_xo
     trace_one_step, xor_curve_every
 from .spec import PRESETS, Spec, load_preset, load_spec, parse_spec
 
-OPTIMIZER_OPTIONS = ("optimizer", "momentum", "beta1", "beta2", "epsilon", "alpha", "weight_decay")
+OPTIMIZER_OPTIONS = SETTINGS
 
 
 def load(source: str | Path | Spec, *, seed: int | None = None) -> Spec:
     """A spec from a preset name (mazur, xor, softmax), a path to a TOML file, or TOML text.
     `seed` replaces the spec's seed for layers it initialises at random.  Raises SpecError."""
     if isinstance(source, Spec):
+        if seed is not None:
+            raise OptionError(f"seed={seed} cannot reseed a spec already loaded (from "
+                              f"{source.source}); give the seed when loading it: "
+                              "tracenn.load(source, seed=…)")
         return source
     text = str(source)
     if isinstance(source, str) and text not in PRESETS and ("\n" in text or "[network]" in text):
@@ -60,15 +65,16 @@ def _optimizer_options(options: dict) -> dict:
 
 def iter_trace(spec, steps: int | None = None, *, every: int | None = None, lr: float | None = None,
                mistakes=(), update_biases: bool = False, seed: int | None = None,
-               **optimizer) -> Iterator[Step | StepSummary]:
+               progress=None, **optimizer) -> Iterator[Step | StepSummary]:
     """Train and yield each shown step as soon as it is computed, keeping none (memory stays
     flat).  `steps` defaults to the spec's (its epochs times the steps per epoch when it gives
     epochs).  With `every` = K, every K-th step is a full `Step` and step 1 and the last, when
-    not multiples of K, are one-line `StepSummary`s; without it, every step is full."""
+    not multiples of K, are one-line `StepSummary`s; without it, every step is full.
+    `progress(step)` is called after every step."""
     spec = _prepare(spec, seed, update_biases)
-    steps = steps or spec.total_steps
-    show = show_policy(steps, every) if every else (lambda step: FULL)
-    return _iter_trace(spec, steps=steps, show=show, lr=lr, mistakes=mistakes,
+    steps = spec.total_steps if steps is None else steps
+    show = show_policy(steps, every) if every is not None else (lambda step: FULL)
+    return _iter_trace(spec, steps=steps, show=show, lr=lr, mistakes=mistakes, progress=progress,
                        **_optimizer_options(optimizer))
 
 
@@ -81,11 +87,11 @@ def trace(spec, steps: int | None = None, **options) -> Run:
     return Run(spec.labels, list(iter_trace(spec, steps, **options)), spec.title)
 
 
-def step(spec, n: int = 1, *, lr: float | None = None, mistakes=(), update_biases: bool = False,
+def step(spec, step: int = 1, *, lr: float | None = None, mistakes=(), update_biases: bool = False,
          seed: int | None = None, **optimizer) -> Step:
-    """Step `n` of training (counting updates from 1), recorded in full."""
+    """Step `step` of training (counting updates from 1), recorded in full."""
     spec = _prepare(spec, seed, update_biases)
-    return trace_one_step(spec, n, lr=lr, mistakes=mistakes, **_optimizer_options(optimizer))
+    return trace_one_step(spec, step, lr=lr, mistakes=mistakes, **_optimizer_options(optimizer))
 
 
 def verify(spec, step: int = 1, *, tolerance: float = 1e-6, dps: int | None = None,
@@ -115,8 +121,11 @@ def compare(spec, values, step: int = 1, *, tolerance: float | None = None, prec
     """A learner's numbers against the right ones: `values` is a dict {name: value}, a path to
     a file (tracenn's JSON Lines trace, a flat JSON object or CSV name,value rows), a `Run` or a
     `Step`.  Returns a `Comparison`: `.ok`, `.first` (the first wrong number with its formula
-    and which of its inputs were right) and `.mistakes` (catalogued mistakes the numbers match).
-    Imports SymPy."""
+    and which of its inputs were right), `.follows` (later values right given the learner's own
+    earlier numbers), `.convention` (the (t − o) sign convention, when the deltas are all −δ)
+    and `.mistakes` (catalogued mistakes the numbers match).  `tolerance`: None, each value as
+    precise as it is written (0.68 means ± 0.005; at least 1e-8 relative to max(1, |right|)),
+    or one number for every value, relative to max(1, |right|).  Imports SymPy."""
     from .comparison import compare_values
 
     spec = _prepare(spec, seed, update_biases)
@@ -132,23 +141,35 @@ def walkthrough(spec, step: int = 1, *, steps: int | None = None, precision: int
     the files of the pictures of the step explained (see `draw`), which the document embeds.
     Imports SymPy."""
     from .render.markdown import to_markdown
-    from .textbook import collect
+    from .textbook import collect, flags
 
-    target = spec.source.removeprefix("preset ") if isinstance(spec, Spec) else str(spec)
+    target = _name(spec)
     spec = _prepare(spec, seed, update_biases)
     options = {"lr": lr, **_optimizer_options(optimizer)}
-    return to_markdown(collect(spec, str(target), step, steps=steps, **options), precision,
-                       figures)
+    w = collect(spec, target, step, steps=steps, **options)
+    w.command = flags(step=step, steps=steps, update_biases=update_biases, seed=seed, **options)
+    return to_markdown(w, precision, figures)
+
+
+def _name(spec) -> str:
+    """How a document names the spec it was made from: the preset or the path; "SPEC.toml"
+    for TOML text (which has no name of its own)."""
+    if isinstance(spec, Spec):
+        name = spec.source.removeprefix("preset ")
+        return "SPEC.toml" if name == "spec text" else name
+    text = str(spec)
+    return "SPEC.toml" if "\n" in text or "[network]" in text else text
 
 
 def xor(*, seed: int | None = None, epochs: int | None = None, every: int | None = None,
-        lr: float | None = None, batch: bool = False, mistakes=(), **optimizer) -> XorRun:
+        lr: float | None = None, batch: bool = False, mistakes=(), progress=None,
+        **optimizer) -> XorRun:
     """Train the 2-2-1 XOR network: the first epoch in full (`.first_epoch`), the loss at
     intervals (`.curve`), the truth table and a verdict (solved, stuck or unfinished)."""
     spec = load_preset("xor", seed=seed)
     epochs = epochs or spec.epochs or 1
     return train_xor(spec, epochs=epochs, every=every or xor_curve_every(epochs), batch=batch,
-                     lr=lr, mistakes=mistakes, **_optimizer_options(optimizer))
+                     lr=lr, mistakes=mistakes, progress=progress, **_optimizer_options(optimizer))
 
 
 def draw(spec, step: int = 1, *, view: str = "forward", precision: int = 4, sample: int = 1,
@@ -244,3 +265,51 @@ def load_torch(path, *, activations=None):
     from .bridges.torch_files import load_model
 
     return load_model(path, activations)
+
+
+def exercise(spec, students: int = 1, *, seed: int = 0, ask=None, decimals: int = 4,
+             given_decimals: int = 2, weights=(0.10, 0.90), biases=(0.10, 0.90),
+             inputs=(0.01, 0.99), targets=(0.01, 0.99), lr: float | None = None,
+             update_biases: bool = False, output=None, progress=None):
+    """An exercise for a class: `students` variants of the network, each with its weights,
+    biases, inputs and targets drawn (with `given_decimals` decimals) from the ranges given as
+    (low, high), degenerate variants drawn again.  `ask`: what the worksheets ask, groups
+    (forward, error, output-deltas, hidden-deltas, input-gradients, gradients, updates,
+    error-after) and quantity names, as a list or a comma-separated text (default: a full
+    step); answers to `decimals` decimals.  With `output`, writes the exercise's folder (which
+    must be new or empty): per student spec.toml, worksheet.md, worksheet.tex, network.svg,
+    answers.csv, and key/student-NN.md, roster.csv, exercise.json.  `progress(done, total)` is
+    called as the students' files are made.  Returns the `Exercise` (`.students`, `.asked`, and `.files()`,
+    each file's text by path).  Imports SymPy."""
+    from .exercises.asking import FULL_STEP, split_ask
+    from .exercises.generate import make_exercise
+    from .files import write_folder
+    from .exercises.variants import Ranges
+
+    target = spec.source.removeprefix("preset ") if isinstance(spec, Spec) else str(spec)
+    spec = _prepare(spec, None, update_biases)
+    if lr is not None:
+        spec = spec.copy()
+        spec.training.learning_rate = float(lr)
+    items = FULL_STEP if ask is None else split_ask(ask) if isinstance(ask, str) else list(ask)
+    ranges = Ranges(tuple(weights), tuple(biases), tuple(inputs), tuple(targets), given_decimals)
+    made = make_exercise(spec, Path(target).name if target.endswith(".toml") else target,
+                         students, seed, items, decimals, ranges)
+    if output is not None:
+        write_folder(made.files(progress), output)
+    return made
+
+
+def grade(directory, *, decimals: int | None = None, relative: float | None = 1e-3,
+          progress=None):
+    """Grade the exercise in `directory` (written by `exercise`): every student-NN/answers.csv
+    against that student's variant.  A value is right when equal to the right one rounded to
+    `decimals` (default: the worksheet's) or within `relative` of it; a wrong value that is
+    what its formula gives from the student's own earlier numbers "follows from an earlier
+    error" and gets credit.  Files that are missing or cannot be read are reported for their
+    student.  Returns `ClassGrades` (`.students`, `.summary()`, `.to_json()`).  Raises
+    ValuesError only when `directory` is not an exercise's folder.  Imports SymPy."""
+    from .exercises.grade import grade_directory
+
+    return grade_directory(str(directory), decimals=decimals, relative=relative,
+                           progress=progress)

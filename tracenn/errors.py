@@ -42,11 +42,17 @@ class DataError(TracennError, ValueError):
 class TrainingDiverged(TracennError, ArithmeticError):
     """A value became NaN or infinite: says at which step, in which layer and which quantity."""
 
+    FORWARD = ("z of", "a of", "the loss at")  # what the forward pass of a step computes
+
     def __init__(self, step: int, where: str):
-        super().__init__(
-            f"training diverged at step {step}: {where} is no longer finite "
-            "(NaN or overflow); try a smaller learning rate"
-        )
+        if step == 1 and where.startswith(self.FORWARD) and "after the update" not in where:
+            # nothing has been updated yet: the learning rate cannot be the cause
+            hint = ("before any update: the initial weights or the inputs are too large for "
+                    "float64; try smaller ones")
+        else:
+            hint = "try a smaller learning rate"
+        super().__init__(f"training diverged at step {step}: {where} is no longer finite "
+                         f"(NaN or overflow); {hint}")
         self.step = step
         self.where = where
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import stat
 import tempfile
 from pathlib import Path
@@ -74,3 +75,36 @@ def write_atomically(path: str | os.PathLike, data: str | bytes) -> None:
     """Write `data` (text or bytes) to `path` through a temporary file."""
     with atomic_file(path, binary=isinstance(data, bytes)) as f:
         f.write(data)
+
+
+def write_folder(files: dict[str, str], directory) -> Path:
+    """Write `files` (relative path: text) as the new folder `directory`, which must not exist
+    or be empty: the files are written into a temporary folder beside it, which is renamed only
+    when complete, so a class's folder is never half-written nor overwritten.  Raises
+    OutputError."""
+    target = Path(directory)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise OutputError(f"{directory}: exists and is not an empty folder; give a new folder "
+                          "(an exercise never replaces a class's files)")
+    parent = target.absolute().parent
+    if not parent.is_dir():
+        raise OutputError(f"{directory}: cannot write there: the folder {parent} does not exist")
+    try:
+        tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{target.name}.", suffix=".part"))
+    except OSError as exc:
+        raise OutputError(f"{directory}: cannot write there: {exc.strerror}") from None
+    try:
+        for rel, text in files.items():
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        os.chmod(tmp, 0o777 & ~_umask())
+        if target.exists():
+            target.rmdir()
+        os.rename(tmp, target)
+    except OSError as exc:
+        raise OutputError(f"{directory}: cannot write: {exc.strerror or exc}") from None
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target

@@ -64,6 +64,8 @@ def drawing(spec: Spec, step: int = 1, *, view: str = "forward",
     marked with the right value beside it, and the inputs of its formula that the learner had
     right are marked as right."""
     check_size(spec.network.sizes)
+    if comparison is not None:
+        step = comparison.step  # the marks belong to the step the learner's numbers are of
     if comparison is not None and comparison.first is not None:
         m = comparison.first
         view = STAGE_VIEWS[m.stage]
@@ -116,8 +118,9 @@ def mark(fig: Figure, comparison, precision: int) -> dict[str, str]:
     if key is not None:
         text, right = fig.texts[key], num(m.right, p)
         i = text.rfind(right)
-        fig.texts[key] = f"{text[:i]}{num(m.yours, p)} ✗ (right {right}){text[i + len(right):]}"
-        marks[key] = "wrong"
+        if i >= 0:  # the label shows the right value: put the learner's beside it
+            fig.texts[key] = f"{text[:i]}{num(m.yours, p)} ✗ (right {right}){text[i + len(right):]}"
+            marks[key] = "wrong"
     for name, status in m.inputs:
         if status == "right" and name in slots:
             marks.setdefault(slots[name], "right")

@@ -10,6 +10,7 @@ from typing import Iterator
 
 from .engine.loop import FULL, NONE, SUMMARY, Observer, iterate, train
 from .engine.mistakes import CATALOGUE, Mistakes, applicable
+from .engine.mistakes import Network as MistakeNetwork
 from .engine.optim import Optimizer, make_optimizer
 from .errors import OptionError, TrainingDiverged, UnsupportedError
 from .record.recorder import Recorder
@@ -35,23 +36,46 @@ def optimizer_for(spec: Spec, lr: float | None = None, mistakes: Mistakes | None
         raise OptionError(str(exc)) from None
 
 
-def check_mistakes(names, optimizer: Optimizer) -> Mistakes:
-    """The Mistakes object for `names`; refuses an unknown name or one that cannot happen with
-    this optimizer, in one line."""
+def network_of(spec: Spec) -> MistakeNetwork:
+    """What the mistakes need to know of a spec's network (engine.mistakes.Network)."""
+    net = spec.network
+    out = net.layers[-1].activation.name
+    trained = [layer.bias_trainable for layer in net.layers]
+    return MistakeNetwork(net.loss.name, out in net.loss.fused,
+                          tuple(layer.activation.name for layer in net.layers),
+                          not all(trained), any(trained), spec.batch_size, len(net.layers))
+
+
+def check_mistakes(names, optimizer: Optimizer, spec: Spec | None = None) -> Mistakes:
+    """The Mistakes object for `names` (a name or several); refuses an unknown name or one
+    that cannot change anything with this optimizer (on this spec's network), in one line."""
+    if isinstance(names, str):
+        names = (names,)
     try:
         mistakes = Mistakes(names)
     except ValueError as exc:
         raise OptionError(str(exc)) from None
+    network = network_of(spec) if spec is not None else MistakeNetwork()
     for m in mistakes.active:
-        why = m.applies(optimizer.NAME, optimizer.weight_decay)
+        why = m.applies(optimizer.NAME, optimizer.weight_decay, network=network)
         if why:
             raise UnsupportedError(f"mistake {m.name} does not apply here: {why}")
     return mistakes
 
 
+def check_count(name: str, value) -> int:
+    """A step number, a number of steps or an interval: a whole number ≥ 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise OptionError(f"{name} = {value!r} is not allowed; expected a whole number ≥ 1 "
+                          "(steps are counted from 1)")
+    return value
+
+
 def show_policy(steps: int, every: int, first_full: bool = False):
     """Which steps are shown: every `every`-th step in full; step 1 and the last step, when they
     are not multiples of `every`, as one summary line each (in full with `first_full`)."""
+
+    check_count("every", every)
 
     def show(step: int) -> int:
         if step % every == 0:
@@ -66,15 +90,17 @@ def show_policy(steps: int, every: int, first_full: bool = False):
 
 
 def iter_trace(spec: Spec, *, steps: int, show=None, lr: float | None = None, mistakes=(),
-               **optimizer) -> Iterator[Step | StepSummary]:
+               progress=None, **optimizer) -> Iterator[Step | StepSummary]:
     """Train a copy of `spec` for `steps` updates (online or full batch, as the spec says) and
     yield each entry `show(step)` asks for (default: every step in full) as soon as it is
-    computed.  Keeps nothing: memory stays flat however many steps run.  Raises
-    TrainingDiverged after yielding every step before the one that diverged."""
+    computed, and calls `progress(step)` after each step.  Keeps nothing: memory stays flat
+    however many steps run.  Raises TrainingDiverged after yielding every step before the one
+    that diverged."""
+    check_count("steps", steps)
     show = show or (lambda step: FULL)
     run = spec.copy()
     opt = optimizer_for(run, lr, **optimizer)
-    opt.mistakes = check_mistakes(mistakes, opt)
+    opt.mistakes = check_mistakes(mistakes, opt, run)
     recorder = Recorder(run.labels, opt, opt.mistakes.names)
     for ev in iterate(run.network, run.data, opt, steps=steps, batch_size=run.batch_size,
                       detail=lambda step: show(step) >= FULL, mistakes=opt.mistakes):
@@ -83,20 +109,38 @@ def iter_trace(spec: Spec, *, steps: int, show=None, lr: float | None = None, mi
             yield recorder.step(run.network, ev.record, ev.step, ev.epoch, ev.indices)
         elif level == SUMMARY:
             yield recorder.summary(run.network, ev.record, ev.step, ev.epoch)
+        if progress is not None:
+            progress(ev.step)
 
 
 def trace_one_step(spec: Spec, step: int, *, lr: float | None = None, mistakes=(),
                    **optimizer) -> Step:
     """Train up to update `step` and return that step's full trace."""
+    check_count("step", step)
     entries = iter_trace(spec, steps=step, show=lambda s: FULL if s == step else NONE, lr=lr,
                          mistakes=mistakes, **optimizer)
     return list(entries)[-1]
 
 
 def mistakes_for(spec: Spec, step: int, **optimizer) -> list[str]:
-    """The catalogued mistakes that can change step `step` of this spec's optimizer."""
+    """The catalogued mistakes that can change step `step` of this spec (its network and
+    optimizer)."""
     opt = optimizer_for(spec, **optimizer)
-    return applicable(opt.NAME, opt.weight_decay, step)
+    return applicable(opt.NAME, opt.weight_decay, step, network_of(spec))
+
+
+def mistakes_not_for(spec: Spec, step: int, **optimizer) -> list[tuple[str, str]]:
+    """(name, why) for each catalogued mistake of this optimizer and step that cannot change
+    anything on this spec's network (frozen biases, online updates, no half-sse, …)."""
+    opt = optimizer_for(spec, **optimizer)
+    network = network_of(spec)
+    out = []
+    for name, m in CATALOGUE.items():
+        if m.applies(opt.NAME, opt.weight_decay, step) is None:
+            why = m.applies(opt.NAME, opt.weight_decay, step, network)
+            if why:
+                out.append((name, why))
+    return out
 
 
 def each_mistake(spec: Spec, step: int, *, lr: float | None = None, names=None, **optimizer):
@@ -181,17 +225,27 @@ class _FirstEpoch(Observer):
             self.curve.append((epoch, net.mean_loss(self.data.X, self.data.T)))
 
 
+class _EpochProgress(Observer):
+    def __init__(self, callback, epochs: int):
+        self.callback, self.epochs = callback, epochs
+
+    def on_epoch(self, net, epoch):
+        self.callback(epoch, self.epochs)
+
+
 def train_xor(spec: Spec, *, epochs: int, every: int, batch: bool, lr: float | None = None,
-              mistakes=(), **optimizer) -> XorRun:
-    """Train the XOR spec; record the first epoch's steps in full and evaluate the result."""
+              mistakes=(), progress=None, **optimizer) -> XorRun:
+    """Train the XOR spec; record the first epoch's steps in full and evaluate the result.
+    `progress(epoch, epochs)` is called after each epoch."""
     run = spec.copy()
     data = run.data
     batch_size = len(data) if batch else 1
     opt = optimizer_for(run, lr, **optimizer)
-    opt.mistakes = check_mistakes(mistakes, opt)
+    opt.mistakes = check_mistakes(mistakes, opt, run)
     watch = _FirstEpoch(Recorder(run.labels, opt, opt.mistakes.names), data,
                         -(-len(data) // batch_size), every, epochs)
-    train(run.network, data, opt, observers=[watch], epochs=epochs, batch_size=batch_size,
+    observers = [watch] + ([_EpochProgress(progress, epochs)] if progress else [])
+    train(run.network, data, opt, observers=observers, epochs=epochs, batch_size=batch_size,
           mistakes=opt.mistakes)
     out = run.network.output(data.X)[:, 0]
     table = []

@@ -10,10 +10,34 @@ from .comparison import compare
 from .errors import TrainingDiverged
 from .maths.quantities import StepQuantities
 from .record.trace import Step
-from .runs import description, each_mistake, iter_trace, mistakes_for, trace_one_step
-from .spec import PRESETS, Spec
+from .runs import (description, each_mistake, iter_trace, mistakes_for, mistakes_not_for,
+                   trace_one_step)
+from .spec import Spec
 
-SHIPPED = PRESETS  # the walkthroughs kept under walkthroughs/ in the repository
+# The walkthroughs kept under walkthroughs/ in the repository (tests/regenerate.py writes them
+# and the golden tests check them): file name → the command that makes it.
+SHIPPED = {
+    "mazur": "tracenn walkthrough mazur",
+    "xor": "tracenn walkthrough xor",
+    "softmax": "tracenn walkthrough softmax",
+    "adam": "tracenn walkthrough mazur --steps 3 --lr 0.01 --optimizer adam",
+}
+FLAGS = {"seed": "--seed", "lr": "--lr", "optimizer": "--optimizer", "momentum": "--momentum",
+         "beta1": "--beta1", "beta2": "--beta2", "epsilon": "--eps", "alpha": "--alpha",
+         "weight_decay": "--weight-decay"}
+
+
+def flags(*, step: int = 1, steps: int | None = None, update_biases: bool = False,
+          **options) -> str:
+    """The command-line flags that give these tracing options, in one fixed order
+    (" --steps 3 --lr 0.01 --optimizer adam"): how a document says how it was made."""
+    out = [f"--steps {steps}"] if steps else ([f"--step {step}"] if step != 1 else [])
+    out += ["--update-biases"] if update_biases else []
+    for key, flag in FLAGS.items():
+        value = options.get(key)
+        if value is not None:
+            out.append(f"{flag} {value if isinstance(value, str) else format(value, 'g')}")
+    return "".join(f" {f}" for f in out)
 
 
 @dataclass
@@ -36,6 +60,8 @@ class Walkthrough:
     mistakes: list[MistakeEffect]
     earlier: list[StepQuantities] = field(default_factory=list)  # steps before it, shown too
     options: dict = field(default_factory=dict)  # the tracing options (lr, optimizer, …)
+    command: str = ""  # the flags that made it, after the target (" --steps 3 --lr 0.01 …")
+    cannot: list[tuple[str, str]] = field(default_factory=list)  # (mistake, why it changes nothing)
 
     @property
     def all_steps(self) -> list[StepQuantities]:
@@ -44,7 +70,7 @@ class Walkthrough:
     @property
     def shipped(self) -> bool:
         """Whether this is one of the walkthroughs kept (and tested) in the repository."""
-        return self.target in SHIPPED
+        return f"tracenn walkthrough {self.target}{self.command}" in SHIPPED.values()
 
 
 def collect(spec: Spec, target: str, step_no: int = 1, *, steps: int | None = None,
@@ -59,21 +85,21 @@ def collect(spec: Spec, target: str, step_no: int = 1, *, steps: int | None = No
         step_no = steps
     step = trace_one_step(spec, step_no, **options)
     right = StepQuantities(step, spec.network.loss)
+    cannot = mistakes_not_for(spec, step_no, **options)
     if earlier:
         effects = _effects_over_steps(spec, earlier + [right], **options)
-        return Walkthrough(target, spec, step, right, effects, earlier, options)
+        return Walkthrough(target, spec, step, right, effects, earlier, options, cannot=cannot)
     effects = []
     for name, wrong_step in each_mistake(spec, step_no, **options):
         if isinstance(wrong_step, TrainingDiverged):
             effects.append(MistakeEffect(name, description(name), None, None, None, None,
                                          str(wrong_step)))
             continue
-        wrong = StepQuantities(wrong_step, spec.network.loss)
-        first = compare(right, {q.name: q.value for q in wrong.items}, [], 1e-12).first
+        first = compare(right, wrong_step.values(), [], 1e-12).first
         effects.append(MistakeEffect(
             name, description(name), first.name if first else None, first.yours if first else None,
             first.right if first else None, wrong_step.loss_after))
-    return Walkthrough(target, spec, step, right, effects, earlier, options)
+    return Walkthrough(target, spec, step, right, effects, earlier, options, cannot=cannot)
 
 
 def _effects_over_steps(spec: Spec, right: list[StepQuantities], **options) -> list[MistakeEffect]:

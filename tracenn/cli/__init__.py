@@ -10,6 +10,7 @@ nor the MNIST code.
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 
 import click
@@ -18,7 +19,6 @@ from ..errors import TracennError
 from .output import Stopped, ignore_signals, restore_signals, stop_signals
 
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
 
 # command -> module (in tracenn.cli) that defines it
 COMMANDS = {
@@ -26,11 +26,20 @@ COMMANDS = {
     "compare": "compare", "walkthrough": "walkthrough", "mnist": "mnist",
     "draw": "draw", "html": "draw",
     "spec": "spec",
+    "exercise": "exercise", "grade": "exercise",
 }
 
 
 class BadInput(click.ClickException):
     exit_code = EXIT_BAD_INPUT
+
+
+class _Interrupted(Exception):
+    """Ctrl-C or SIGTERM carried past click's own handler (which would print a blank line)."""
+
+    def __init__(self, cause: KeyboardInterrupt):
+        super().__init__()
+        self.signum = cause.signum if isinstance(cause, Stopped) else signal.SIGINT
 
 
 class TracennGroup(click.Group):
@@ -48,6 +57,8 @@ class TracennGroup(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            raise _Interrupted(exc) from None
         except TracennError as exc:
             error = BadInput(str(exc))
             error.where = f"{ctx.command_path} {ctx.invoked_subcommand}".strip()
@@ -58,13 +69,12 @@ class TracennGroup(click.Group):
         old = stop_signals()
         try:
             rv = super().main(args=args, prog_name=prog_name, standalone_mode=False, **kwargs)
-        except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+        except (_Interrupted, click.exceptions.Abort, KeyboardInterrupt) as exc:
             ignore_signals()
-            exc = exc.__cause__ or exc  # click wraps a KeyboardInterrupt into Abort
-            stopped = exc.signum if isinstance(exc, Stopped) else None
-            click.echo("tracenn: stopped by SIGTERM" if stopped == 15 else "tracenn: interrupted",
-                       err=True)
-            sys.exit(exc.exit_code if isinstance(exc, Stopped) else EXIT_INTERRUPTED)
+            signum = getattr(exc, "signum", signal.SIGINT)
+            click.echo("tracenn: stopped by SIGTERM" if signum == signal.SIGTERM
+                       else "tracenn: interrupted", err=True)
+            sys.exit(128 + signum)  # 130 for Ctrl-C, 143 for SIGTERM, as shells report them
         except click.ClickException as exc:
             ctx = getattr(exc, "ctx", None)
             where = getattr(exc, "where", None) or (ctx.command_path if ctx is not None else "tracenn")

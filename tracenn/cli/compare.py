@@ -18,9 +18,10 @@ from .output import echo
               help="Your numbers: tracenn's JSON Lines trace, a flat JSON object keyed by names "
               "(out_h1, delta_o1, dE/dw5, w5 = w5 after the update), or CSV name,value rows.")
 @step_option("The step your numbers belong to.")
-@click.option("--tolerance", type=PositiveFloat(), default=1e-8, show_default=True,
-              help="Largest difference that still matches, relative to max(1, |right value|); "
-              "use 1e-5 for float32 code or numbers rounded to few decimals.")
+@click.option("--tolerance", type=PositiveFloat(), default=None,
+              help="Largest difference that still matches, relative to max(1, |right value|), "
+              "for every value (e.g. 1e-5 for float32 code).  Default: each value as precise as "
+              "it is written (0.68 means 0.68 ± 0.005), and at least 1e-8.")
 @lr_option()
 @update_biases_option("Compare against a run that updates every bias.")
 @optimizer_options
@@ -39,8 +40,10 @@ def compare(target, values_file, step_no, tolerance, lr, update_biases, seed, pr
     Walks the quantities in the order backprop computes them (forward, loss, deltas, gradients,
     updates) and reports the first of your values that differs beyond --tolerance: the right
     value, the formula with the right numbers substituted, and which of its inputs you had
-    right.  When your numbers match a classic mistake it names it.  Exit status 0 when every
-    value matches, 1 at a mismatch, 2 for a file that cannot be read.
+    right.  Later values that are right given your own earlier numbers are listed as following
+    from it; deltas that are all −δ are read in the (t − o) convention of Mitchell and of Han,
+    Kamber & Pei.  When your numbers match a classic mistake it names it.  Exit status 0 when
+    every value matches, 1 at a mismatch, 2 for a file that cannot be read.
     """
     result = api.compare(target, values_file, step_no, tolerance=tolerance, precision=precision,
                          lr=lr, update_biases=update_biases, seed=seed, **optimizer)

@@ -3,7 +3,6 @@ plays the steps (HTML)."""
 
 from __future__ import annotations
 
-import sys
 import warnings
 
 import click
@@ -11,8 +10,9 @@ import click
 from .. import api
 from ..render.figure import VIEWS
 from .files import write_output
-from .options import (TARGET, lr_option, mistake_option, precision_option, seed_option,
-                      step_option, update_biases_option)
+from .output import Progress
+from .options import (TARGET, lr_option, mistake_option, optimizer_options, precision_option,
+                      seed_option, step_option, update_biases_option)
 
 PRECISION_HELP = "Decimals of the numbers on the picture (0..17; 4 by default, the tables' 9 " \
                  "would crowd it)."
@@ -55,10 +55,11 @@ def picture_file_option(what: str, ext: str):
 @lr_option()
 @seed_option()
 @update_biases_option()
+@optimizer_options
 @mistake_option
 @precision_option(PRECISION_HELP, default=4)
 def draw(target, output, step_no, view, steps, sample, lr, seed, update_biases, mistakes,
-         precision):
+         precision, **optimizer):
     """Draw the network with its numbers at one step, as SVG.
 
     Inputs on the left, one column per layer, the error on the right; every edge carries its
@@ -70,7 +71,7 @@ def draw(target, output, step_no, view, steps, sample, lr, seed, update_biases, 
     """
     svg = run_noting("draw", lambda: api.draw(
         target, step_no, view=view, precision=precision, sample=sample, steps=steps, lr=lr,
-        mistakes=mistakes, update_biases=update_biases, seed=seed))
+        mistakes=mistakes, update_biases=update_biases, seed=seed, **optimizer))
     write_output(output, svg)
 
 
@@ -86,9 +87,11 @@ def draw(target, output, step_no, view, steps, sample, lr, seed, update_biases, 
 @lr_option()
 @seed_option()
 @update_biases_option()
+@optimizer_options
 @mistake_option
 @precision_option(PRECISION_HELP, default=4)
-def html(target, output, steps, every, lr, seed, update_biases, mistakes, precision):
+def html(target, output, steps, every, lr, seed, update_biases, mistakes, precision,
+         **optimizer):
     """Write one self-contained HTML page that plays training step by step.
 
     The picture of the current step with its phase lit as it plays (forward, error, backward,
@@ -98,30 +101,10 @@ def html(target, output, steps, every, lr, seed, update_biases, mistakes, precis
     keys move through the steps; the address #step=N opens step N.  The page works offline: it
     requests nothing, and it embeds the trace as JSON Lines (format 1).
     """
-    with _Progress(steps or api.load(target, seed=seed).total_steps) as progress:
+    total = steps or api.load(target, seed=seed).total_steps
+    with Progress("html", "training") as progress:
         page = run_noting("html", lambda: api.html(
             target, steps, every=every, precision=precision, lr=lr, mistakes=mistakes,
-            update_biases=update_biases, seed=seed, progress=progress))
+            update_biases=update_biases, seed=seed,
+            progress=lambda step: progress("training", step, total), **optimizer))
     write_output(output, page)
-
-
-class _Progress:
-    """A progress bar on stderr for long runs, on a terminal only."""
-
-    def __init__(self, total: int):
-        self.bar = None
-        if total >= 5000 and sys.stderr.isatty():
-            self.bar = click.progressbar(length=total, label="training", file=sys.stderr)
-        self.done = 0
-
-    def __enter__(self):
-        return self
-
-    def __call__(self, step: int) -> None:
-        if self.bar is not None:
-            self.bar.update(step - self.done)
-            self.done = step
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.render_finish()

@@ -8,6 +8,7 @@ import click
 from tabulate import tabulate_formats
 
 from ..engine.mistakes import MISTAKES
+from ..engine.optim import OPTIMIZERS
 from ..notation import DEFAULT_PRECISION
 
 TARGET = "mazur|xor|softmax|SPEC.toml"
@@ -121,19 +122,15 @@ class Interval(click.ParamType):
         return x
 
 
-OPTIMIZER_HELP = (
-    "Update rule, in torch.optim's conventions (default: the spec's, sgd): sgd w ← w − η g; "
-    "momentum v ← μv + g, w ← w − ηv; nesterov w ← w − η(g + μv); rmsprop v ← αv + (1−α)g², "
-    "w ← w − ηg/(√v + ε); adam m ← β1m + (1−β1)g, v ← β2v + (1−β2)g², m̂ = m/(1−β1ᵗ), "
-    "v̂ = v/(1−β2ᵗ), w ← w − ηm̂/(√v̂ + ε); adamw as adam with w ← w − ηλw decoupled. "
-    "g = ∂E/∂w + λw with --weight-decay λ (weights only).")
+OPTIMIZER_HELP = ("Update rule, in torch.optim's conventions (default: the spec's, sgd): "
+                  + "; ".join(f"{name} {cls.FORMULA}" for name, cls in OPTIMIZERS.items())
+                  + "; g = ∂E/∂w + λw with --weight-decay λ (weights only; adamw decouples it).")
 
 
 def optimizer_options(f):
     """--optimizer and its hyper-parameters, shared by the tracing commands."""
     return _options(
-        click.option("--optimizer", type=click.Choice(["sgd", "momentum", "nesterov", "rmsprop",
-                                                       "adam", "adamw"]), default=None,
+        click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default=None,
                      help=OPTIMIZER_HELP),
         click.option("--momentum", type=Interval(0, 1), default=None,
                      help="μ of momentum and nesterov (PyTorch's default 0.9)."),
@@ -148,9 +145,3 @@ def optimizer_options(f):
                      "adamw decays w by ηλw apart from it (default 0; adamw 0.01). Biases are "
                      "not decayed."),
     )(f)
-
-
-def optimizer_settings(options: dict) -> dict:
-    """The optimizer options a command was given, for the API (None: the spec's)."""
-    keys = ("optimizer", "momentum", "beta1", "beta2", "epsilon", "alpha", "weight_decay")
-    return {k: options.pop(k) for k in keys if k in options}

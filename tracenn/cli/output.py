@@ -13,10 +13,13 @@ import os
 import signal
 import stat
 import sys
+import threading
+import time
 
 from ..errors import OutputError
 
-_state = {"writing": False, "pending": None}
+_state = {"writing": False, "pending": None, "progress": None}
+_terminal = threading.Lock()  # a progress line and a line of output never interleave
 
 
 class Stopped(KeyboardInterrupt):
@@ -83,8 +86,11 @@ def echo(text: str = "", nl: bool = True) -> None:
     where = _file_position(stream)
     _state["writing"] = True
     try:
-        stream.write(data)
-        stream.flush()
+        with _terminal:
+            if _state["progress"] is not None:
+                _state["progress"].erase()  # redrawn below the output at its next refresh
+            stream.write(data)
+            stream.flush()
     except BrokenPipeError:
         _silence_stdout()
         raise OutputError("stdout: the reading end of the pipe closed; the output stops there") from None
@@ -99,3 +105,61 @@ def echo(text: str = "", nl: bool = True) -> None:
     if _state["pending"] is not None:
         signum, _state["pending"] = _state["pending"], None
         raise Stopped(signum)
+
+
+class Progress:
+    """What a command is doing, on one line of stderr, once it has taken a second: only on a
+    terminal, refreshed by a background thread (a call such as SymPy's differentiation of a
+    large expression runs for seconds between two reports), and erased when the work ends or
+    is interrupted.  Call it with (stage, done, total) as the work goes."""
+
+    DELAY = 1.0  # seconds before the line appears
+    EVERY = 0.2  # seconds between refreshes
+
+    def __init__(self, command: str, stage: str = "", stream=None):
+        self.command = command
+        self.stream = stream or sys.stderr
+        self.stage = stage
+        self.done = self.total = 0
+        self.shown = False
+        self._stop = threading.Event()
+        self._thread = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        self.stage, self.done, self.total = stage, done, total
+
+    def __enter__(self):
+        if self.stream.isatty():
+            self._start = time.monotonic()
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+            _state["progress"] = self
+        return self
+
+    def _run(self) -> None:
+        if self._stop.wait(self.DELAY):
+            return
+        while not self._stop.is_set():
+            count = f" {self.done}/{self.total}" if self.total else ""
+            elapsed = time.monotonic() - self._start
+            text = f"tracenn {self.command}: {self.stage}{count} · {elapsed:.0f} s"
+            with _terminal:
+                self.stream.write(f"\r\033[K{text}")
+                self.stream.flush()
+                self.shown = True
+            self._stop.wait(self.EVERY)
+
+    def erase(self) -> None:
+        """Take the line away (the caller holds the terminal's lock)."""
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self.shown = False
+
+    def __exit__(self, *exc) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            _state["progress"] = None
+            with _terminal:
+                self.erase()

@@ -7,13 +7,12 @@ import click
 from .. import api
 from ..record.jsonl import dumps
 from ..record.trace import Step
-from ..render.results import xor_tables, xor_verdict
 from ..render.steps import render_step, render_summary
 from ..render.tables import format_tables
 from ..spec import load_preset
 from .options import (TARGET, check_option, lr_option, mistake_option, optimizer_options,
                       output_options, seed_option, steps_options, update_biases_option)
-from .output import echo
+from .output import Progress, echo
 
 
 def print_entries(entries, labels, *, loss, check: bool, fmt: str, precision: int,
@@ -77,10 +76,12 @@ def _trace(target, *, steps, every, lr, update_biases, mistakes, check, fmt, pre
     steps = steps or spec.total_steps
     if every is None:
         every = auto_every(spec, steps) if from_spec else 1
-    entries = api.iter_trace(spec, steps, every=every, lr=lr, mistakes=mistakes,
-                             update_biases=update_biases, **optimizer)
-    status = print_entries(entries, spec.labels, loss=spec.network.loss, check=check, fmt=fmt,
-                           precision=precision, as_json=as_json, note=spec.note)
+    with Progress(click.get_current_context().info_name or "trace", "training") as progress:
+        entries = api.iter_trace(spec, steps, every=every, lr=lr, mistakes=mistakes,
+                                 update_biases=update_biases,
+                                 progress=lambda step: progress("step", step, steps), **optimizer)
+        status = print_entries(entries, spec.labels, loss=spec.network.loss, check=check,
+                               fmt=fmt, precision=precision, as_json=as_json, note=spec.note)
     if from_spec and not as_json:
         echo(f"Ran {steps} step{'s' * (steps != 1)}: {_length(spec)}"
              + (f"; every {every}th step in full (--every 1 shows each)" if every > 1 else "") + ".")
@@ -136,7 +137,7 @@ def trace(spec, steps, every, lr, seed, update_biases, mistakes, check, fmt, pre
     """
     return _trace(spec, steps=steps, every=every, lr=lr, update_biases=update_biases,
                   mistakes=mistakes, check=check, fmt=fmt, precision=precision, as_json=as_json,
-                  seed=seed)
+                  seed=seed, **optimizer)
 
 
 @click.command()
@@ -158,11 +159,15 @@ def xor(seed, epochs, every, lr, batch, mistakes, check, fmt, precision, as_json
     the loss at intervals, and the truth table at the end.  A seed that gets stuck in a local
     minimum is reported as such.
     """
-    run = api.xor(seed=seed, epochs=epochs, every=every, lr=lr, batch=batch, mistakes=mistakes,
-                  **optimizer)
+    with Progress("xor", "training") as progress:
+        run = api.xor(seed=seed, epochs=epochs, every=every, lr=lr, batch=batch,
+                      mistakes=mistakes,
+                      progress=lambda epoch, n: progress("training, epoch", epoch, n), **optimizer)
     spec = load_preset("xor")
     status = print_entries(run.first_epoch, run.labels, loss=spec.network.loss, check=check,
                            fmt=fmt, precision=precision, as_json=as_json)
+    from ..render.results import xor_tables, xor_verdict
+
     if as_json:
         echo(dumps(run))
     else:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import threading
-import time
 
 import click
 
@@ -17,7 +14,7 @@ from ..render.results import (gradient_table, identity_table, precision_table,
 from ..render.tables import format_tables
 from .options import (PositiveFloat, TARGET, lr_option, optimizer_options, output_options,
                       seed_option, step_option, update_biases_option)
-from .output import echo
+from .output import Progress, echo
 
 
 @click.command()
@@ -56,7 +53,7 @@ def verify(target, step_no, tolerance, latex, dps, max_parameters, max_size, see
     objects, for the activations and the loss this network uses.  Exit status 0 when every row
     passes, 1 when any fails.
     """
-    with Progress() as progress:
+    with Progress("verify", "tracing the step and importing SymPy") as progress:
         result = api.verify(target, step_no, tolerance=tolerance, dps=dps, seed=seed, lr=lr,
                             update_biases=update_biases, max_parameters=max_parameters,
                             max_size=max_size, progress=progress, **optimizer)
@@ -75,52 +72,3 @@ def verify(target, step_no, tolerance, latex, dps, max_parameters, max_size, see
         echo()
         echo("All checks pass." if result.ok else f"FAILED: {', '.join(result.failed)}")
     return 0 if result.ok else 1
-
-
-class Progress:
-    """What verify is doing, on one line of stderr, once it has taken a second: only on a
-    terminal, refreshed by a background thread (SymPy's differentiation of a large template
-    runs for seconds between two calls), and erased when the work ends or is interrupted."""
-
-    DELAY = 1.0  # seconds before the line appears
-    EVERY = 0.2  # seconds between refreshes
-
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stderr
-        self.stage = "tracing the step and importing SymPy"
-        self.done = self.total = 0
-        self.shown = False
-        self._stop = threading.Event()
-        self._thread = None
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        self.stage, self.done, self.total = stage, done, total
-
-    def __enter__(self):
-        if self.stream.isatty():
-            self._start = time.monotonic()
-            self._thread = threading.Thread(target=self._run, daemon=True)
-            self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        if self._stop.wait(self.DELAY):
-            return
-        line = None
-        while not self._stop.is_set():
-            count = f" {self.done}/{self.total}" if self.total else ""
-            elapsed = time.monotonic() - self._start
-            text = f"tracenn verify: {self.stage}{count} · {elapsed:.0f} s"
-            if text != line:
-                self.stream.write(f"\r\033[K{text}")
-                self.stream.flush()
-                self.shown, line = True, text
-            self._stop.wait(self.EVERY)
-
-    def __exit__(self, *exc) -> None:
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join()
-            if self.shown:
-                self.stream.write("\r\033[K")
-                self.stream.flush()

@@ -27,9 +27,17 @@ def _safe_log(a):
     return np.log(np.maximum(a, np.finfo(a.dtype).tiny))
 
 
+def _zero_over(num, den):
+    # num / den, and exactly 0 where num is 0: a term whose coefficient is zero contributes
+    # nothing to ∂E/∂a, even where its denominator has underflowed (−t/a with t = 0 and a = 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(num == 0, 0.0, np.divide(num, den))
+
+
 NUMPY_OPS = SimpleNamespace(
     step=lambda z: (z > 0).astype(z.dtype),
     log=_safe_log,
+    div=_zero_over,
 )
 
 
@@ -177,7 +185,9 @@ class Loss:
     """A per-sample loss E = Σ_k E_k(a_k, t_k), written as its per-output terms.
 
     `terms(a, t, ops)` gives E_k for every output (n, K); a sample's loss is their sum and a
-    batch's loss is the mean over its samples.  `dE_da(a, t)` is ∂E/∂a_k for one sample.
+    batch's loss is the mean over its samples.  `dE_da(a, t, ops)` is ∂E/∂a_k for one sample
+    (`ops` as for `terms`; the engine's `ops.div` keeps a zero term zero where its denominator
+    underflowed).
     `fused` maps an output activation's name to the simplified output delta δ = ∂E/∂z that a
     textbook derives for that pair (softmax + cross-entropy: δ = a − t for targets summing to 1);
     the engine uses it because it stays finite where the chain rule would divide by a ≈ 0.
@@ -187,7 +197,7 @@ class Loss:
     formula: str
     dE_da_formula: str
     terms: Callable[[Any, Any, Any], Any]
-    dE_da: Callable[[Any, Any], Any]
+    dE_da: Callable[..., Any]
     fused: dict[str, Callable[[Any, Any], Any]] = field(default_factory=dict)
     fused_formula: dict[str, str] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
@@ -202,7 +212,7 @@ HALF_SSE = Loss(
     "E = Σ_k ½ (t_k − a_k)²",
     "∂E/∂a_k = a_k − t_k",
     lambda a, t, ops: (t - a) ** 2 / 2,
-    lambda a, t: a - t,
+    lambda a, t, ops=NUMPY_OPS: a - t,
     aliases=("half_sse", "quadratic"),
 )
 SSE = Loss(
@@ -210,7 +220,7 @@ SSE = Loss(
     "E = Σ_k (t_k − a_k)²",
     "∂E/∂a_k = 2 (a_k − t_k)",
     lambda a, t, ops: (t - a) ** 2,
-    lambda a, t: 2 * (a - t),
+    lambda a, t, ops=NUMPY_OPS: 2 * (a - t),
 )
 
 
@@ -228,14 +238,14 @@ MSE = Loss(
     "E = (1/K) Σ_k (t_k − a_k)²",
     "∂E/∂a_k = (2/K) (a_k − t_k)",
     _mse_terms,
-    lambda a, t: 2 * (a - t) / _width(a),
+    lambda a, t, ops=NUMPY_OPS: 2 * (a - t) / _width(a),
 )
 CROSS_ENTROPY = Loss(
     "cross-entropy",
     "E = −Σ_k t_k log a_k",
     "∂E/∂a_k = −t_k / a_k",
     lambda a, t, ops: -t * ops.log(a),
-    lambda a, t: -t / a,
+    lambda a, t, ops=NUMPY_OPS: ops.div(-t, a),
     # δ = a − t holds for targets that sum to 1 (one-hot or a distribution); the spec loader
     # and the MNIST targets guarantee that.
     fused={"softmax": lambda a, t: a - t},
@@ -245,9 +255,9 @@ CROSS_ENTROPY = Loss(
 BINARY_CROSS_ENTROPY = Loss(
     "binary-cross-entropy",
     "E = −Σ_k [t_k log a_k + (1 − t_k) log(1 − a_k)]",
-    "∂E/∂a_k = (a_k − t_k) / (a_k (1 − a_k))",
+    "∂E/∂a_k = −t_k / a_k + (1 − t_k) / (1 − a_k)",
     lambda a, t, ops: -(t * ops.log(a) + (1 - t) * ops.log(1 - a)),
-    lambda a, t: (a - t) / (a * (1 - a)),
+    lambda a, t, ops=NUMPY_OPS: ops.div(-t, a) + ops.div(1 - t, 1 - a),
     fused={"sigmoid": lambda a, t: a - t},
     fused_formula={"sigmoid": "δ_k = a_k − t_k"},
     aliases=("binary_cross_entropy", "bce"),

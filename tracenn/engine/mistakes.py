@@ -9,12 +9,26 @@ value as it is.  Each hook receives the right value first and returns the value 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .functions import NUMPY_OPS
 
 MOMENTUM_OPTIMIZERS = ("momentum", "nesterov")
 ADAM_OPTIMIZERS = ("adam", "adamw")
+
+
+class Network(NamedTuple):
+    """What a mistake needs to know of the network it would change (None: not known)."""
+
+    loss: str | None = None
+    fused: bool | None = None  # the output delta is the loss's fused form (a − t)
+    activations: tuple[str, ...] = ()
+    frozen_bias: bool | None = None  # some bias is not updated
+    trained_bias: bool | None = None  # some bias is updated
+    samples: int | None = None  # per step
+    layers: int | None = None
 
 
 class Mistake:
@@ -25,13 +39,18 @@ class Mistake:
     optimizers: tuple[str, ...] | None = None  # where it applies; None: every optimizer
     needs_weight_decay = False
 
-    def applies(self, optimizer: str, weight_decay: float, step: int | None = None) -> str | None:
-        """None when the mistake can happen with this optimizer (at this step, when given),
-        else why it cannot."""
+    def applies(self, optimizer: str, weight_decay: float, step: int | None = None,
+                network: Network = Network()) -> str | None:
+        """None when the mistake can change a step of this optimizer (at this step and on this
+        network, when given), else why it cannot."""
         if self.optimizers is not None and optimizer not in self.optimizers:
             return f"it concerns {' or '.join(self.optimizers)}, not {optimizer}"
         if self.needs_weight_decay and not weight_decay:
             return "it concerns weight decay, and weight_decay is 0"
+        return self.cannot(network)
+
+    def cannot(self, network: Network) -> str | None:
+        """Why the mistake changes nothing on this network, or None."""
         return None
 
     # --- backprop (engine/backprop.py) ---------------------------------------------------------
@@ -87,6 +106,11 @@ class UpdatedWeights(Mistake):
     def next_weights(self, W, update):
         return W - update
 
+    def cannot(self, network):
+        if network.layers is not None and network.layers < 2:
+            return "it concerns hidden deltas, and this network has no hidden layer"
+        return None
+
 
 class SigmaPrimeOfA(Mistake):
     name = "sigma-prime-of-a"
@@ -96,6 +120,12 @@ class SigmaPrimeOfA(Mistake):
     def prime(self, value, act, z, a):
         return act.prime(a, act.fn(a), NUMPY_OPS)
 
+    def cannot(self, network):
+        if network.activations and not {"sigmoid", "tanh"} & set(network.activations):
+            return ("only sigmoid and tanh units change (relu′ and identity′ are the same at a "
+                    "as at z), and this network has none")
+        return None
+
 
 class DroppedHalf(Mistake):
     name = "dropped-half"
@@ -103,6 +133,11 @@ class DroppedHalf(Mistake):
 
     def output_dE_da(self, dE_da):
         return 2 * dE_da
+
+    def cannot(self, network):
+        if network.loss is not None and network.loss != "half-sse":
+            return f"it concerns the ½ of half-sse, and this network's loss is {network.loss}"
+        return None
 
 
 class AddedUpdate(Mistake):
@@ -120,6 +155,11 @@ class BiasNoLr(Mistake):
     def bias_lr(self, lr):
         return 1.0
 
+    def cannot(self, network):
+        if network.trained_bias is False:
+            return "every bias is frozen (--update-biases trains them)"
+        return None
+
 
 class FrozenBiasUpdated(Mistake):
     name = "frozen-bias-updated"
@@ -127,6 +167,11 @@ class FrozenBiasUpdated(Mistake):
 
     def bias_trainable(self, trainable):
         return True
+
+    def cannot(self, network):
+        if network.frozen_bias is False:
+            return "no bias is frozen"
+        return None
 
 
 class SummedBatch(Mistake):
@@ -136,6 +181,11 @@ class SummedBatch(Mistake):
     def batch_scale(self, scale, n):
         return 1.0
 
+    def cannot(self, network):
+        if network.samples == 1:
+            return "every step has one sample (online updates)"
+        return None
+
 
 class ExtraSigmaPrime(Mistake):
     name = "extra-sigma-prime"
@@ -144,16 +194,22 @@ class ExtraSigmaPrime(Mistake):
     def fused_delta(self, delta, a):
         return delta * (a * (1 - a))
 
+    def cannot(self, network):
+        if network.fused is False:
+            return ("it concerns the output delta a − t of softmax or sigmoid outputs with "
+                    "cross-entropy, which this network does not have")
+        return None
+
 
 class GradientAccumulated(Mistake):
     name = "gradient-accumulated"
     description = ("gradients not zeroed between steps (a forgotten zero_grad()), so step t "
                    "uses the sum of every gradient so far")
 
-    def applies(self, optimizer, weight_decay, step=None):
+    def applies(self, optimizer, weight_decay, step=None, network=Network()):
         if step == 1:
             return "gradients pile up only from step 2 on"
-        return super().applies(optimizer, weight_decay, step)
+        return super().applies(optimizer, weight_decay, step, network)
 
     def gradient(self, g, key, memory):
         total = memory.get(key)
@@ -185,10 +241,10 @@ class MomentumReset(Mistake):
     description = "the velocity not carried from step to step: every step starts from v = 0"
     optimizers = MOMENTUM_OPTIMIZERS
 
-    def applies(self, optimizer, weight_decay, step=None):
+    def applies(self, optimizer, weight_decay, step=None, network=Network()):
         if step == 1:
             return "the velocity starts at 0 at step 1 either way; it is carried from step 2 on"
-        return super().applies(optimizer, weight_decay, step)
+        return super().applies(optimizer, weight_decay, step, network)
 
     def carry_velocity(self, carry):
         return False
@@ -201,6 +257,11 @@ class WeightDecayOnBias(Mistake):
 
     def decay_bias(self, decay):
         return True
+
+    def cannot(self, network):
+        if network.trained_bias is False:
+            return "every bias is frozen (--update-biases trains them)"
+        return None
 
 
 class L2InsteadOfDecoupled(Mistake):
@@ -223,9 +284,12 @@ CATALOGUE: dict[str, Mistake] = {m.name: m for m in (
 MISTAKES: dict[str, str] = {name: m.description for name, m in CATALOGUE.items()}
 
 
-def applicable(optimizer: str, weight_decay: float, step: int | None = None) -> list[str]:
-    """The names of the mistakes that can change a step of this optimizer, in catalogue order."""
-    return [name for name, m in CATALOGUE.items() if m.applies(optimizer, weight_decay, step) is None]
+def applicable(optimizer: str, weight_decay: float, step: int | None = None,
+               network: Network = Network()) -> list[str]:
+    """The names of the mistakes that can change a step of this optimizer (on this network,
+    when given), in catalogue order."""
+    return [name for name, m in CATALOGUE.items()
+            if m.applies(optimizer, weight_decay, step, network) is None]
 
 
 class Mistakes:

@@ -121,6 +121,11 @@ class Optimizer:
         """Plain gradient descent: the update is η ∂E/∂w and there is nothing more to show."""
         return self.NAME == "sgd" and not self.weight_decay
 
+    def gradient_formula(self, bias: bool = False) -> str:
+        """g, the gradient the rule uses, for a weight (or a bias), as text."""
+        added = self.decays(bias) and not self._decoupled()
+        return "g = ∂E/∂w + λw" if added else ("g = ∂E/∂b" if bias else "g = ∂E/∂w")
+
     def decays(self, bias: bool) -> bool:
         """Whether weight decay applies to this kind of parameter (weights always, biases
         only with the mistake weight-decay-on-bias)."""
@@ -303,6 +308,9 @@ class AdamW(Adam):
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     cls.NAME: cls for cls in (SGD, Momentum, Nesterov, RMSProp, Adam, AdamW)}
 DEFAULT_WEIGHT_DECAY = {"adamw": 0.01}  # torch.optim.AdamW's; the others' is 0
+# Every setting an optimizer may be given, besides the learning rate, in the spec's names.
+SETTINGS = ("optimizer", *dict.fromkeys(k for cls in OPTIMIZERS.values() for k in cls.HYPER),
+            "weight_decay")
 
 
 def optimizer_of(name: str, settings: dict, mistakes: Mistakes = NO_MISTAKES) -> Optimizer:
@@ -321,4 +329,25 @@ def make_optimizer(name: str, lr: float, *, weight_decay: float | None = None,
     if weight_decay is None:
         weight_decay = DEFAULT_WEIGHT_DECAY.get(name, 0.0)
     hyper = {k: v for k, v in hyper.items() if v is not None}
+    check_settings({"lr": lr, "weight_decay": weight_decay, **hyper})
     return OPTIMIZERS[name](lr, weight_decay=weight_decay, mistakes=mistakes, **hyper)
+
+
+ALLOWED = {  # each setting's range, as `check_settings` enforces it
+    "lr": ("a finite number > 0", lambda x: x > 0),
+    "weight_decay": ("a number ≥ 0", lambda x: x >= 0),
+    "epsilon": ("a number > 0", lambda x: x > 0),
+}
+
+
+def check_settings(settings: dict) -> None:
+    """Raise ValueError naming the first setting outside its range: lr and epsilon > 0,
+    weight_decay ≥ 0, momentum, beta1, beta2 and alpha in [0, 1), every one finite."""
+    for key, value in settings.items():
+        what, ok = ALLOWED.get(key, ("a number in [0, 1)", lambda x: 0 <= x < 1))
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{key} = {value!r} is not a number; expected {what}") from None
+        if not (x == x and abs(x) != float("inf")) or not ok(x):
+            raise ValueError(f"{key} = {value!r} is not allowed; expected {what}")

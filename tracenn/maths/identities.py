@@ -182,7 +182,7 @@ def _half_sse_sigmoid_row() -> IdentityRow:
     sig, half = ACTIVATIONS["sigmoid"], LOSSES["half-sse"]
     a1 = sig.symbolic([z])[0]
     E = half.terms(_obj([a1]), _obj([t]), SYMPY_OPS)[0, 0]
-    engine = half.dE_da(_obj([a1]), _obj([t]))[0, 0] * sig.prime(z, a1, SYMPY_OPS)
+    engine = half.dE_da(_obj([a1]), _obj([t]), SYMPY_OPS)[0, 0] * sig.prime(z, a1, SYMPY_OPS)
     found, ok = _zero([sp.diff(E, z) - engine])
     return IdentityRow("half-sse + sigmoid output",
                        f"δ = ∂E/∂a · σ′ with {half.dE_da_formula}: δ = (a − t) a (1 − a)",

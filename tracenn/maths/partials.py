@@ -326,7 +326,7 @@ def _neuron_arguments(tpl: Template, nums: Numbers, s: int, j: int) -> list:
     """The numbers after θ, α and q: the next layer's ω and r (compressed), or the output
     layer's other net inputs; then the later layers' weights and biases, and the targets (in the
     template's order)."""
-    l, W, b, a, L = tpl.l, nums.W, nums.b, nums.a[s], len(nums.W)
+    l, W, b, a = tpl.l, nums.W, nums.b, nums.a[s]
     args, start, order = [], l + 1, None
     if tpl.kind == "one" and tpl.compressed:
         args += [r[j] for r in W[l]]

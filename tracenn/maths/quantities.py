@@ -15,7 +15,7 @@ samples in a step, per-sample quantities carry "@s" (out_h1@2).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import sympy as sp
 
@@ -35,16 +35,36 @@ class Quantity:
     symbol: sp.Symbol = field(repr=False, default=None)
     layer: int | None = None  # the layer it belongs to (1..L); None for the loss
 
-    @property
+    @cached_property
     def inputs(self) -> list[str]:
         if self.expr is None:
             return []
         return sorted(s.name for s in self.expr.free_symbols)
 
+    @cached_property
+    def compiled(self):
+        """(a fast numeric function of `expr`, the names of its arguments in order)."""
+        return _compiled(self.expr)
+
 
 @lru_cache(maxsize=None)
 def _sym(name: str) -> sp.Symbol:
     return sp.Symbol(name, real=True)
+
+
+@lru_cache(maxsize=4096)
+def _plain_latex(expr: sp.Expr) -> str:
+    """An expression's LaTeX in display names: the same for every variant of a network."""
+    names = {s: sample_latex(s.name) for s in expr.free_symbols}
+    return sp.latex(expr, symbol_names=names, order="none")
+
+
+@lru_cache(maxsize=None)
+def _compiled(expr: sp.Expr):
+    """A fast numeric function of an expression, with the names of its arguments in order; one
+    per distinct formula (the variants of an exercise share them)."""
+    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+    return sp.lambdify(symbols, expr, modules="math", dummify=True), [s.name for s in symbols]
 
 
 class StepQuantities:
@@ -131,7 +151,7 @@ class StepQuantities:
         deltas = None
         if l == len(step.layers):
             t = self._targets(s)
-            dE_da = list(self.loss.dE_da(_obj(outs), _obj(t))[0])
+            dE_da = list(self.loss.dE_da(_obj(outs), _obj(t), SYMPY_OPS)[0])
             deltas = output_delta(self.loss, act, outs, nets, t, dE_out)
         else:
             nxt = step.layers[l]
@@ -168,7 +188,7 @@ class StepQuantities:
         trace = layer.update_W if kind == "W" else layer.update_b
         if trace is None:  # a frozen bias keeps its value
             return _sym(p)
-        if self.step._shown()[kind] or not self.step.optimizer or self.step.optimizer.name != "sgd":
+        if self.step.optimizer_quantities()[kind] or not self.step.optimizer or self.step.optimizer.name != "sgd":
             return self._optimizer(q.l, kind, q.j, q.k)["new"]
         return sp.Add(_sym(p), sp.Mul(-1, _sym("η"), _sym(lab.grad(p)), evaluate=False),
                       evaluate=False)
@@ -183,7 +203,7 @@ class StepQuantities:
 
         lab, step = self.step.labels, self.step
         p = lab.weights[l - 1][j][k] if kind == "W" else lab.biases[l - 1][j]
-        shown = step._shown()[kind]
+        shown = step.optimizer_quantities()[kind]
 
         def sym(role: str) -> sp.Symbol:
             if role == "dE":
@@ -209,6 +229,19 @@ class StepQuantities:
         out.update({q.name: q.value for q in self.items})
         return out
 
+    def evaluate(self, q: Quantity, values: dict[str, float]) -> float | None:
+        """`q`'s formula with `values` substituted for its inputs (one level: out_h1 from a
+        given net_h1), or None when it cannot be (the loss after the update, whose formula is
+        a whole forward pass; an input missing; a value outside the formula's domain).  This is
+        how a learner's later number is checked against the learner's own earlier ones."""
+        if q.expr is None:
+            return None
+        fn, names = q.compiled
+        try:
+            return float(fn(*[float(values[n]) for n in names]))
+        except (KeyError, ArithmeticError, ValueError):
+            return None
+
     def as_text(self, q: Quantity, values: dict[str, float], precision: int) -> tuple[str, str]:
         """`q`'s formula as text, and with the numbers of `values` substituted."""
         if q.expr is None:
@@ -222,7 +255,7 @@ class StepQuantities:
 
     def as_latex(self, q: Quantity, values: dict[str, float], precision: int) -> tuple[str, str]:
         names = {s: sample_latex(s.name) for s in q.expr.free_symbols}
-        plain = sp.latex(q.expr, symbol_names=names, order="none")
+        plain = _plain_latex(q.expr)
         numbers = {s: latex_number(self._number(s.name, values, precision))
                    for s in q.expr.free_symbols if s.name in values}
         return plain, sp.latex(q.expr, symbol_names={**names, **numbers}, order="none",

@@ -28,6 +28,7 @@ def _elementwise(fn):
 
 # The counterpart of functions.NUMPY_OPS: the same formulas, evaluated on SymPy expressions.
 SYMPY_OPS = SimpleNamespace(
+    div=lambda num, den: num / den,
     step=_elementwise(lambda z: sp.Piecewise((1, z > 0), (0, True))),
     log=_elementwise(sp.log),
 )
@@ -97,7 +98,7 @@ class SymbolicNetwork:
         net = sp.Symbol(self.labels.net(l, j), real=True)
         if l == L:
             nets = [sp.Symbol(self.labels.net(l, m), real=True) for m in range(len(a))]
-            dE_da = list(self.loss.dE_da(_obj(a), _obj(self.t))[0])
+            dE_da = list(self.loss.dE_da(_obj(a), _obj(self.t), SYMPY_OPS)[0])
             deltas = output_delta(self.loss, act, a, nets, self.t, dE_da)
             if deltas is not None:
                 return [deltas[j]]

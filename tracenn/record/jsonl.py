@@ -11,7 +11,9 @@ Format history:
       ignore: "dE_dx" of a step (the gradient at the inputs, per sample); "optimizer" of a step
       (name, title, settings, t, formula, and for optimizers with state "state",
       "state_before" and "terms" per parameter display name); "saturated" in an xor result;
-      and the kind "check-torch" (tracenn.check_torch's report, see bridges/torch_check.py).
+      "follows", "convention", "notes" and "tolerance" of a compare result; the kinds
+      "check-torch" (tracenn.check_torch's report, see bridges/torch_check.py), exercise (an
+      exercise's exercise.json) and grades (tracenn grade --json).
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ def _optimizer(step: Step) -> dict:
     opt = step.optimizer_object()
     out = {"name": info.name, "title": info.title, "settings": dict(info.settings), "t": info.t,
            "formula": opt.FORMULA}
-    if not any(step._shown().values()):
+    if not any(step.optimizer_quantities().values()):
         return out
     parts: dict[str, dict] = {"state": {}, "state_before": {}, "terms": {}}
     for name, _, _, trace, at in step.updates():

@@ -163,7 +163,7 @@ class Step:
             for pl, kind, j, k, name in params:
                 if pl == l:
                     yield Q(lab.grad(name), "gradient", f"grad_{kind}", l, 0, j, k or 0)
-        shown = self._shown()
+        shown = self.optimizer_quantities()
         for l in range(L, 0, -1):
             for pl, kind, j, k, name in params:
                 if pl == l:
@@ -181,7 +181,7 @@ class Step:
         info = self.optimizer
         return optimizer_of(info.name, info.settings, Mistakes(self.mistakes))
 
-    def _shown(self) -> dict[str, tuple[str, ...]]:
+    def optimizer_quantities(self) -> dict[str, tuple[str, ...]]:
         """The optimizer's quantities of each weight ("W") and bias ("b"); none for plain
         gradient descent, whose update is η ∂E/∂w and nothing more."""
         if self.optimizer is None or self.optimizer.name == "sgd" and not \
@@ -237,7 +237,7 @@ class Step:
                 out[lab.sample(name, s, n)] = float(self.x[s, k])
             for k in range(self.t.shape[1]):
                 out[lab.sample(lab.target(k), s, n)] = float(self.t[s, k])
-        if any(self._shown().values()):
+        if any(self.optimizer_quantities().values()):
             out.update(self._optimizer_given())
         return out
 

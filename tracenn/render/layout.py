@@ -325,10 +325,3 @@ def _finish(b: _Builder, lay: Layout) -> None:
                 max(card.x + card.w for card in lay.cards) + 12)
     lay.width = math.ceil(right + MARGIN)
     lay.height = math.ceil(y + 0.25 * FONT + MARGIN)
-
-
-def overlapping(texts) -> list[tuple[str, str]]:
-    """Pairs of texts whose boxes overlap (empty texts excluded)."""
-    boxes = [(t.key, t.box()) for t in texts if t.chars]
-    return [(a, b) for i, (a, ba) in enumerate(boxes) for b, bb in boxes[i + 1:]
-            if _overlap(ba, bb)]

@@ -91,9 +91,12 @@ def precision_table(rows, dps: int) -> Table:
 def render_comparison(result, precision: int) -> str:
     lines = [f"Step {result.step}: compared {len(result.checked)} of your values "
              f"({result.not_given} quantities not given)."]
+    lines += [f"Read: {note}" for note in result.notes]
     if result.unknown:
         lines.append("Unknown names (not quantities of this network, skipped): "
                      + ", ".join(result.unknown))
+    if result.convention is not None:
+        lines.append(result.convention.describe())
     m = result.first
     if m is None:
         lines.append("Every value you gave matches.")
@@ -109,6 +112,9 @@ def render_comparison(result, precision: int) -> str:
         lines.append(f"           {m.substituted}")
     if m.inputs:
         lines.append("  inputs:  " + ", ".join(f"{name} {status}" for name, status in m.inputs))
+    if result.follows:
+        lines.append(f"  after it: {len(result.follows)} of your later values follow from it "
+                     f"(right given your earlier numbers): {', '.join(result.follows)}")
     if result.mistakes:
         lines.append("")
         for d in result.mistakes:

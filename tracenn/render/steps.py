@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..engine.optim import SYMBOLS
 from ..notation import num
 from ..record.labels import Labels
-from ..record.trace import LayerTrace, Step, StepSummary
+from ..record.trace import Step, StepSummary
 from .tables import Table, format_tables, markup
 
 
@@ -20,7 +20,7 @@ def step_tables(step: Step, precision: int, checks: dict | None = None) -> list[
     tables = [forward_table(step, precision), error_table(step, precision)]
     for l in range(len(step.layers), 0, -1):
         tables.append(backward_table(step, l, precision, checks))
-    if any(step._shown().values()):
+    if any(step.optimizer_quantities().values()):
         tables += [update_table(step, l, precision) for l in range(len(step.layers), 0, -1)]
     tables.append(before_after_table(step, precision))
     return tables
@@ -203,8 +203,12 @@ def update_table(step: Step, l: int, p: int) -> Table:
     state before and after, every intermediate, the step subtracted, the old and the new value
     (the columns this optimizer has)."""
     opt, layer = step.optimizer_object(), step.layers[l - 1]
-    decay = opt.weight_decay > 0
-    cols = [("g", f"g = ∂E/∂w{' + λw' if decay else ''}")]
+    header = opt.gradient_formula()
+    if opt.gradient_formula(bias=True) not in (header, "g = ∂E/∂b"):
+        header += " (biases too)"
+    elif header != "g = ∂E/∂w" and layer.update_b is not None:
+        header += " (biases: ∂E/∂b)"
+    cols = [("g", header)]
     cols += [(f"before:{s}", f"{s} before") for s in opt.STATE]
     cols += [(f"after:{s}", s) for s in opt.STATE] + list(opt.TERMS)
     cols += [("step", f"step = {opt.STEP}")]

@@ -12,12 +12,12 @@ import numpy as np
 from ..engine.functions import ACTIVATIONS, LOSSES, names_allowed, resolve_loss
 from ..engine.loop import ArrayData
 from ..engine.network import INIT_SCHEMES, Network, init_layers
-from ..engine.optim import OPTIMIZERS
+from ..engine.optim import OPTIMIZERS, SETTINGS
 from ..errors import SpecError
 from ..record.labels import Labels
 from .model import Spec, Training
 
-OPTIMIZER_KEYS = {"optimizer", "momentum", "beta1", "beta2", "epsilon", "alpha", "weight_decay"}
+OPTIMIZER_KEYS = set(SETTINGS)
 KEYS = {
     "": {"meta", "network", "layer", "training", "data"},
     "meta": {"title", "source", "note"},

@@ -1,0 +1,191 @@
+"""An exercise for a class: one variant of a network per student, drawn from its own seed, with
+a worksheet (Markdown and LaTeX), an answers.csv template and an answer key each.
+
+The folder it writes:
+    exercise.json          what grade needs: the quantities asked, the decimals, the students
+    roster.csv             student id, the seed of the student's variant
+    README.md              what the files are and how to grade
+    student-NN/spec.toml   the variant (tracenn trace student-NN/spec.toml shows every number)
+    student-NN/worksheet.md, worksheet.tex, answers.csv, network.svg (the picture of the
+                           network with its weights, which worksheet.md shows and
+                           worksheet.tex draws with TikZ)
+    key/student-NN.md      the answer key: the walkthrough of that variant
+
+Every file is a function of the command's arguments alone (no dates, no paths but the ones
+given), so the same command with the same seed writes the same bytes.  Each student's seed is
+derived from the class's seed and the student's number (numpy's SeedSequence), so classes with
+neighbouring seeds share no variants.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import TrainingDiverged, UnsupportedError
+from ..comparison import canonical_name
+from ..maths.quantities import StepQuantities
+from ..record.jsonl import envelope
+from ..record.trace import Step
+from ..render.notebook import spec_svg
+from ..runs import optimizer_for, trace_one_step
+from ..spec import Spec, parse_spec
+from ..spec.writer import spec_to_toml
+from ..textbook import collect
+from .asking import FULL_STEP, asked as asked_names
+from .key import answer_key
+from .tikz import network_tikz
+from .variants import Ranges, always_equal, degenerate, draw
+from .worksheet import answers_template, latex, markdown
+
+MAX_DRAWS = 500
+
+
+@dataclass
+class Student:
+    id: str  # student-01
+    seed: int  # of the variant's random numbers
+    spec: Spec  # the variant, read back from `toml`
+    toml: str
+    step: Step  # its step 1
+    draws: int  # variants drawn until one was not degenerate
+
+
+@dataclass
+class Exercise:
+    target: str  # the network as named on the command line
+    title: str
+    seed: int
+    asked: list[str]
+    decimals: int  # of the answers
+    ranges: Ranges
+    students: list[Student] = field(default_factory=list)
+
+    def files(self, progress=None) -> dict[str, str]:
+        """Every file of the exercise by path relative to its folder (see exercise_files)."""
+        return exercise_files(self, progress)
+
+    def __repr__(self) -> str:
+        return (f"Exercise({self.target}: {len(self.students)} students, seed {self.seed}, "
+                f"{len(self.asked)} quantities asked to {self.decimals} decimals)")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = "".join(f"<tr><td>{s.id}</td><td>{s.seed}</td><td>{s.draws}</td></tr>"
+                       for s in self.students)
+        return (f"<p><strong>{html.escape(repr(self))}</strong></p><table><tr><th>student</th>"
+                f"<th>variant seed</th><th>variants drawn</th></tr>{rows}</table>")
+
+    def manifest(self) -> dict:
+        return envelope("exercise", target=self.target, title=self.title, seed=self.seed,
+                        decimals=self.decimals, asked=self.asked, ranges=self.ranges.to_json(),
+                        students=[{"id": s.id, "seed": s.seed} for s in self.students])
+
+
+def student_seed(seed: int, number: int) -> int:
+    """The seed of student `number`'s variant in a class made with `seed`."""
+    return int(np.random.SeedSequence([seed, number]).generate_state(1)[0])
+
+
+def _sgd_only(spec: Spec) -> None:
+    opt = optimizer_for(spec)
+    if opt.NAME != "sgd" or opt.weight_decay:
+        raise UnsupportedError(f"{spec.source}: exercises are written for plain gradient "
+                               f"descent (w⁺ = w − η·∂E/∂w), and this spec trains with "
+                               f"{opt.NAME}" + (" with weight decay" if opt.weight_decay else "")
+                               + "; set optimizer = \"sgd\" in its [training]")
+
+
+def draw_student(spec: Spec, sid: str, seed: int, asked: list[str], decimals: int,
+                 ranges: Ranges, title: str, comment: str, allowed=frozenset()) -> Student:
+    """Student `sid`'s variant: drawn again until it is not degenerate.  Raises
+    UnsupportedError when MAX_DRAWS draws are all degenerate."""
+    rng = np.random.default_rng(seed)
+    why = ""
+    for draws in range(1, MAX_DRAWS + 1):
+        variant = draw(spec, rng, ranges, f"{title}, variant of {sid}")
+        try:
+            why = degenerate(trace_one_step(variant, 1), asked, decimals, allowed)
+        except TrainingDiverged as exc:  # a variant whose numbers overflow: draw again
+            why = str(exc)
+        if why is None:
+            toml = spec_to_toml(variant, comment=f"{comment}: {sid}, variant seed {seed}\n"
+                                "Every number of its first step: tracenn trace spec.toml")
+            read = parse_spec(toml, f"{sid}/spec.toml")
+            return Student(sid, seed, read, toml, trace_one_step(read, 1), draws)
+    raise UnsupportedError(f"no variant of {spec.source} in {MAX_DRAWS} draws makes a good "
+                           f"exercise (the last: {why}); widen the ranges (--weights, --inputs, "
+                           "…), ask fewer quantities or change --decimals")
+
+
+def make_exercise(spec: Spec, target: str, students: int, seed: int, ask=FULL_STEP,
+                  decimals: int = 4, ranges: Ranges = Ranges(), progress=None) -> Exercise:
+    """Draw every student's variant.  `ask`: groups and quantity names (exercises/asking.py).
+    `progress(done, total)` is called after each student.  Raises OptionError for a bad `ask`
+    or range, UnsupportedError for a spec an exercise cannot be made of."""
+    _sgd_only(spec)
+    ranges.check()
+    qs = StepQuantities(trace_one_step(spec, 1), spec.network.loss)
+    asked = asked_names(qs.step, ask, lambda name: canonical_name(name, qs))
+    title = spec.title or target
+    ex = Exercise(target, title, seed, asked, decimals, ranges)
+    allowed = always_equal(spec, asked)
+    width = max(2, len(str(students)))
+    for n in range(1, students + 1):
+        sid = f"student-{n:0{width}d}"
+        ex.students.append(draw_student(spec, sid, student_seed(seed, n), asked, decimals,
+                                        ranges, title, f"tracenn exercise {target} --seed {seed}",
+                                        allowed))
+        if progress:
+            progress(n, students)
+    return ex
+
+
+def student_files(ex: Exercise, s: Student, given_decimals: int) -> dict[str, str]:
+    """The files of one student, by path relative to the exercise's folder."""
+    title = f"Backpropagation by hand: {ex.title} ({s.id})"
+    walk = collect(s.spec, f"{s.id}/spec.toml", 1)
+    svg = spec_svg(s.spec, given_decimals)  # None for a network too large to draw
+    figure = ("![The network with its weights and biases](network.svg)" if svg else "")
+    files = {f"{s.id}/network.svg": svg} if svg else {}
+    return files | {
+        f"{s.id}/spec.toml": s.toml,
+        f"{s.id}/worksheet.md": markdown(title, s.spec, s.step, ex.asked, ex.decimals,
+                                         given_decimals, figure),
+        f"{s.id}/worksheet.tex": latex(title, s.spec, s.step, ex.asked, ex.decimals,
+                                       given_decimals, network_tikz(s.spec, given_decimals)),
+        f"{s.id}/answers.csv": answers_template(ex.asked),
+        f"key/{s.id}.md": answer_key(walk, ex.asked, ex.decimals, f"{ex.title} ({s.id})",
+                                     f"{s.id}/spec.toml"),
+    }
+
+
+def exercise_files(ex: Exercise, progress=None) -> dict[str, str]:
+    """Every file of the exercise, by path relative to its folder.  `progress(done, total)` is
+    called after each student's files."""
+    files = {"exercise.json": json.dumps(ex.manifest(), ensure_ascii=False, indent=1) + "\n",
+             "roster.csv": "student,seed\n" + "".join(f"{s.id},{s.seed}\n" for s in ex.students),
+             "README.md": readme(ex)}
+    for n, s in enumerate(ex.students, start=1):
+        files.update(student_files(ex, s, ex.ranges.decimals))
+        if progress:
+            progress(n, len(ex.students))
+    return files
+
+
+def readme(ex: Exercise) -> str:
+    first = ex.students[0].id if ex.students else "student-01"
+    return "\n".join([
+        f"# Exercise: {ex.title}", "",
+        f"Made by `tracenn exercise {ex.target} --students {len(ex.students)} --seed {ex.seed}`: "
+        f"{len(ex.students)} variants, {len(ex.asked)} quantities asked, answers to "
+        f"{ex.decimals} decimals.", "",
+        f"- `{first}/`: hand out this folder: `worksheet.md` or `worksheet.tex` (pdflatex), "
+        "`answers.csv` to fill in, and `spec.toml`, the student's network.",
+        "- `key/`: the answer keys, one per student (keep them).",
+        "- `roster.csv`: each student's variant seed; `exercise.json`: what grading needs.", "",
+        "Put each filled-in `answers.csv` back into its student's folder and run "
+        "`tracenn grade .` here (`--csv` for a gradebook).", ""])

@@ -1,0 +1,245 @@
+"""Grading what a class hands back: every DIR/student-NN/answers.csv against that student's
+variant, with credit for errors carried over.
+
+Each asked quantity is judged in the order backprop computes it (comparison/walk.py): right
+(within the tolerance, or exactly what its formula gives from the student's own earlier numbers
+when those are right: rounding carried along), "follows from your earlier error" (wrong, but
+what its formula gives from the student's own earlier numbers, one of which is wrong: credited,
+as teachers do), wrong, not answered, or not a number.  The first wrong number is reported with
+its formula, and the numbers are matched against the catalogue of classic mistakes.
+
+The default tolerance suits hand calculation: equal when rounded to the worksheet's decimals,
+or within a relative 1e-3 of the right value.  What a student hands in is read as people write
+it (comparison/reading.py); every file that cannot be read, every row that cannot, every name
+invented is reported for that student, and the others are graded all the same.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..comparison import (FOLLOWS, RIGHT, WRONG, Convention, Diagnosis, Mismatch, Tolerance,
+                          diagnose, mismatch, mistaken_steps, read_answers)
+from ..comparison.convention import read_convention
+from ..errors import TracennError, ValuesError
+from ..maths.quantities import StepQuantities
+from ..record.jsonl import envelope
+from ..runs import trace_one_step
+from ..spec import load_spec
+
+MISSING, UNREADABLE = "missing", "unreadable"
+DEFAULT_RELATIVE = 1e-3
+GRADED, NOT_HANDED_IN, NOT_FILLED_IN, FAILED = ("graded", "not handed in", "not filled in",
+                                                "cannot be graded")
+
+
+@dataclass
+class Answer:
+    number: int  # the question's number on the worksheet
+    name: str
+    yours: float | None
+    right: float
+    own: float | None  # its formula with the student's own earlier numbers
+    status: str  # RIGHT, FOLLOWS, WRONG, MISSING or UNREADABLE
+
+    @property
+    def credit(self) -> bool:
+        return self.status in (RIGHT, FOLLOWS)
+
+    def to_json(self) -> dict:
+        return {"number": self.number, "name": self.name, "yours": self.yours,
+                "right": self.right, "from_your_numbers": self.own, "status": self.status}
+
+
+@dataclass
+class StudentGrade:
+    id: str
+    status: str  # GRADED, NOT_HANDED_IN, NOT_FILLED_IN or FAILED
+    out_of: int
+    answers: list[Answer] = field(default_factory=list)
+    first: Mismatch | None = None  # the first wrong number, with its formula
+    mistakes: list[Diagnosis] = field(default_factory=list)
+    convention: Convention | None = None
+    problems: list[str] = field(default_factory=list)  # what reading the files found
+
+    @property
+    def points(self) -> int:
+        return sum(a.credit for a in self.answers)
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.points / self.out_of if self.out_of else 0.0
+
+    @property
+    def mistake(self) -> str | None:
+        """The catalogued mistake that explains every wrong number, when exactly one does."""
+        full = [d.name for d in self.mistakes if not d.conflicts]
+        return full[0] if len(full) == 1 else None
+
+    def to_json(self) -> dict:
+        return {"student": self.id, "status": self.status, "points": self.points,
+                "out_of": self.out_of, "percent": round(self.percent, 2),
+                "answers": [a.to_json() for a in self.answers],
+                "first_wrong": None if self.first is None else self.first.to_json(),
+                "mistakes": [d.to_json() for d in self.mistakes],
+                "convention": None if self.convention is None else self.convention.to_json(),
+                "problems": self.problems}
+
+
+@dataclass
+class ClassGrades:
+    directory: str
+    title: str
+    asked: list[str]
+    decimals: int
+    tolerance: Tolerance
+    students: list[StudentGrade]
+
+    def graded(self) -> list[StudentGrade]:
+        return [s for s in self.students if s.status == GRADED]
+
+    def distribution(self) -> list[tuple[str, int]]:
+        """Students per band of score: 100%, 90–99%, …, 0–9%, and those not graded."""
+        bands = [("100%", 0)] + [(f"{10 * b}–{10 * b + 9}%", 0) for b in range(9, -1, -1)]
+        counts = dict(bands)
+        for s in self.graded():
+            label = "100%" if s.points == s.out_of else bands[10 - int(s.percent // 10)][0]
+            counts[label] += 1
+        return list(counts.items()) + [("not graded", len(self.students) - len(self.graded()))]
+
+    def mistake_counts(self) -> dict[str, list[str]]:
+        """For each catalogued mistake, the students whose wrong numbers it explains alone."""
+        out: dict[str, list[str]] = {}
+        for s in self.graded():
+            if s.mistake:
+                out.setdefault(s.mistake, []).append(s.id)
+        return out
+
+    def first_wrong_counts(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for s in self.graded():
+            if s.first is not None:
+                out.setdefault(s.first.name, []).append(s.id)
+        return out
+
+    def summary(self) -> dict:
+        scores = [s.percent for s in self.graded()]
+        return {"students": len(self.students), "graded": len(scores),
+                "mean_percent": round(statistics.fmean(scores), 2) if scores else None,
+                "median_percent": round(statistics.median(scores), 2) if scores else None,
+                "distribution": dict(self.distribution()), "mistakes": self.mistake_counts(),
+                "first_wrong": self.first_wrong_counts(),
+                "convention": [s.id for s in self.graded() if s.convention is not None]}
+
+    def to_json(self) -> dict:
+        return envelope("grades", directory=self.directory, title=self.title,
+                        decimals=self.decimals, tolerance=self.tolerance.describe(),
+                        asked=self.asked, students=[s.to_json() for s in self.students],
+                        summary=self.summary())
+
+    def _repr_html_(self) -> str:
+        from ..render.notebook import tables_html
+        from .report import class_tables
+
+        return tables_html(class_tables(self))
+
+
+def read_manifest(directory: str) -> dict:
+    """The exercise.json of an exercise's folder.  Raises ValuesError naming what is wrong."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise ValuesError(directory, "no such folder" if not folder.exists() else "is not a folder")
+    path = folder / "exercise.json"
+    why = "holds no exercise.json: give a folder written by tracenn exercise"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        students = [s["id"] for s in manifest["students"]]
+        ok = (manifest.get("kind") == "exercise" and isinstance(manifest["decimals"], int)
+              and all(isinstance(n, str) for n in manifest["asked"])
+              and all(isinstance(s, str) and "/" not in s and s not in ("", ".", "..")
+                      for s in students))
+    except FileNotFoundError:
+        raise ValuesError(directory, why) from None
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise ValuesError(str(path), f"is not an exercise tracenn can read ({exc})") from None
+    if not ok:
+        raise ValuesError(str(path), "is not an exercise tracenn can read")
+    return manifest
+
+
+def grade_student(folder: Path, sid: str, asked: list[str], tol: Tolerance,
+                  precision: int) -> StudentGrade:
+    """One student's answers.csv against that student's spec.toml; never raises for a bad file:
+    it is the student's grade that says so."""
+    try:
+        return _grade(folder / sid, sid, asked, tol, precision)
+    except TracennError as exc:
+        return StudentGrade(sid, FAILED, len(asked), problems=[str(exc)])
+    except OSError as exc:  # a file that cannot be read (permissions, a folder in its place)
+        return StudentGrade(sid, FAILED, len(asked),
+                            problems=[f"{exc.filename or sid}: cannot be read: {exc.strerror}"])
+
+
+def _grade(folder: Path, sid: str, asked: list[str], tol: Tolerance, precision: int):
+    answers_path = folder / "answers.csv"
+    if not answers_path.is_file():
+        return StudentGrade(sid, NOT_HANDED_IN, len(asked), problems=[f"{sid}/answers.csv: missing"])
+    spec = load_spec(folder / "spec.toml")
+    qs = StepQuantities(trace_one_step(spec, 1), spec.network.loss)
+    foreign = [name for name in asked if name not in qs.by_name]
+    if foreign:
+        return StudentGrade(sid, FAILED, len(asked), problems=[
+            f"{sid}/spec.toml has none of {', '.join(foreign[:3])}{', …' if len(foreign) > 3 else ''}"
+            " that the exercise asks: it is not the spec tracenn exercise wrote"])
+    try:
+        read = read_answers(str(answers_path), 1, qs)
+    except ValuesError as exc:  # an empty file, or one that is not text
+        empty = not answers_path.read_bytes().strip()
+        return StudentGrade(sid, NOT_FILLED_IN if empty else FAILED, len(asked),
+                            problems=[str(exc)])
+    asked_set = set(asked)
+    problems = [f"answers.csv: {p}" for p in read.problems + read.notes]
+    problems += [f"answers.csv: {k!r} is no quantity of this network (ignored)" for k in read.unknown]
+    problems += [f"answers.csv: {n} was not asked (ignored)" for n in read.values if n not in asked_set]
+    learner = {n: v for n, v in read.values.items() if n in asked_set}
+    if not learner and not read.unreadable:
+        return StudentGrade(sid, NOT_FILLED_IN, len(asked), problems=problems)
+    values, verdicts, convention = read_convention(qs, learner, tol)
+    judged = {v.name: v for v in verdicts}
+    out = StudentGrade(sid, GRADED, len(asked), convention=convention, problems=problems)
+    for number, name in enumerate(asked, start=1):
+        v = judged.get(name)
+        status = v.status if v else UNREADABLE if name in read.unreadable else MISSING
+        out.answers.append(Answer(number, name, v.yours if v else None, qs.by_name[name].value,
+                                  v.own if v else None, status))
+    statuses = {v.name: RIGHT if v.status == RIGHT else WRONG for v in verdicts}
+    wrong = [v for v in verdicts if v.status == WRONG]
+    if wrong:
+        out.first = mismatch(qs, wrong[0], statuses, precision)
+    off = [v.name for v in verdicts if v.status != RIGHT]
+    if off:
+        out.mistakes = diagnose(values, qs, mistaken_steps(spec, 1), tol, off)
+    return out
+
+
+def grade_directory(directory: str, *, decimals: int | None = None,
+                    relative: float | None = DEFAULT_RELATIVE, precision: int | None = None,
+                    progress=None) -> ClassGrades:
+    """Grade every student of the exercise in `directory`.  `decimals` (default: the
+    worksheet's) and `relative` make the tolerance; `progress(done, total)` is called after each
+    student.  Raises ValuesError only when `directory` is not an exercise's folder."""
+    manifest = read_manifest(directory)
+    decimals = manifest["decimals"] if decimals is None else decimals
+    tol = Tolerance(written=False, decimals=decimals, relative=relative or None, floor=0.0)
+    ids = [s["id"] for s in manifest["students"]]
+    grades = []
+    for n, sid in enumerate(ids, start=1):
+        grades.append(grade_student(Path(directory), sid, manifest["asked"], tol,
+                                    decimals if precision is None else precision))
+        if progress:
+            progress(n, len(ids))
+    return ClassGrades(str(directory), manifest.get("title", ""), manifest["asked"], decimals,
+                       tol, grades)
