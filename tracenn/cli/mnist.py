@@ -12,7 +12,7 @@ from ..record.jsonl import dumps
 from ..render.results import confusion_table, mnist_summary_table, sparkline
 from ..render.tables import format_tables
 from .options import PositiveFloat, format_option
-from .output import echo, restore_signals
+from .output import Progress, echo, restore_signals
 
 
 class LayerSizes(click.ParamType):
@@ -77,7 +77,10 @@ def _data(data_path, label_column, download: bool, show_bar: bool):
             return click.progressbar(length=total, label=label, file=sys.stderr) if show_bar else None
 
         data_path = data_path or str(fetch(progress=bar))
-    return resolve(data_path, label_column)
+    if not show_bar:
+        return resolve(data_path, label_column)
+    with Progress("mnist", f"reading {data_path or 'MNIST'}"):  # a CSV file takes a second
+        return resolve(data_path, label_column)
 
 
 class _Signals:
