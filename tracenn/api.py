@@ -26,7 +26,7 @@ from typing import Iterator
 
 from .engine.optim import SETTINGS
 from .errors import OptionError
-from .maths import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE, check_parameters
+from .maths import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE, check_verify_limit
 from .record.trace import Run, Step, StepSummary
 from .runs import FULL, XorRun, iter_trace as _iter_trace, show_policy, train_xor, \
     trace_one_step, xor_curve_every
@@ -107,7 +107,7 @@ def verify(spec, step: int = 1, *, tolerance: float = 1e-6, dps: int | None = No
     limit); `progress(stage, done, total)`, if given, is called as the work goes on.  Imports
     SymPy."""
     spec = _prepare(spec, seed, update_biases)
-    check_parameters(spec.labels, max_parameters)  # before SymPy is even imported
+    check_verify_limit(spec.labels, max_parameters)  # before SymPy is even imported
     from .maths.verify import verify_step
 
     traced = trace_one_step(spec, step, lr=lr, **_optimizer_options(optimizer))

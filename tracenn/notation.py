@@ -12,6 +12,12 @@ import re
 DEFAULT_PRECISION = 9  # decimals, as in Mazur's blog
 
 
+def layer_name(l: int, L: int) -> str:
+    """The name of layer l+1 of L (counted from 0 here) in messages and tables: "hidden 1", …,
+    "output"."""
+    return "output" if l == L - 1 else f"hidden {l + 1}"
+
+
 def num(x: float, precision: int) -> str:
     """Fixed-point with `precision` decimals; scientific for tiny non-zero values that would
     otherwise print as zeros, and for values of a billion or more."""

@@ -273,7 +273,7 @@ def _saturated_layer(net, X) -> str:
     """The name of a layer whose every unit is saturated on every sample (f′(z) ≈ 0), so that
     no gradient can flow back through it; "" when there is none."""
     from .engine.functions import NUMPY_OPS
-    from .engine.loop import layer_name
+    from .notation import layer_name
 
     import numpy as np
 

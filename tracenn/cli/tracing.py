@@ -57,11 +57,11 @@ def auto_every(spec, steps: int) -> int:
 
 def _check_limits(step: Step, loss) -> None:
     from ..errors import UnsupportedError
-    from ..maths import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE, check_parameters
+    from ..maths import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE, check_verify_limit
     from ..maths.verify import check_size
 
     try:
-        check_parameters(step.labels, VERIFY_MAX_PARAMETERS)
+        check_verify_limit(step.labels, VERIFY_MAX_PARAMETERS)
         check_size(step, loss, VERIFY_MAX_SIZE)
     except UnsupportedError as exc:
         raise UnsupportedError(f"--check: {exc}; --check keeps to verify's default limits: "

@@ -14,6 +14,7 @@ from typing import Callable, Iterator, NamedTuple, Sequence
 import numpy as np
 
 from ..errors import TrainingDiverged
+from ..notation import layer_name
 from .backprop import StepRecord, train_step, train_step_chunked
 from .mistakes import NO_MISTAKES, Mistakes
 from .network import Network
@@ -111,11 +112,11 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
                 if full or not math.isfinite(rec.loss):  # check_finite's own first test
                     check_finite(rec, step, full)
                 if full:
-                    check_parameters(net, step)
+                    check_finite_parameters(net, step)
                 yield Event(rec, step, epoch, idx, batch == per_epoch)
                 if steps is not None and step >= steps:
                     break
-        check_parameters(net, step)
+        check_finite_parameters(net, step)
 
 
 def _batch_step(net, data, optimizer, idx, chunk_size, full, mistakes, step, on_chunk):
@@ -155,23 +156,27 @@ def train(net: Network, data, optimizer: Optimizer, *, observers: Sequence[Obser
     events = iterate(net, data, optimizer,
                      detail=lambda step: max((o.needs(step) for o in observers), default=NONE) >= FULL,
                      **options)
-    for ev in events:
+    for ev in observed(net, events, observers, should_stop):
         done = ev.step
+    return done
+
+
+def observed(net: Network, events: Iterator[Event], observers: Sequence[Observer],
+             should_stop: Callable[[], bool] = lambda: False) -> Iterator[Event]:
+    """Each event handed to every observer (and, at an epoch's end, the epoch too), then
+    yielded; after each, `should_stop()` is asked, and when it says so training ends there
+    (its parameters checked)."""
+    for ev in events:
         for o in observers:
             o.on_step(net, ev.record, ev.step, ev.epoch, ev.indices)
         if ev.epoch_done:
             for o in observers:
                 o.on_epoch(net, ev.epoch)
+        yield ev
         if should_stop():
             events.close()
-            check_parameters(net, done)
-            break
-    return done
-
-
-def layer_name(l: int, L: int) -> str:
-    """The name of layer l+1 of L in messages and tables: "hidden 1", …, "output"."""
-    return "output" if l == L - 1 else f"hidden {l + 1}"
+            check_finite_parameters(net, ev.step)
+            return
 
 
 def _where(what: str, l: int, L: int) -> str:
@@ -182,7 +187,7 @@ def check_finite(rec: StepRecord, step: int, full: bool) -> None:
     """Raise TrainingDiverged if the step produced a value that is not finite.
 
     On the training hot path only the loss is checked: a NaN or an overflow anywhere reaches it
-    within a step or two (`check_parameters` catches the rest at the end).  A step kept in full
+    within a step or two (`check_finite_parameters` catches the rest at the end).  A step kept in full
     is checked value by value, so no NaN ever reaches a table or a JSON line."""
     L = len(rec.zs)
     if math.isfinite(rec.loss) and not full:
@@ -202,7 +207,7 @@ def check_finite(rec: StepRecord, step: int, full: bool) -> None:
                 raise TrainingDiverged(step, _where(what, l, L))
 
 
-def check_parameters(net: Network, step: int) -> None:
+def check_finite_parameters(net: Network, step: int) -> None:
     """Raise TrainingDiverged if a weight or bias is no longer finite."""
     L = len(net.layers)
     with np.errstate(over="ignore", invalid="ignore"):

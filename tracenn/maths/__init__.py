@@ -14,7 +14,7 @@ VERIFY_MAX_PARAMETERS = 5000
 VERIFY_MAX_SIZE = 200_000
 
 
-def check_parameters(labels, max_parameters: int | None) -> None:
+def check_verify_limit(labels, max_parameters: int | None) -> None:
     """Refuse a network (its `Labels`) with more than `max_parameters` parameters (None: no
     limit).  Raises UnsupportedError."""
     from ..errors import UnsupportedError

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from ..engine.functions import ACTIVATIONS
 from ..engine.network import Layer, Network
 from ..errors import UnsupportedError
-from . import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE, check_parameters
+from . import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE, check_verify_limit
 from ..record.trace import Step
 from .partials import partial_derivatives, template_sizes
 from .symbolic import symbolic_network
@@ -160,7 +160,7 @@ def verify_step(step: Step, loss, *, tolerance: float = DEFAULT_TOLERANCE,
     from .precision import high_precision
     from .updates import check_update
 
-    check_parameters(step.labels, max_parameters)
+    check_verify_limit(step.labels, max_parameters)
     check_size(step, loss, max_size)
 
     def stage(name: str):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engine.functions import ACTIVATIONS, resolve_loss
-from ..engine.loop import Observer, check_parameters, iterate
+from ..engine.loop import Observer, iterate, observed
 from ..engine.network import Network, init_layers
 from ..engine.optim import SGD, Optimizer, make_optimizer as _make
 from ..errors import DataError, OptionError
@@ -187,20 +187,11 @@ class Training:
                          chunk_size=self.chunk,
                          on_chunk=lambda rec, idx: observer.on_chunk(net, rec, idx))
         steps = 0
-        for ev in events:
+        for ev in observed(net, events, observers, self.should_stop):
             steps = ev.step
-            for o in observers:
-                o.on_step(net, ev.record, ev.step, ev.epoch, ev.indices)
-            if ev.epoch_done:
-                for o in observers:
-                    o.on_epoch(net, ev.epoch)
             while pending:
                 collected.append(pending.pop(0))
                 yield collected[-1]
-            if self.should_stop():
-                events.close()
-                check_parameters(net, steps)
-                break
         interrupted = steps < total
         if interrupted:
             observer.finish_partial(net)

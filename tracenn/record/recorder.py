@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine.backprop import StepRecord
-from ..engine.loop import layer_name
+from ..notation import layer_name
 from ..engine.network import Network
 from ..engine.optim import Optimizer
 from ..errors import TrainingDiverged
