@@ -14,6 +14,14 @@ from .output import Progress
 from .options import (TARGET, lr_option, mistake_option, optimizer_options, precision_option,
                       seed_option, step_option, update_biases_option)
 
+def picture_tracing_options(f):
+    """The tracing options of draw and html, and the picture's precision."""
+    for option in reversed([lr_option(), seed_option(), update_biases_option(), optimizer_options,
+                            mistake_option, precision_option(PRECISION_HELP, default=4)]):
+        f = option(f)
+    return f
+
+
 PRECISION_HELP = "Decimals of the numbers on the picture (0..17; 4 by default, the tables' 9 " \
                  "would crowd it)."
 
@@ -52,12 +60,7 @@ def picture_file_option(what: str, ext: str):
               "steps per epoch).")
 @click.option("--sample", type=click.IntRange(min=1), default=1, show_default=True,
               help="For a step of several samples (batch mode): whose net, out and δ to show.")
-@lr_option()
-@seed_option()
-@update_biases_option()
-@optimizer_options
-@mistake_option
-@precision_option(PRECISION_HELP, default=4)
+@picture_tracing_options
 def draw(target, output, step_no, view, steps, sample, lr, seed, update_biases, mistakes,
          precision, **optimizer):
     """Draw the network with its numbers at one step, as SVG.
@@ -84,12 +87,7 @@ def draw(target, output, step_no, view, steps, sample, lr, seed, update_biases, 
               help="Keep every K-th step in full (and the first and the last); default: about "
               "200 in all, so a long run stays a small page. The loss curve has every step up "
               "to 1,000 steps, and 1,000 of them beyond.")
-@lr_option()
-@seed_option()
-@update_biases_option()
-@optimizer_options
-@mistake_option
-@precision_option(PRECISION_HELP, default=4)
+@picture_tracing_options
 def html(target, output, steps, every, lr, seed, update_biases, mistakes, precision,
          **optimizer):
     """Write one self-contained HTML page that plays training step by step.
