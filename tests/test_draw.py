@@ -247,6 +247,25 @@ def test_twelve_wide_layer_keeps_its_labels(run, tmp_path):
     assert overlaps(root) == []
 
 
+def test_a_layer_whose_labels_never_fit_loses_only_its_own_labels(monkeypatch):
+    # Make layer 2's labels never fit (as a crowded layer's might): after the tries, layer 2 is
+    # drawn unlabelled, says why, and layer 1 keeps all four of its labels.
+    from tracenn.render import layout
+
+    place = layout._Builder.place_labels
+    monkeypatch.setattr(layout._Builder, "place_labels",
+                        lambda self, lay, l, taken: l != 2 and place(self, lay, l, taken))
+    from tracenn.pictures import PictureNote
+
+    with pytest.warns(PictureNote, match="layer 2 .* do not fit") as notes:
+        svg = tracenn.draw("mazur")
+    assert len(notes) == 1
+    root = parse(svg)
+    keys = {t.get("data-key", "") for t in root.iter(f"{NS}text")}
+    assert {"w:1:0:0", "w:1:0:1", "w:1:1:0", "w:1:1:1"} <= keys
+    assert not [k for k in keys if k.startswith("w:2:")]
+
+
 def one_line(result):
     assert result.exit_code == 2, (result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()

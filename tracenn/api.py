@@ -209,7 +209,7 @@ def html(spec, steps: int | None = None, *, every: int | None = None, precision:
 
     spec = _prepare(spec, seed, update_biases)
     check_size(spec.network.sizes)
-    warn_notes(unlabelled_notes(too_wide(spec.network.sizes)))
+    warn_notes(unlabelled_notes(too_wide(spec.network.sizes), spec.network.sizes))
     run = play(spec, steps or spec.total_steps, every=every, lr=lr, mistakes=mistakes,
                progress=progress, **_optimizer_options(optimizer))
     return player_html(run, precision)

@@ -13,7 +13,7 @@ from .errors import OptionError
 from .notation import num
 from .record.trace import Step
 from .render.figure import VIEWS, Figure, Shape, step_figure
-from .render.layout import MAX_LABELLED, check_size
+from .render.layout import MAX_LABELLED, check_size, too_wide
 from .render.svg import figure_svg
 from .runs import trace_one_step
 from .spec import Spec
@@ -83,12 +83,16 @@ def drawing(spec: Spec, step: int = 1, *, view: str = "forward",
     fig = step_figure(traced, view, precision, sample - 1, spec.title, spec.network.loss.name)
     marks = mark(fig, comparison, precision) if comparison is not None else None
     svg, layout = figure_svg(Shape.of_step(traced), fig, marks)
-    return Drawing(svg, traced, unlabelled_notes(layout.unlabelled))
+    return Drawing(svg, traced, unlabelled_notes(layout.unlabelled, spec.network.sizes))
 
 
-def unlabelled_notes(layers: list[int]) -> list[str]:
-    return [f"the edges into layer {l} are drawn without labels: more than {MAX_LABELLED} "
-            "units on one side would leave no room for them" for l in layers]
+def unlabelled_notes(layers: list[int], sizes: list[int]) -> list[str]:
+    """Why each of `layers` (of a network of `sizes`) is drawn without edge labels."""
+    wide = too_wide(sizes)
+    return [f"the edges into layer {l} are drawn without labels: "
+            + (f"more than {MAX_LABELLED} units on one side would leave no room for them"
+               if l in wide else "their labels do not fit between the cards without overlapping")
+            for l in layers]
 
 
 def telling(yours: float, right: float, precision: int) -> int:

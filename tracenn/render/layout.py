@@ -91,8 +91,6 @@ class Layout:
     links: list[Link] = field(default_factory=list)
     texts: dict[str, Text] = field(default_factory=dict)
     unlabelled: list[int] = field(default_factory=list)  # layers drawn without edge labels
-    bottom: float = 0.0  # below the lowest card
-    taken: list = field(default_factory=list, repr=False)  # boxes labels must avoid
 
 
 def _overlap(a, b) -> bool:
@@ -264,36 +262,40 @@ def _crossings(box, edges: list[Link], own: Link) -> int:
 
 
 def build_layout(shape: Shape, figures: list[Figure]) -> Layout:
-    """The geometry for a network of `shape` that fits every text of `figures`."""
+    """The geometry for a network of `shape` that fits every text of `figures`: a layer whose
+    edge labels do not fit gets a wider gap, MAX_TRIES times, and is then drawn unlabelled."""
     check_size(shape.sizes)
     b = _Builder(shape, figures)
-    for _ in range(MAX_TRIES):
-        lay = _attempt(b)
-        failed = [l for l in range(1, shape.L + 1) if b.labelled[l - 1]
-                  and not b.place_labels(lay, l, lay.taken)]
+    tries = 0
+    while True:
+        lay, bottom, failed = _attempt(b)
         if not failed:
             break
+        tries += 1
         for l in failed:
-            b.gaps[l - 1] *= 1.3
-    else:
-        for l in failed:
-            b.labelled[l - 1] = False
-        lay = _attempt(b)
+            if tries < MAX_TRIES:
+                b.gaps[l - 1] *= 1.3
+            else:
+                b.labelled[l - 1] = False
     lay.unlabelled = [l for l in range(1, shape.L + 1) if not b.labelled[l - 1]]
-    _finish(b, lay)
+    _finish(b, lay, bottom)
     return lay
 
 
-def _attempt(b: _Builder) -> Layout:
+def _attempt(b: _Builder) -> tuple[Layout, float, list[int]]:
+    """Cards, edges and the labels of every labelled layer; the lowest card's bottom and the
+    layers whose labels did not fit."""
     lay = Layout(0.0, 0.0)
     top = MARGIN + TITLE_FONT + LINE * FONT + 2.2 * FONT + 10
-    lay.bottom = b.place_cards(lay, top)
+    bottom = b.place_cards(lay, top)
     b.links(lay)
-    lay.taken = [(c.x - 2, c.y - 2, c.x + c.w + 2, c.y + c.h + 2) for c in lay.cards]
-    return lay
+    taken = [(c.x - 2, c.y - 2, c.x + c.w + 2, c.y + c.h + 2) for c in lay.cards]
+    failed = [l for l in range(1, b.shape.L + 1) if b.labelled[l - 1]
+              and not b.place_labels(lay, l, taken)]
+    return lay, bottom, failed
 
 
-def _finish(b: _Builder, lay: Layout) -> None:
+def _finish(b: _Builder, lay: Layout, bottom: float) -> None:
     """Title above, column captions, legend and footnote below; the size of the picture."""
     lay.texts["title:0"] = Text("title:0", MARGIN, MARGIN + TITLE_FONT, TITLE_FONT, "start",
                                 b.chars.get("title:0", 0), "title")
@@ -305,7 +307,7 @@ def _finish(b: _Builder, lay: Layout) -> None:
         key = f"cap:{c}"
         if key in b.chars:
             lay.texts[key] = Text(key, x, cap_y, FONT, "middle", b.chars[key], "caption")
-    y = lay.bottom + 2.5 * FONT
+    y = bottom + 2.5 * FONT
     x = MARGIN
     for key, swatch in (("legend:pos", "legend-pos"), ("legend:neg", "legend-neg"),
                         ("legend:width", ""), ("legend:bias", "legend-bias")):
