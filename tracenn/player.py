@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .engine.functions import ACTIVATIONS
 from .engine.loop import FULL, NONE, SUMMARY
-from .engine.network import Layer, Network
 from .record.trace import Step, StepSummary
 from .runs import iter_trace
 from .spec import Spec
@@ -75,12 +73,6 @@ def policy(steps: int, every: int):
     return show
 
 
-def network_after(step: Step, loss) -> Network:
-    """The network as it is after `step`'s update, rebuilt from the step's record."""
-    return Network([Layer(layer.W_new, layer.b_new, ACTIVATIONS[layer.activation],
-                          layer.bias_trainable) for layer in step.layers], loss)
-
-
 def plane_for(spec: Spec, size: int = PLANE_SIZE) -> Plane | None:
     """The grid over the data's two inputs, for a network with two inputs trained on several
     samples whose output is one number or a softmax over classes (None otherwise)."""
@@ -108,7 +100,7 @@ def play(spec: Spec, steps: int, *, every: int | None = None, lr: float | None =
         if progress is not None:
             progress(entry.step)
         if isinstance(entry, Step):
-            net = network_after(entry, loss)
+            net = entry.network(loss, after=True)
             data_loss[entry.step] = net.mean_loss(data.X, data.T)
             if plane is not None:
                 plane.outputs[entry.step] = net.output(grid)

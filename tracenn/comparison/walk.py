@@ -18,8 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine.functions import ACTIVATIONS
-from ..engine.network import Layer, Network
 from ..maths.quantities import StepQuantities
 from .tolerance import Tolerance
 
@@ -56,16 +54,15 @@ def loss_after(qs: StepQuantities, values: dict[str, float]) -> float | None:
     """The loss after the update, computed again by the engine with the updated parameters in
     `values` (those not in it keep their right value), on the step's own samples."""
     step, labels = qs.step, qs.step.labels
-    layers = [Layer(layer.W_new.copy(), layer.b_new.copy(), ACTIVATIONS[layer.activation])
-              for layer in step.layers]
+    net = step.network(qs.loss, after=True)
     for l, kind, j, k, name in labels.parameters():
         value = values.get(labels.new(name))
         if value is not None:
             if kind == "W":
-                layers[l - 1].W[j, k] = value
+                net.layers[l - 1].W[j, k] = value
             else:
-                layers[l - 1].b[j] = value
-    loss = Network(layers, qs.loss).mean_loss(step.x, step.t)
+                net.layers[l - 1].b[j] = value
+    loss = net.mean_loss(step.x, step.t)
     return loss if np.isfinite(loss) else None
 
 

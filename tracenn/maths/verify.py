@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..engine.functions import ACTIVATIONS
-from ..engine.network import Layer, Network
+from ..engine.network import Network
 from ..errors import UnsupportedError
 from . import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE, check_verify_limit
 from ..record.trace import Step
@@ -43,13 +42,6 @@ class GradientRow:
                 "pass": self.ok}
 
 
-def network_before(step: Step, loss) -> Network:
-    """The network as it was before the step's update, rebuilt from the trace."""
-    layers = [Layer(lt.W.copy(), lt.b.copy(), ACTIVATIONS[lt.activation], lt.bias_trainable)
-              for lt in step.layers]
-    return Network(layers, loss)
-
-
 def check_gradients(step: Step, loss, tolerance: float = DEFAULT_TOLERANCE, *,
                     progress=None) -> list[GradientRow]:
     """One row per parameter: SymPy's derivative, the engine's value, a central difference.
@@ -60,7 +52,7 @@ def check_gradients(step: Step, loss, tolerance: float = DEFAULT_TOLERANCE, *,
 def gradient_rows(step: Step, loss, sympy_values: dict, tolerance: float) -> list[GradientRow]:
     """The rows for SymPy's values (by parameter name; floats or mpmath numbers)."""
     sym = symbolic_network(step, loss.name)
-    fd = _finite_differences(network_before(step, loss), step)
+    fd = _finite_differences(step.network(loss), step)
     grads = step.grads()
     rows = []
     for p in sym.params:

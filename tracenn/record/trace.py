@@ -22,6 +22,8 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
+from ..engine.functions import ACTIVATIONS
+from ..engine.network import Layer, Network
 from ..engine.optim import UpdateTrace
 from .labels import Labels
 
@@ -172,6 +174,14 @@ class Step:
                                       k or 0) for key in shown[kind])
                     yield Q(lab.new(name), "update", f"new_{kind}", l, 0, j, k or 0)
         yield Q(lab.after, "after", "after")
+
+    def network(self, loss, *, after: bool = False):
+        """The engine's network as it was before this step's update (after it, with `after`),
+        rebuilt from the record with copies of its parameters, to be run with `loss`."""
+        return Network([Layer((lt.W_new if after else lt.W).copy(),
+                              (lt.b_new if after else lt.b).copy(),
+                              ACTIVATIONS[lt.activation], lt.bias_trainable)
+                        for lt in self.layers], loss)
 
     def optimizer_object(self):
         """The engine's optimizer for this step's settings (its formulas and names)."""
