@@ -27,6 +27,7 @@ from typing import Iterator
 from .engine.optim import SETTINGS
 from .errors import OptionError
 from .maths import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE, check_verify_limit
+from .notation import PICTURE_PRECISION
 from .record.trace import Run, Step, StepSummary
 from .runs import FULL, XorRun, iter_trace as _iter_trace, show_policy, train_xor, \
     trace_one_step, xor_curve_every
@@ -172,9 +173,10 @@ def xor(*, seed: int | None = None, epochs: int | None = None, every: int | None
                      lr=lr, mistakes=mistakes, progress=progress, **_optimizer_options(optimizer))
 
 
-def draw(spec, step: int = 1, *, view: str = "forward", precision: int = 4, sample: int = 1,
-         steps: int | None = None, comparison=None, lr: float | None = None, mistakes=(),
-         update_biases: bool = False, seed: int | None = None, **optimizer) -> str:
+def draw(spec, step: int = 1, *, view: str = "forward", precision: int = PICTURE_PRECISION,
+         sample: int = 1, steps: int | None = None, comparison=None, lr: float | None = None,
+         mistakes=(), update_biases: bool = False, seed: int | None = None,
+         **optimizer) -> str:
     """Step `step` of the trace drawn as SVG: inputs on the left, a column per layer, every
     weight on its edge.  `view` is forward (net and out on each neuron, each w, the error and
     E_total), backward (∂E/∂out and δ on each neuron, ∂E/∂w on each edge) or update (old → new
@@ -193,9 +195,10 @@ def draw(spec, step: int = 1, *, view: str = "forward", precision: int = 4, samp
     return picture.svg
 
 
-def html(spec, steps: int | None = None, *, every: int | None = None, precision: int = 4,
-         lr: float | None = None, mistakes=(), update_biases: bool = False,
-         seed: int | None = None, progress=None, **optimizer) -> str:
+def html(spec, steps: int | None = None, *, every: int | None = None,
+         precision: int = PICTURE_PRECISION, lr: float | None = None, mistakes=(),
+         update_biases: bool = False, seed: int | None = None, progress=None,
+         **optimizer) -> str:
     """A self-contained HTML page that plays `steps` training steps (default: the spec's): the
     picture of each step with its phases (forward, error, backward, update), its tables, the
     loss curve and, for two inputs, the output over the input plane (computed by the engine

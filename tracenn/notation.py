@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 DEFAULT_PRECISION = 9  # decimals, as in Mazur's blog
+PICTURE_PRECISION = 4  # decimals on a picture and the step player's page
 
 
 def layer_name(l: int, L: int) -> str:

@@ -10,15 +10,13 @@ import warnings
 from dataclasses import dataclass
 
 from .errors import OptionError
-from .notation import num
-from .record.trace import Step
+from .notation import PICTURE_PRECISION, num
 from .render.figure import VIEWS, Figure, Shape, step_figure
 from .render.layout import MAX_LABELLED, check_size, too_wide
 from .render.svg import figure_svg
 from .runs import trace_one_step
 from .spec import Spec
 
-PICTURE_PRECISION = 4  # decimals on a picture (the tables' default is 9)
 STAGE_VIEWS = {"forward": "forward", "loss": "forward", "delta": "backward",
                "gradient": "backward", "update": "update", "after": "update"}
 
@@ -30,14 +28,10 @@ class PictureNote(UserWarning):
 
 @dataclass
 class Drawing:
-    """A picture: the SVG text, the step it shows and what it left out."""
+    """A picture: the SVG text and what it left out."""
 
     svg: str
-    step: Step
     notes: list[str]
-
-    def _repr_svg_(self) -> str:
-        return self.svg
 
 
 def check_view(view: str) -> str:
@@ -83,7 +77,7 @@ def drawing(spec: Spec, step: int = 1, *, view: str = "forward",
     fig = step_figure(traced, view, precision, sample - 1, spec.title, spec.network.loss.name)
     marks = mark(fig, comparison, precision) if comparison is not None else None
     svg, layout = figure_svg(Shape.of_step(traced), fig, marks)
-    return Drawing(svg, traced, unlabelled_notes(layout.unlabelled, spec.network.sizes))
+    return Drawing(svg, unlabelled_notes(layout.unlabelled, spec.network.sizes))
 
 
 def unlabelled_notes(layers: list[int], sizes: list[int]) -> list[str]:

@@ -8,6 +8,7 @@ import warnings
 import click
 
 from .. import api
+from ..notation import PICTURE_PRECISION
 from ..render.figure import VIEWS
 from .files import write_output
 from .output import Progress
@@ -16,8 +17,9 @@ from .options import (TARGET, lr_option, mistake_option, optimizer_options, prec
 
 def picture_tracing_options(f):
     """The tracing options of draw and html, and the picture's precision."""
+    precision = precision_option(PRECISION_HELP, default=PICTURE_PRECISION)
     for option in reversed([lr_option(), seed_option(), update_biases_option(), optimizer_options,
-                            mistake_option, precision_option(PRECISION_HELP, default=4)]):
+                            mistake_option, precision]):
         f = option(f)
     return f
 

@@ -12,6 +12,7 @@ import numpy as np
 from ..engine.functions import NUMPY_OPS, Activation
 from ..engine.loop import SUMMARY, Observer
 from ..engine.network import Network
+from ..notation import layer_name
 from .summary import FIELDS, Summary
 
 _FIELD = {name: i for i, name in enumerate(FIELDS)}
@@ -255,7 +256,7 @@ class SummaryObserver(Observer):
     @staticmethod
     def _new(net, epoch: int, batch: int, kind: str) -> Summary:
         L = len(net.layers)
-        names = ["output" if l == L - 1 else f"hidden {l + 1}" for l in range(L)]
+        names = [layer_name(l, L) for l in range(L)]
         return Summary(epoch, batch, kind, names=names,
                        activations=[layer.activation.name for layer in net.layers],
                        n_weights=[layer.W.size for layer in net.layers])

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..notation import num
+from ..notation import layer_name, num
 from ..record.labels import Labels
 from ..record.trace import Step
 
@@ -214,9 +214,9 @@ def network_figure(spec, precision: int, title: str = "") -> Figure:
     """The picture of a spec before training: names, initial weights and biases."""
     fig = Figure("network")
     lab, p = spec.labels, precision
-    _frame(fig, [(f"hidden {l}" if l < len(spec.network.layers) else "output",
-                  layer.activation.name, layer.shared_bias)
-                 for l, layer in enumerate(spec.network.layers, start=1)], "", p, errors=False)
+    L = len(spec.network.layers)
+    _frame(fig, [(layer_name(l, L), layer.activation.name, layer.shared_bias)
+                 for l, layer in enumerate(spec.network.layers)], "", p, errors=False)
     fig.put("title:0", title or spec.title or "network " + "-".join(map(str, spec.network.sizes)))
     fig.put("title:1", VIEW_TITLES["network"] + f" (η = {spec.learning_rate:g})")
     for k, name in enumerate(lab.inputs):
@@ -225,13 +225,12 @@ def network_figure(spec, precision: int, title: str = "") -> Figure:
         for j, neuron in enumerate(lab.neurons[l - 1]):
             fig.put(f"n:{l}:{j}:0", neuron)
             if not layer.shared_bias:
-                bias = lab.biases[l - 1][j]
-                fig.put(f"n:{l}:{j}:3", f"{bias} {num(layer.b[j], p)}", bias)
+                _bias_text(fig, f"n:{l}:{j}:3", lab.biases[l - 1][j], layer, j, "forward", p,
+                           prefix=True)
             for k, w in enumerate(lab.weights[l - 1][j]):
-                fig.put(f"w:{l}:{j}:{k}", f"{w} {num(layer.W[j, k], p)}", w)
-                fig.edges[f"w:{l}:{j}:{k}"] = float(layer.W[j, k])
+                _weight_text(fig, f"w:{l}:{j}:{k}", w, layer, j, k, "forward", p)
         if layer.shared_bias:
             bias = lab.biases[l - 1][0]
             fig.put(f"bias:{l}:0", bias)
-            fig.put(f"bias:{l}:1", num(layer.b[0], p), bias)
+            _bias_text(fig, f"bias:{l}:1", bias, layer, 0, "forward", p, prefix=False)
     return fig

@@ -21,9 +21,10 @@ from importlib import resources
 
 import numpy as np
 
+from ..notation import PICTURE_PRECISION
 from ..record.jsonl import dumps
 from ..record.trace import Step
-from .charts import Chart, Series
+from .charts import PALETTE, Chart, Series
 from .figure import VIEWS, Figure, Shape, step_figure
 from .layout import build_layout
 from .steps import step_tables
@@ -83,7 +84,7 @@ def _curve(run) -> tuple[str, list]:
     """The loss curve (SVG) and, per full step, where its marker goes."""
     losses = [(e.step, e.loss) for e in run.entries]
     total = run.spec.labels.total
-    series = [Series(f"{total} of each step", losses, "#2b6cb0", dots=len(losses) > 60)]
+    series = [Series(f"{total} of each step", losses, POSITIVE, dots=len(losses) > 60)]
     if len(run.spec.data) > 1:
         series.append(Series(f"mean {total} over the {len(run.spec.data)} samples after the step",
                              sorted(run.data_loss.items()), "#c05621"))
@@ -96,17 +97,23 @@ def _curve(run) -> tuple[str, list]:
     return chart.svg(marker), marks
 
 
+PLANE_COLOURS = PALETTE[:5] + PALETTE[6:]  # the charts' colours but grey, which reads as "unsure"
+
+
+def _rgb(colour: str) -> np.ndarray:
+    return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+
+
 def _palette(n_outputs: int) -> list[list[list[int]]]:
     """Colour by level 0..255: one output from orange (0) through white to blue (1), as
     TensorFlow Playground shows it; several outputs, each class its colour, paler where the
     winning probability is lower."""
     if n_outputs == 1:
-        lo, mid, hi = np.array([221, 107, 32]), np.array([255, 255, 255]), np.array([43, 108, 176])
+        lo, mid, hi = _rgb(NEGATIVE), np.array([255, 255, 255]), _rgb(POSITIVE)
         t = np.linspace(0, 1, 256)[:, None]
         rgb = np.where(t < 0.5, lo + (mid - lo) * (t / 0.5), mid + (hi - mid) * ((t - 0.5) / 0.5))
         return [np.rint(rgb).astype(int).tolist()]
-    base = [np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)]) for c in
-            ("#2b6cb0", "#dd6b20", "#2f855a", "#805ad5", "#c53030", "#b7791f", "#319795")]
+    base = [_rgb(c) for c in PLANE_COLOURS]
     t = np.linspace(0, 1, 256)[:, None]
     return [np.rint(255 + (base[k % len(base)] - 255) * t).astype(int).tolist()
             for k in range(n_outputs)]
@@ -134,11 +141,11 @@ def _plane(run) -> dict | None:
                int(t.argmax()) if K > 1 else int(t[0] >= 0.5)] for x, t in zip(X, T)]
     return {"size": plane.size, "outputs": K, "levels": levels, "palette": _palette(K),
             "points": points, "x": list(plane.x), "y": list(plane.y),
-            "point_colours": ["#dd6b20", "#2b6cb0"] if K == 1 else
+            "point_colours": [NEGATIVE, POSITIVE] if K == 1 else
             [f"rgb({','.join(map(str, p[-1]))})" for p in _palette(K)]}
 
 
-def player_html(run, precision: int = 4) -> str:
+def player_html(run, precision: int = PICTURE_PRECISION) -> str:
     """The page for a PlayerRun (tracenn/player.py)."""
     steps = run.steps
     figures = _figures(run, precision)

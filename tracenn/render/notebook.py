@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 
-from ..notation import DEFAULT_PRECISION
+from ..notation import DEFAULT_PRECISION, PICTURE_PRECISION
 from .tables import Table, format_tables
 
 
@@ -22,7 +22,6 @@ def tables_html(tables: list[Table]) -> str:
     return "<div class=\"tracenn\">" + "\n".join(parts) + "</div>"
 
 
-PICTURE_PRECISION = 4
 
 
 def step_svg(step, view: str = "forward", precision: int = PICTURE_PRECISION) -> str | None:
