@@ -12,16 +12,7 @@ from .tables import Table, format_tables
 
 
 def tables_html(tables: list[Table]) -> str:
-    parts = []
-    for t in tables:
-        if t.title:
-            parts.append(f"<p><strong>{html.escape(t.title)}</strong></p>")
-        parts.append(format_tables([Table("", t.headers, t.rows)], "html"))
-        if t.note:
-            parts.append(f"<p>{html.escape(t.note)}</p>")
-    return "<div class=\"tracenn\">" + "\n".join(parts) + "</div>"
-
-
+    return "<div class=\"tracenn\">" + format_tables(tables, "html") + "</div>"
 
 
 def step_svg(step, view: str = "forward", precision: int = PICTURE_PRECISION) -> str | None:
@@ -66,8 +57,7 @@ def run_html(run, precision: int = DEFAULT_PRECISION, limit: int = 5) -> str:
     rest = len(run.entries) - len(parts)
     if rest > 0:
         last = run.entries[-1]
-        tail = render_summary(last, run.labels, precision) if not hasattr(last, "layers") else \
-            f"step {last.step}: {run.labels.total} {last.loss:.{precision}f} before the update"
+        tail = render_summary(last, run.labels, precision)
         parts.append(f"<p>… and {rest} more entries; the last: {html.escape(tail)}</p>")
     return "\n".join(parts)
 
