@@ -182,9 +182,10 @@ def draw(spec, step: int = 1, *, view: str = "forward", precision: int = PICTURE
     E_total), backward (∂E/∂out and δ on each neuron, ∂E/∂w on each edge) or update (old → new
     on each edge); numbers at `precision` decimals (default 4).  The trace has `steps` steps
     (default: the spec's) and `step` must lie in it; `sample` (1..n) picks whose values a batch
-    step shows.  With `comparison` (the result of `compare`), the learner's first wrong number
-    is marked, with the right value beside it.  Layers wider than 12 units lose their edge
-    labels (a PictureNote warning says so); wider than 32 are refused (UnsupportedError)."""
+    step shows.  With `comparison` (the result of `compare`), the step compare traced is drawn
+    and the learner's first wrong number is marked, with the right value beside it.  Layers
+    wider than 12 units lose their edge labels (a PictureNote warning says so); wider than 32
+    are refused (UnsupportedError)."""
     from .pictures import drawing, warn_notes
 
     spec = _prepare(spec, seed, update_biases)

@@ -67,9 +67,12 @@ def drawing(spec: Spec, step: int = 1, *, view: str = "forward",
         if "@" in m.name:  # a per-sample number of a batch: show that sample
             sample = int(m.name.rsplit("@", 1)[1])
     check_view(view)
-    if comparison is None:  # compare has traced the learner's step already
-        check_step(step, steps or spec.total_steps)
-    traced = trace_one_step(spec, step, **tracing)
+    if comparison is not None and comparison.right is not None:
+        traced = comparison.right  # compare has traced the learner's step already
+    else:
+        if comparison is None:
+            check_step(step, steps or spec.total_steps)
+        traced = trace_one_step(spec, step, **tracing)
     n = len(traced.samples)
     if not 1 <= sample <= n:
         raise OptionError(f"sample {sample} is not in step {step}, which has {n} sample"

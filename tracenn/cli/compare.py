@@ -45,12 +45,13 @@ def compare(target, values_file, step_no, tolerance, lr, update_biases, seed, pr
     Kamber & Pei.  When your numbers match a classic mistake it names it.  Exit status 0 when
     every value matches, 1 at a mismatch, 2 for a file that cannot be read.
     """
-    result = api.compare(target, values_file, step_no, tolerance=tolerance, precision=precision,
-                         lr=lr, update_biases=update_biases, seed=seed, **optimizer)
+    spec = api.load(target, seed=seed)
+    result = api.compare(spec, values_file, step_no, tolerance=tolerance, precision=precision,
+                         lr=lr, update_biases=update_biases, **optimizer)
     if draw_file is not None:
         from ..files import write_atomically
 
-        write_atomically(draw_file, api.draw(target, step_no, comparison=result, lr=lr,
-                                             update_biases=update_biases, seed=seed, **optimizer))
+        write_atomically(draw_file, api.draw(spec, step_no, comparison=result, lr=lr,
+                                             update_biases=update_biases, **optimizer))
     echo(dumps(result) if as_json else render_comparison(result, precision))
     return 0 if result.ok else 1

@@ -101,10 +101,11 @@ def html(target, output, steps, every, lr, seed, update_biases, mistakes, precis
     keys move through the steps; the address #step=N opens step N.  The page works offline: it
     requests nothing, and it embeds the trace as JSON Lines (format 1).
     """
-    total = steps or api.load(target, seed=seed).total_steps
+    spec = api.load(target, seed=seed)
+    total = steps or spec.total_steps
     with Progress("html", "training") as progress:
         page = run_noting("html", lambda: api.html(
-            target, steps, every=every, precision=precision, lr=lr, mistakes=mistakes,
-            update_biases=update_biases, seed=seed,
+            spec, steps, every=every, precision=precision, lr=lr, mistakes=mistakes,
+            update_biases=update_biases,
             progress=lambda step: progress("training", step, total), **optimizer))
     write_output(output, page)

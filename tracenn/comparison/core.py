@@ -50,6 +50,7 @@ class Comparison:
     tolerance: str = ""  # the rule a value had to meet, in words
     verdicts: list[Verdict] = field(default_factory=list, repr=False)
     values: dict = field(default_factory=dict, repr=False)  # as compared (in their convention)
+    right: Step | None = field(default=None, repr=False)  # the step as the engine computes it
 
     @property
     def ok(self) -> bool:
@@ -97,7 +98,7 @@ def compare(qs: StepQuantities, learner: dict[str, float], unknown: list[str],
                       sum(1 for q in qs.items if q.name not in learner), unknown, first,
                       follows=[v.name for v in verdicts if v.status == FOLLOWS],
                       convention=convention, tolerance=tol.describe(), verdicts=verdicts,
-                      values=values)
+                      values=values, right=qs.step)
 
 
 @dataclass
