@@ -32,12 +32,12 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from ..comparison import Comparison, compare, diagnose
+from ..comparison import Comparison, compare, explained, mistaken_steps
 from ..engine.optim import OPTIMIZERS
-from ..errors import OptionError, TrainingDiverged, UnsupportedError
+from ..errors import OptionError, UnsupportedError
 from ..maths.quantities import StepQuantities
 from ..record.trace import Step
-from ..runs import each_mistake, trace_one_step
+from ..runs import iter_trace
 from .torch import SOURCE, build_spec
 from . import TORCH_LOSSES
 from .torch_loss import LossReading, read_inputs, read_loss, read_targets
@@ -256,18 +256,16 @@ def _compare_steps(run: LearnerRun, spec, reading: LossReading, train_step, x, t
     the weight of a sample in the learner's batch loss."""
     comparisons, w = [], None
     T, loss = spec.data.T, spec.network.loss
-    for k in range(1, steps + 1):
+    for step in iter_trace(spec, steps=steps):  # tracenn's steps, each in full
         rec = run.step(train_step, x, t)
         if w is None:
             w = sample_weight(reading, layer_arrays(run, rec, reading, 1.0), rec.loss, T, loss)
-        right = PlainQuantities(trace_one_step(spec, k))
-        learner = learner_values(right.step, layer_arrays(run, rec, reading, w), rec.loss, w)
-        result = compare(right, learner, [], tolerance, precision)
+        learner = learner_values(step, layer_arrays(run, rec, reading, w), rec.loss, w)
+        result = compare(PlainQuantities(step), learner, [], tolerance, precision)
         if not result.ok:  # again, with the formulas, to show the first difference's
-            result = compare(StepQuantities(right.step, loss), learner, [], tolerance, precision)
-            mistaken = {name: PlainQuantities(s) for name, s in each_mistake(spec, k)
-                        if not isinstance(s, TrainingDiverged)}
-            result.mistakes = diagnose(learner, right, mistaken, tolerance)
+            right = StepQuantities(step, loss)
+            result = compare(right, learner, [], tolerance, precision)
+            result.mistakes = explained(result, right, mistaken_steps(spec, step.step), tolerance)
         comparisons.append(result)
         if not result.ok:
             break

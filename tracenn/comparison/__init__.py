@@ -16,7 +16,7 @@ dE/dw5 (also dE_dw5, grad_w5, ∂E/∂w5), w5+ (also w5, w5_new: the value after
 
 from .convention import Convention
 from .core import (Comparison, Diagnosis, Mismatch, compare, compare_values, diagnose,
-                   learner_answers, mismatch, mistaken_steps)
+                   explained, learner_answers, mismatch, mistaken_steps)
 from .reading import Answers, Written, canonical_name, parse_number, read_answers
 from .tolerance import DEFAULT_TOLERANCE, Tolerance, as_tolerance, close
 from .walk import FOLLOWS, RIGHT, WRONG, Verdict, walk
@@ -24,6 +24,7 @@ from .walk import FOLLOWS, RIGHT, WRONG, Verdict, walk
 __all__ = [
     "Answers", "Comparison", "Convention", "DEFAULT_TOLERANCE", "Diagnosis", "FOLLOWS",
     "Mismatch", "RIGHT", "Tolerance", "Verdict", "WRONG", "Written", "as_tolerance",
-    "canonical_name", "close", "compare", "compare_values", "diagnose", "learner_answers", "mismatch",
+    "canonical_name", "close", "compare", "compare_values", "diagnose", "explained", "learner_answers",
+    "mismatch",
     "mistaken_steps", "parse_number", "read_answers", "walk",
 ]

@@ -138,6 +138,14 @@ def diagnose(learner: dict[str, float], right, mistaken: dict, tolerance=None,
     return sorted(found, key=lambda d: len(d.conflicts))
 
 
+def explained(result: Comparison, right, mistaken: dict, tolerance=None) -> list[Diagnosis]:
+    """The mistakes of `mistaken` (name: the step with that mistake) that reproduce the values
+    `result` (compare's, against `right`) found wrong, as it read them (in their convention);
+    none when every value matched."""
+    wrong = [v.name for v in result.verdicts if v.status != RIGHT]
+    return diagnose(result.values, right, mistaken, tolerance, wrong) if wrong else []
+
+
 def mistaken_steps(spec, step: int, lr=None, **optimizer) -> dict[str, Step]:
     """Step `step` as the engine computes it with each applicable catalogued mistake."""
     return {name: s for name, s in each_mistake(spec, step, lr=lr, **optimizer)
@@ -164,9 +172,8 @@ def compare_values(spec, values, step: int = 1, *, tolerance=None, precision: in
     result = compare(right, answers.values, answers.unknown, tolerance, precision)
     result.notes = answers.notes
     if not result.ok:
-        wrong = [v.name for v in result.verdicts if v.status != RIGHT]
-        result.mistakes = diagnose(result.values, right, mistaken_steps(spec, step, lr, **optimizer),
-                                   tolerance, wrong)
+        result.mistakes = explained(result, right, mistaken_steps(spec, step, lr, **optimizer),
+                                    tolerance)
     return result
 
 

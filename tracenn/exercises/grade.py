@@ -21,9 +21,8 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..comparison import (FOLLOWS, RIGHT, WRONG, Convention, Diagnosis, Mismatch, Tolerance,
-                          diagnose, mismatch, mistaken_steps, read_answers)
-from ..comparison.convention import read_convention
+from ..comparison import (FOLLOWS, RIGHT, Convention, Diagnosis, Mismatch, Tolerance,
+                          compare, explained, mistaken_steps, read_answers)
 from ..errors import TracennError, ValuesError
 from ..maths.quantities import StepQuantities
 from ..record.jsonl import envelope
@@ -207,21 +206,17 @@ def _grade(folder: Path, sid: str, asked: list[str], tol: Tolerance, precision: 
     learner = {n: v for n, v in read.values.items() if n in asked_set}
     if not learner and not read.unreadable:
         return StudentGrade(sid, NOT_FILLED_IN, len(asked), problems=problems)
-    values, verdicts, convention = read_convention(qs, learner, tol)
-    judged = {v.name: v for v in verdicts}
-    out = StudentGrade(sid, GRADED, len(asked), convention=convention, problems=problems)
+    result = compare(qs, learner, [], tol, precision)
+    judged = {v.name: v for v in result.verdicts}
+    out = StudentGrade(sid, GRADED, len(asked), convention=result.convention, problems=problems)
     for number, name in enumerate(asked, start=1):
         v = judged.get(name)
         status = v.status if v else UNREADABLE if name in read.unreadable else MISSING
         out.answers.append(Answer(number, name, v.yours if v else None, qs.by_name[name].value,
                                   v.own if v else None, status))
-    statuses = {v.name: RIGHT if v.status == RIGHT else WRONG for v in verdicts}
-    wrong = [v for v in verdicts if v.status == WRONG]
-    if wrong:
-        out.first = mismatch(qs, wrong[0], statuses, precision)
-    off = [v.name for v in verdicts if v.status != RIGHT]
-    if off:
-        out.mistakes = diagnose(values, qs, mistaken_steps(spec, 1), tol, off)
+    out.first = result.first
+    if not result.ok:
+        out.mistakes = explained(result, qs, mistaken_steps(spec, 1), tol)
     return out
 
 
