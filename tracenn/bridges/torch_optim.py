@@ -95,14 +95,12 @@ def _settings(optimizer, group: dict) -> tuple[str, dict[str, float]]:
         if not mu:
             return "sgd", {}
         return ("nesterov" if group["nesterov"] else "momentum"), {"momentum": mu}
-    if isinstance(optimizer, torch.optim.Adam):  # AdamW too (a subclass in recent versions)
+    if isinstance(optimizer, (torch.optim.Adam, torch.optim.AdamW)):  # not subclasses in every
+        # torch version; recent ones mark AdamW's decay as decoupled in its group
         decoupled = group.get("decoupled_weight_decay", isinstance(optimizer, torch.optim.AdamW))
         b1, b2 = group["betas"]
         return ("adamw" if decoupled else "adam"), {
             "beta1": float(b1), "beta2": float(b2), "epsilon": float(group["eps"])}
-    if isinstance(optimizer, torch.optim.AdamW):
-        b1, b2 = group["betas"]
-        return "adamw", {"beta1": float(b1), "beta2": float(b2), "epsilon": float(group["eps"])}
     if isinstance(optimizer, torch.optim.RMSprop):
         if group["momentum"]:
             raise UnsupportedError("RMSprop(momentum>0): tracenn's rmsprop has no momentum")

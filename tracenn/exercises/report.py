@@ -18,7 +18,7 @@ VERDICTS = {RIGHT: "right", FOLLOWS: "follows from your earlier error", WRONG: "
             MISSING: "not answered", UNREADABLE: "not a number"}
 
 
-def _written(x: float | None, precision: int) -> str:
+def _written(x: float | None) -> str:
     """A student's number as written (its own decimals), or — for none."""
     if x is None:
         return "—"
@@ -42,7 +42,7 @@ def student_lines(s: StudentGrade, precision: int) -> list[str]:
     if m is not None:
         answer = next(a for a in s.answers if a.name == m.name)
         lines.append(f"First wrong number: {m.name} (question {answer.number}): yours "
-                     f"{_written(m.yours, precision)}, right {num(m.right, precision)}.")
+                     f"{_written(m.yours)}, right {num(m.right, precision)}.")
         lines.append(f"  {m.formula} {m.substituted}")
         if m.inputs:
             lines.append("  its inputs: " + ", ".join(f"{n} {status}" for n, status in m.inputs))
@@ -58,7 +58,7 @@ def student_lines(s: StudentGrade, precision: int) -> list[str]:
 
 
 def student_table(s: StudentGrade, precision: int) -> Table:
-    rows = [[str(a.number), a.name, _written(a.yours, precision), num(a.right, precision),
+    rows = [[str(a.number), a.name, _written(a.yours), num(a.right, precision),
              VERDICTS[a.status]] for a in s.answers]
     note = "\n".join(student_lines(s, precision))
     return Table(f"{s.id} · {score(s)}", ["#", "quantity", "yours", "right", "verdict"], rows,

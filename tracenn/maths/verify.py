@@ -65,17 +65,16 @@ def gradient_rows(step: Step, loss, sympy_values: dict, tolerance: float) -> lis
 def _finite_differences(net: Network, step: Step) -> dict[str, float]:
     out = {}
     x, t = step.x, step.t
-    for layer, w_names, b_names in zip(net.layers, step.labels.weights, step.labels.biases):
-        for param, names in ((layer.W, [n for row in w_names for n in row]), (layer.b, b_names)):
-            flat = param.reshape(-1)
-            for i, name in enumerate(names):
-                old = flat[i]
-                flat[i] = old + FD_STEP
-                up = net.mean_loss(x, t)
-                flat[i] = old - FD_STEP
-                down = net.mean_loss(x, t)
-                flat[i] = old
-                out[name] = (up - down) / (2 * FD_STEP)
+    for l, kind, j, k, name in step.labels.parameters():
+        layer = net.layers[l - 1]
+        param, index = (layer.W, (j, k)) if kind == "W" else (layer.b, (j,))
+        old = param[index]
+        param[index] = old + FD_STEP
+        up = net.mean_loss(x, t)
+        param[index] = old - FD_STEP
+        down = net.mean_loss(x, t)
+        param[index] = old
+        out[name] = (up - down) / (2 * FD_STEP)
     return out
 
 
