@@ -33,7 +33,9 @@ class LayerSizes(click.ParamType):
 
 
 class _Bar:
-    """A progress bar per epoch on stderr (terminal only)."""
+    """A progress bar per epoch on stderr (terminal only).  Not cli/output.Progress, the one
+    line the short commands share: an MNIST epoch takes minutes, and click's bar gives its
+    percentage and the time left."""
 
     def __init__(self, epochs: int, total: int):
         self.epochs, self.total = epochs, total
@@ -55,7 +57,7 @@ class _Bar:
 
 
 def _describe(data, cfg) -> str:
-    n = len(data.train_images[:cfg.limit] if cfg.limit else data.train_images)
+    n = len(data.limit(cfg.limit).train_images)
     return (f"MNIST from {data.source}: {n} training, {len(data.test_images)} test images\n"
             f"network {'-'.join(map(str, cfg.layers))}, {cfg.activation} hidden, {cfg.output} "
             f"output, {cfg.loss}; {cfg.optimizer} η = {cfg.eta:g} "
@@ -238,7 +240,7 @@ def _train(data, cfg, signals: _Signals, as_json: bool, fmt: str, show_bar: bool
 
     if not as_json:
         echo(_describe(data, cfg))
-    n = len(data.train_images[:cfg.limit] if cfg.limit else data.train_images)
+    n = len(data.limit(cfg.limit).train_images)
     bar = _Bar(cfg.epochs, n)
     report = None
     if html_path:

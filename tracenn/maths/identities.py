@@ -1,6 +1,8 @@
-"""The identities behind backprop, each taken from the engine's own formula objects and checked
-symbolically against SymPy's derivative of the function itself: a wrong derivative in
-engine/functions.py fails a row here."""
+"""The identities behind backprop, checked symbolically against SymPy's derivative of the
+function itself.  The rows of an activation or a loss (and the hidden recurrence) take their
+formulas from the engine's own objects, so a wrong derivative in engine/functions.py fails a
+row here; the weight- and bias-gradient rows state the chain rule through z = W a + b itself,
+which holds for any engine."""
 
 from __future__ import annotations
 
