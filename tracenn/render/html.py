@@ -28,6 +28,7 @@ from .charts import PALETTE, Chart, Series
 from .figure import VIEWS, Figure, Shape, step_figure
 from .layout import build_layout
 from .steps import step_tables
+from .tables import column_align
 from .svg import NEGATIVE, POSITIVE, ZERO, edge_scale, edge_style, render_svg
 
 PHASES = ("forward", "error", "backward", "update")
@@ -76,7 +77,7 @@ def _tables(steps: list[Step], precision: int) -> dict:
         tables = step_tables(s, precision)
         for t in tables:
             headers.setdefault(t.key, t.headers)
-        per_step.append([[t.key, t.title, t.rows] for t in tables])
+        per_step.append([[t.key, t.title, t.rows, column_align(t)] for t in tables])
     return {"headers": headers, "steps": per_step}
 
 

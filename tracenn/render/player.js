@@ -42,8 +42,6 @@
     });
   }
 
-  function numeric(cell) { return /^[-+]?[\d.]+(e[-+]?\d+)?( \(frozen\))?$/.test(cell); }
-
   function drawTables(phase) {
     var box = $("tables"), hot = TABLES_OF[phase];
     box.textContent = "";
@@ -61,10 +59,10 @@
       var body = table.createTBody();
       t[2].forEach(function (cells) {
         var tr = body.insertRow();
-        cells.forEach(function (c) {
+        cells.forEach(function (c, i) {
           var td = tr.insertCell();
           td.textContent = c;
-          if (numeric(c)) { td.className = "num"; }
+          if (t[3][i] === "right") { td.className = "num"; }  // as tables.column_align says
         });
       });
       fig.appendChild(cap);

@@ -38,7 +38,7 @@ def format_tables(tables: list[Table], fmt: str) -> str:
     parts = []
     for table in tables:
         body = tabulate(table.rows, headers=table.headers, tablefmt=fmt, disable_numparse=True,
-                        colalign=_align(table))
+                        colalign=column_align(table))
         if table.note:  # in Markdown a line right under a table would become one of its rows
             body += ("\n\n" if markdown else "\n") + markup(table.note, fmt, bold=False)
         if not table.title:
@@ -69,7 +69,7 @@ def _numeric(cell: str) -> bool:
         return False
 
 
-def _align(table: Table) -> list[str]:
+def column_align(table: Table) -> list[str]:
     """A column is right-aligned when its cells look like numbers (or are empty)."""
     return ["right" if all(_numeric(r[i]) for r in table.rows) else "left"
             for i in range(len(table.headers))]
