@@ -198,7 +198,8 @@ class XorRun:
 
         return envelope(
             "result", epochs=self.epochs, seed=self.seed, mode=self.mode, eta=self.eta,
-            verdict=self.verdict, **({"saturated": self.saturated} if self.saturated else {}), curve=[{"epoch": e, "loss": loss} for e, loss in self.curve],
+            verdict=self.verdict, **({"saturated": self.saturated} if self.saturated else {}),
+            curve=[{"epoch": e, "loss": loss} for e, loss in self.curve],
             truth_table=[{"x": r.x, "target": r.target, "output": r.output, "rounded": r.rounded,
                           "correct": r.correct} for r in self.table])
 
