@@ -34,10 +34,18 @@ def _zero_over(num, den):
         return np.where(num == 0, 0.0, np.divide(num, den))
 
 
+def _logsumexp(z):
+    # log Σ_j e^(z_j) of each row (n, 1), shifted by the row's max so that no e^z overflows
+    m = z.max(axis=1, keepdims=True)
+    return m + np.log(np.exp(z - m).sum(axis=1, keepdims=True))
+
+
 NUMPY_OPS = SimpleNamespace(
     step=lambda z: (z > 0).astype(z.dtype),
     log=_safe_log,
     div=_zero_over,
+    softplus=lambda z: np.logaddexp(0, z),  # log(1 + e^z) without overflow or lost digits
+    logsumexp=_logsumexp,
 )
 
 
@@ -191,6 +199,12 @@ class Loss:
     `fused` maps an output activation's name to the simplified output delta δ = ∂E/∂z that a
     textbook derives for that pair (softmax + cross-entropy: δ = a − t for targets summing to 1);
     the engine uses it because it stays finite where the chain rule would divide by a ≈ 0.
+    `from_z` maps an output activation's name to the same terms E_k written in the output
+    layer's net input z (`from_z[name](z, t, ops)`): after a sigmoid, log σ(z) = −softplus(−z)
+    and log(1 − σ(z)) = −softplus(z); after a softmax, log a_k = z_k − log Σ_j e^(z_j).  Those
+    keep every digit where a has rounded towards 0 or 1 (at z = 20, 1 − σ(z) has lost half its
+    digits; from z ≈ 37 it is 0), so the engine, verify's SymPy form and its finite differences
+    all evaluate the loss that way (`at`).
     """
 
     name: str
@@ -200,11 +214,19 @@ class Loss:
     dE_da: Callable[..., Any]
     fused: dict[str, Callable[[Any, Any], Any]] = field(default_factory=dict)
     fused_formula: dict[str, str] = field(default_factory=dict)
+    from_z: dict[str, Callable[[Any, Any, Any], Any]] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
 
     def __call__(self, a: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """E_k for each sample and output, shape (n, K)."""
+        """E_k for each sample and output from a, shape (n, K)."""
         return self.terms(a, t, NUMPY_OPS)
+
+    def at(self, output: Activation, z, a, t, ops=NUMPY_OPS):
+        """E_k (n, K) of an output layer with this activation, net inputs z and outputs a: from
+        z where the loss has a form in z for that activation (`from_z`), else from a.  `ops`
+        as for `terms` (SYMPY_OPS on (1, K) arrays of expressions)."""
+        in_z = self.from_z.get(output.name)
+        return in_z(z, t, ops) if in_z is not None else self.terms(a, t, ops)
 
 
 HALF_SSE = Loss(
@@ -250,6 +272,7 @@ CROSS_ENTROPY = Loss(
     # and the MNIST targets guarantee that.
     fused={"softmax": lambda a, t: a - t},
     fused_formula={"softmax": "δ_k = a_k − t_k"},
+    from_z={"softmax": lambda z, t, ops: t * (ops.logsumexp(z) - z)},  # −t_k log softmax(z)_k
     aliases=("cross_entropy", "categorical-cross-entropy"),
 )
 BINARY_CROSS_ENTROPY = Loss(
@@ -260,6 +283,7 @@ BINARY_CROSS_ENTROPY = Loss(
     lambda a, t, ops=NUMPY_OPS: ops.div(-t, a) + ops.div(1 - t, 1 - a),
     fused={"sigmoid": lambda a, t: a - t},
     fused_formula={"sigmoid": "δ_k = a_k − t_k"},
+    from_z={"sigmoid": lambda z, t, ops: t * ops.softplus(-z) + (1 - t) * ops.softplus(z)},
     aliases=("binary_cross_entropy", "bce"),
 )
 

@@ -8,7 +8,7 @@ and stored in the trace.
 from __future__ import annotations
 
 from ..engine.optim import SYMBOLS
-from ..notation import num
+from ..notation import dE_da_text, num
 from ..record.labels import Labels
 from ..record.trace import Step, StepSummary
 from .tables import Table, format_tables, markup
@@ -115,7 +115,7 @@ class _BackwardRows:
     def factors(self, s: int, j: int) -> list[str]:
         layer, p = self.layer, self.p
         dadz = num(layer.da_dz[s, j], p) if self.elementwise else "(Jacobian)"
-        return [num(layer.dE_da[s, j], p), dadz, num(layer.delta[s, j], p)]
+        return [dE_da_text(layer.dE_da[s, j], p), dadz, num(layer.delta[s, j], p)]
 
     def sum_cell(self, s: int, j: int, first: bool) -> list[str]:
         """Σ δ·w of the next layer for neuron j, on the neuron's first row."""

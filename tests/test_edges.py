@@ -1,0 +1,130 @@
+"""Right at the edges (issue 21): losses evaluated from z where a has rounded to 0 or 1, no
+false divergence, and verify at the same places.  Every expected value is written here from
+the closed forms, log σ(z) = −log(1 + e^−z) and log softmax(z)_k = z_k − log Σ_j e^(z_j), with
+math.log1p, not from the engine."""
+
+import json
+import math
+
+import pytest
+
+import tracenn
+
+SIGMOID_SPEC = """
+[network]
+sizes = [1, 1]
+activations = ["sigmoid"]
+loss = "cross-entropy"
+[[layer]]
+weights = [[{w}]]
+biases = [0.0]
+[training]
+learning_rate = 0.1
+steps = 1
+[data]
+inputs = [[1.0]]
+targets = [[{t}]]
+"""
+
+# two outputs, z = (0, −750): e^−750 underflows in float64, so a2 = 0 although t2 = 0.5
+SOFTMAX_SPEC = """
+[network]
+sizes = [1, 2]
+activations = ["softmax"]
+loss = "cross-entropy"
+[[layer]]
+weights = [[0.0], [-750.0]]
+biases = [0.0, 0.0]
+[training]
+learning_rate = 0.1
+steps = 1
+[data]
+inputs = [[1.0]]
+targets = [[0.5, 0.5]]
+"""
+
+
+def bce(z: float, t: float) -> float:
+    """−t log σ(z) − (1 − t) log(1 − σ(z)) for z > 0, from log1p: every digit kept."""
+    return t * math.log1p(math.exp(-z)) + (1 - t) * (z + math.log1p(math.exp(-z)))
+
+
+def _spec(w, t):
+    return tracenn.load(SIGMOID_SPEC.format(w=w, t=t))
+
+
+def test_the_issue_spec_at_z_10_is_exact_and_verifies():
+    step = tracenn.step(_spec(10.0, 0.0))
+    assert step.loss == pytest.approx(10 + math.log1p(math.exp(-10)), rel=1e-12)
+    result = tracenn.verify(_spec(10.0, 0.0))
+    assert result.ok, result.failed
+    sigma = 1 / (1 + math.exp(-10))  # ∂E/∂w = σ(z) − t, x = 1
+    for row in result.gradients:
+        assert row.sympy == pytest.approx(sigma, rel=1e-12)
+        assert row.finite_difference == pytest.approx(sigma, rel=1e-8)
+
+
+@pytest.mark.parametrize("dps", [None, 30])
+def test_verify_ok_where_the_output_rounded_to_1(dps):
+    result = tracenn.verify(_spec(40.0, 0.25), dps=dps)
+    assert result.ok, result.failed
+
+
+@pytest.mark.parametrize("t", [0.0, 0.25, 1.0])
+@pytest.mark.parametrize("z", [10.0, 17.0, 20.0, 25.0, 30.0, 36.0, 37.0, 38.0, 40.0])
+def test_binary_cross_entropy_from_the_logit(z, t):
+    step = tracenn.step(_spec(z, t))
+    assert step.loss == pytest.approx(bce(z, t), rel=1e-12)
+    assert step.layers[0].delta[0, 0] == pytest.approx(1 / (1 + math.exp(-z)) - t, rel=1e-15)
+
+
+def test_the_printed_loss_at_z_20_and_30():
+    # the issue's numbers: at the default 9 decimals, 14.999999975 and 22.500765 were printed
+    assert tracenn.step(_spec(20.0, 0.25)).loss == pytest.approx(15.000000002061153, rel=1e-15)
+    assert tracenn.step(_spec(30.0, 0.25)).loss == pytest.approx(22.5, rel=1e-15)
+
+
+def test_an_output_that_rounded_to_1_is_no_divergence():
+    spec_run = tracenn.trace(_spec(40.0, 0.25))  # raised TrainingDiverged before
+    step = spec_run.steps[-1]
+    assert step.loss == 30.0  # torch: BCEWithLogitsLoss 30, dE/dz 0.75
+    assert step.layers[0].delta[0, 0] == 0.75
+    assert step.layers[0].W_new[0, 0] == pytest.approx(40 - 0.1 * 0.75, rel=1e-15)
+    assert math.isinf(step.layers[0].dE_da[0, 0])
+
+
+def test_infinite_dE_da_is_shown_with_its_reason(run, tmp_path):
+    path = tmp_path / "saturated.toml"
+    path.write_text(SIGMOID_SPEC.format(w=40.0, t=0.25))
+    text = run("trace", path)
+    assert text.exit_code == 0, text.output
+    assert "∞ (δ = a − t is finite)" in text.stdout
+    assert "diverged" not in text.output
+    lines = run("trace", path, "--json")
+    assert lines.exit_code == 0, lines.output
+    obj = json.loads(lines.stdout.splitlines()[0])
+    layer = obj["layers"][0]
+    assert layer["dE_da"] == [[None]] and "δ = a − t" in layer["dE_da_note"]
+    assert layer["delta"] == [[0.75]] and obj["loss"] == 30.0
+
+
+def test_softmax_with_an_underflowed_probability():
+    spec = tracenn.load(SOFTMAX_SPEC)
+    step = tracenn.trace(spec).steps[-1]
+    lse = math.log1p(math.exp(-750))  # log(e^0 + e^−750)
+    assert step.layers[0].a[0, 1] == 0.0
+    assert step.loss == pytest.approx(0.5 * lse + 0.5 * (750 + lse), rel=1e-12)  # 375, not 354
+    assert list(step.layers[0].delta[0]) == [0.5, -0.5]
+    assert step.layers[0].dE_da[0, 1] == -math.inf
+    result = tracenn.verify(spec)
+    assert result.ok, result.failed
+
+
+@pytest.mark.parametrize("every", [None, 1])
+def test_many_steps_past_the_edge_train_on(every):
+    # the update added (a classic mistake) drives the logit up by 2·η·0.75 a step, past
+    # z ≈ 37 where σ(z) = 1 and ∂E/∂a = ∞: training goes on, in full and on the hot path
+    run = tracenn.trace(_spec(30.0, 0.25), steps=10, every=every, lr=1.0,
+                        mistakes=("added-update",))
+    last = run.entries[-1]
+    assert last.step == 10 and last.loss == pytest.approx(bce(30 + 9 * 1.5, 0.25), rel=1e-12)
