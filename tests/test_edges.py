@@ -128,3 +128,19 @@ def test_many_steps_past_the_edge_train_on(every):
                         mistakes=("added-update",))
     last = run.entries[-1]
     assert last.step == 10 and last.loss == pytest.approx(bce(30 + 9 * 1.5, 0.25), rel=1e-12)
+
+
+@pytest.mark.parametrize("z", [10.0, 17.0, 20.0, 30.0, 40.0])
+def test_check_torch_agrees_with_bce_with_logits(z):
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    model = nn.Sequential(nn.Linear(1, 1))
+    with torch.no_grad():
+        model[0].weight.fill_(z)
+        model[0].bias.fill_(0.0)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, t = torch.tensor([[1.0]]), torch.tensor([[0.25]])
+    # before: "First mismatch: E" from z = 17 on, "training diverged" at 40
+    result = tracenn.check_torch(model, optimizer, nn.BCEWithLogitsLoss(), x, t)
+    assert result.ok, str(result)
