@@ -144,3 +144,54 @@ def test_check_torch_agrees_with_bce_with_logits(z):
     # before: "First mismatch: E" from z = 17 on, "training diverged" at 40
     result = tracenn.check_torch(model, optimizer, nn.BCEWithLogitsLoss(), x, t)
     assert result.ok, str(result)
+
+
+KINK_SPEC = """
+[network]
+sizes = [2, 2, 1]
+activations = ["relu", "sigmoid"]
+loss = "half-sse"
+[[layer]]
+weights = [[0.5, -0.5], [0.5, 0.5]]
+biases = [0.0, 0.0]
+[[layer]]
+weights = [[0.7, -0.6]]
+biases = [0.1]
+[training]
+learning_rate = 0.5
+mode = "{batch}"
+steps = 1
+[data]
+inputs = {inputs}
+targets = [[0.0], [1.0], [0.5]]
+"""
+
+# (1, 1) puts z1[1] on the kink (W1[1,2] moves it up), (1, −1) puts z1[2] there (W1[2,2] moves
+# it down), (0, 0) both, through their biases
+KINK_INPUTS = "[[1.0, 1.0], [1.0, -1.0], [0.0, 0.0]]"
+
+
+@pytest.mark.parametrize("batch", ["online", "batch"])
+def test_verify_ok_at_the_relu_kink(batch):
+    spec = tracenn.load(KINK_SPEC.format(batch=batch, inputs=KINK_INPUTS))
+    result = tracenn.verify(spec)
+    assert result.ok, result.failed
+    rows = {r.name: r for r in result.gradients}
+    if batch == "online":  # the first sample alone: z1 = (0, 1), unit 1 off at its kink
+        for name in ("W1[1,1]", "W1[1,2]", "b1[1]"):
+            assert rows[name].sympy == rows[name].backprop == 0.0
+            assert abs(rows[name].finite_difference) < 1e-9
+    assert any(r.name == "relu derivative" and r.holds for r in result.identities)
+
+
+def test_the_one_sided_difference_still_catches_relu_prime_of_0_taken_as_1(monkeypatch):
+    from dataclasses import replace
+
+    from tracenn.engine import functions
+
+    # relu′(0) = 1: z ≥ 0 counted as on, the other convention, now a mistake
+    wrong = replace(functions.RELU, prime=lambda z, a, ops: 1 - ops.step(-z))
+    monkeypatch.setitem(functions.ACTIVATIONS, "relu", wrong)
+    spec = tracenn.load(KINK_SPEC.format(batch="batch", inputs=KINK_INPUTS))
+    failed = set(tracenn.verify(spec).failed)
+    assert {"W1[1,1]", "W1[1,2]", "b1[1]", "b1[2]"} <= failed

@@ -5,6 +5,10 @@ The engine (engine/backprop.py), the tables (render/) and the symbolic verifier 
 these same objects, so a wrong derivative here shows up as a failing row in `tracenn verify`.
 
 Arrays are laid out with samples in rows: z and a have shape (n_samples, n_neurons).
+At a kink the derivative is taken from the left, as PyTorch and micrograd take it: relu′(0) = 0
+(so a unit with z = 0 counts as off).  The engine's `ops.step`, the SymPy form (a Piecewise
+whose derivative is 0 at 0, where Max(0, z) would give Heaviside(0) = ½) and verify's finite
+differences (one-sided at a kink, on the side where the unit stays off) all follow it.
 The derivative functions are written with plain arithmetic (and `ops.step` for ReLU) so that they
 work unchanged on numpy arrays and on SymPy expressions; `ops` is `NUMPY_OPS` for the engine and
 `maths.symbolic.SYMPY_OPS` for the verifier.  SymPy itself is imported only inside the `symbolic`
@@ -71,6 +75,7 @@ class Activation:
     prime: Callable[[Any, Any, Any], Any] | None
     symbolic: Callable[[list], list]  # z symbols of one layer -> expressions for a
     aliases: tuple[str, ...] = ()
+    kink: float | None = None  # where f′ jumps (relu: 0); f′ there is the left derivative
 
     @property
     def elementwise(self) -> bool:
@@ -120,7 +125,8 @@ def _sym_tanh(zs):
 def _sym_relu(zs):
     import sympy as sp
 
-    return [sp.Max(0, z) for z in zs]
+    # z where z > 0, else 0: the derivative SymPy takes is then 0 at z = 0 (see above)
+    return [sp.Piecewise((z, z > 0), (0, True)) for z in zs]
 
 
 def _sym_identity(zs):
@@ -158,6 +164,7 @@ RELU = Activation(
     lambda z: np.maximum(z, 0),
     lambda z, a, ops: ops.step(z),
     _sym_relu,
+    kink=0.0,
 )
 IDENTITY = Activation(
     "identity",
