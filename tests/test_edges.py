@@ -195,3 +195,41 @@ def test_the_one_sided_difference_still_catches_relu_prime_of_0_taken_as_1(monke
     spec = tracenn.load(KINK_SPEC.format(batch="batch", inputs=KINK_INPUTS))
     failed = set(tracenn.verify(spec).failed)
     assert {"W1[1,1]", "W1[1,2]", "b1[1]", "b1[2]"} <= failed
+
+
+# the update mistakes of the catalogue, each on a step where it changes a number: verify's
+# update check uses the spec's own rule, not the rule the step was made with
+UPDATE_MISTAKES = [
+    ("weight-decay-on-bias", "sgd", True, 1, {"b1+", "step_b1", "g_b1"}),
+    ("weight-decay-on-bias", "adamw", True, 1, {"b1+", "step_b1"}),
+    ("frozen-bias-updated", "sgd", False, 1, {"b1+", "b2+"}),
+    ("frozen-bias-updated", "adam", False, 1, {"b1+", "b2+"}),
+    ("l2-instead-of-decoupled", "adamw", True, 1, {"w1+", "g_w1", "m_w1"}),
+    ("added-update", "sgd", False, 1, {"w1+"}),
+    ("bias-no-lr", "sgd", True, 1, {"b1+"}),
+    ("adam-no-bias-correction", "adam", False, 1, {"w1+"}),
+    ("adam-eps-inside-sqrt", "adam", False, 1, {"w1+"}),
+    ("momentum-reset", "momentum", False, 2, {"w1+"}),
+]
+
+
+@pytest.mark.parametrize("mistake, optimizer, trained, step, rows", UPDATE_MISTAKES)
+def test_each_update_mistake_fails_verify(mistake, optimizer, trained, step, rows):
+    from tracenn.maths.verify import verify_step
+
+    spec = tracenn.load("mazur")
+    spec = spec.with_biases_trained() if trained else spec
+    made = tracenn.step(spec, step, mistakes=(mistake,), optimizer=optimizer, weight_decay=0.1)
+    result = verify_step(made, spec.network.loss)
+    failed = {u.name for u in result.updates if not u.ok}
+    assert rows <= failed, failed
+    right = verify_step(tracenn.step(spec, step, optimizer=optimizer, weight_decay=0.1),
+                        spec.network.loss)
+    assert right.ok, right.failed
+
+
+def test_frozen_biases_have_their_own_rows():
+    result = tracenn.verify("mazur")
+    frozen = {u.name: u for u in result.updates if u.formula.endswith("(frozen)")}
+    assert set(frozen) == {"b1+", "b2+"}
+    assert frozen["b1+"].sympy == frozen["b1+"].engine == 0.35  # Mazur's b1

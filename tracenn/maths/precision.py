@@ -64,7 +64,7 @@ def _updates(step: Step, grads: dict, work_dps: int, dps: int) -> list[Precision
 
     before, after = step.params_before(), step.params()
     updated = {name: (kind, trace, at) for name, kind, _, trace, at in step.updates()}
-    opt = step.optimizer_object() if step.optimizer is not None else None
+    opt = step.optimizer_object(textbook=True) if step.optimizer is not None else None
     rows = []
     for p in step.labels.parameter_names():
         if p not in updated or opt is None:  # a frozen bias keeps its value
