@@ -233,3 +233,45 @@ def test_frozen_biases_have_their_own_rows():
     frozen = {u.name: u for u in result.updates if u.formula.endswith("(frozen)")}
     assert set(frozen) == {"b1+", "b2+"}
     assert frozen["b1+"].sympy == frozen["b1+"].engine == 0.35  # Mazur's b1
+
+
+# --- the small ones (item 5) -------------------------------------------------------------------
+
+def test_softmax_delta_is_exact_for_targets_that_sum_to_1_only_to_rounding():
+    """Targets summing to 1 + 9e-10 are allowed; δ_k = ∂E/∂z_k = a_k Σ_j t_j − t_k, written
+    here from softmax's closed form, not a − t (off by 9e-10 · a_k)."""
+    t = [0.3, 0.7 + 9e-10]
+    spec = tracenn.load(SOFTMAX_SPEC.replace("[-750.0]", "[0.5]")
+                        .replace("[[0.5, 0.5]]", f"[[{t[0]!r}, {t[1]!r}]]"))
+    z = [0.0, 0.5]
+    a = [math.exp(v) / sum(math.exp(u) for u in z) for v in z]
+    delta = tracenn.step(spec).layers[-1].delta[0]
+    for k in range(2):
+        assert delta[k] == pytest.approx(a[k] * sum(t) - t[k], rel=1e-13, abs=0)
+
+
+def test_categorical_cross_entropy_needs_a_softmax_output(run, tmp_path):
+    """The alias used to become binary cross-entropy silently after a sigmoid output."""
+    spec = tmp_path / "s.toml"
+    spec.write_text(SIGMOID_SPEC.format(w=1.0, t=0.0).replace('"cross-entropy"',
+                                                               '"categorical-cross-entropy"'))
+    result = run("trace", spec)
+    assert result.exit_code == 2
+    assert "categorical-cross-entropy needs a softmax output, not sigmoid" in result.output
+    assert "binary-cross-entropy" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("n, written", [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"),
+                                        (11, "11th"), (12, "12th"), (13, "13th"), (21, "21st"),
+                                        (102, "102nd"), (800, "800th")])
+def test_every_kth_step_is_written_in_english(n, written):
+    from tracenn.notation import ordinal
+    assert ordinal(n) == written
+
+
+def test_the_trace_says_every_2nd_step(run, tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SIGMOID_SPEC.format(w=1.0, t=0.0).replace("steps = 1", "steps = 4"))
+    result = run("trace", spec, "--every", "2")
+    assert result.exit_code == 0
+    assert "every 2nd step in full" in result.stdout

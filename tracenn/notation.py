@@ -20,6 +20,13 @@ def layer_name(l: int, L: int) -> str:
     return "output" if l == L - 1 else f"hidden {l + 1}"
 
 
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st, 22nd."""
+    if n % 100 in (11, 12, 13):
+        return f"{n}th"
+    return f"{n}" + {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
 def num(x: float, precision: int) -> str:
     """Fixed-point with `precision` decimals; scientific for tiny non-zero values that would
     otherwise print as zeros, and for values of a billion or more."""

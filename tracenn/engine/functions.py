@@ -275,9 +275,9 @@ CROSS_ENTROPY = Loss(
     "∂E/∂a_k = −t_k / a_k",
     lambda a, t, ops: -t * ops.log(a),
     lambda a, t, ops=NUMPY_OPS: ops.div(-t, a),
-    # δ = a − t holds for targets that sum to 1 (one-hot or a distribution); the spec loader
-    # and the MNIST targets guarantee that.
-    fused={"softmax": lambda a, t: a - t},
+    # ∂E/∂z_k = a_k Σ_j t_j − t_k: δ = a − t where the targets sum to exactly 1 (one-hot), and
+    # still exact for a distribution whose sum is 1 only to rounding (the spec allows 1 ± 1e-9).
+    fused={"softmax": lambda a, t: a * t.sum(axis=-1, keepdims=True) - t},
     fused_formula={"softmax": "δ_k = a_k − t_k"},
     from_z={"softmax": lambda z, t, ops: t * (ops.logsumexp(z) - z)},  # −t_k log softmax(z)_k
     aliases=("cross_entropy", "categorical-cross-entropy"),
@@ -307,6 +307,9 @@ def resolve_loss(name: str, output: Activation) -> Loss:
     outputs (the two forms a textbook pairs with those units).  Raises KeyError or ValueError.
     """
     loss = LOSSES[name]
+    if name == "categorical-cross-entropy" and output.name != "softmax":
+        raise ValueError(f"{name} needs a softmax output, not {output.name}; after a sigmoid "
+                         "output use binary-cross-entropy")
     if loss is CROSS_ENTROPY and output.name == "sigmoid":
         return BINARY_CROSS_ENTROPY
     if loss in (CROSS_ENTROPY, BINARY_CROSS_ENTROPY) and output.name not in loss.fused:

@@ -217,7 +217,7 @@ def update_table(step: Step, l: int, p: int) -> Table:
         if pl != l:
             continue
         old, new = (layer.W, layer.W_new) if kind == "W" else (layer.b, layer.b_new)
-        cells = [num(_term(trace, key)[at], p) for key, _ in cols]
+        cells = [_cell(_term(trace, key), at, p) for key, _ in cols]
         rows.append([name] + cells + [num(old[at], p), num(new[at], p)])
     settings = ", ".join(f"{SYMBOLS[k]} = {v:g}" for k, v in step.optimizer.settings.items())
     title = (f"Step {step.step} · update, {opt.TITLE} (t = {step.optimizer.t}; {settings}), "
@@ -227,11 +227,17 @@ def update_table(step: Step, l: int, p: int) -> Table:
 
 
 def _term(trace, key: str):
+    """A recorded quantity of an update, or None where this parameter's rule has none (AdamW's
+    decay term for a bias, which is not decayed)."""
     if key.startswith("before:"):
-        return trace.before[key[7:]]
+        return trace.before.get(key[7:])
     if key.startswith("after:"):
-        return trace.after[key[6:]]
-    return trace.terms[key]
+        return trace.after.get(key[6:])
+    return trace.terms.get(key)
+
+
+def _cell(values, at, p: int) -> str:
+    return "" if values is None else num(values[at], p)
 
 
 def _backward_what(step: Step, l: int) -> str:
