@@ -237,17 +237,26 @@ def test_frozen_biases_have_their_own_rows():
 
 # --- the small ones (item 5) -------------------------------------------------------------------
 
-def test_softmax_delta_is_exact_for_targets_that_sum_to_1_only_to_rounding():
-    """Targets summing to 1 + 9e-10 are allowed; δ_k = ∂E/∂z_k = a_k Σ_j t_j − t_k, written
-    here from softmax's closed form, not a − t (off by 9e-10 · a_k)."""
-    t = [0.3, 0.7 + 9e-10]
-    spec = tracenn.load(SOFTMAX_SPEC.replace("[-750.0]", "[0.5]")
-                        .replace("[[0.5, 0.5]]", f"[[{t[0]!r}, {t[1]!r}]]"))
-    z = [0.0, 0.5]
+def test_softmax_targets_must_sum_to_1_to_rounding(run, tmp_path):
+    """The fused δ = a − t is ∂E/∂z_k = a_k Σ_j t_j − t_k only where Σ t = 1: a sum of 1 + 9e-10
+    (accepted before, δ then off by 9e-10 · a_k) is refused; a hand-written distribution whose
+    float sum is 1 only to rounding is taken, and δ is a_k Σt − t_k, from softmax's closed form."""
+    spec = tmp_path / "s.toml"
+    spec.write_text(SOFTMAX_SPEC.replace("[[0.5, 0.5]]", f"[[0.3, {0.7 + 9e-10!r}]]"))
+    result = run("trace", spec)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "data.targets[0]" in result.output and "need targets that sum to 1" in \
+        result.output.replace("needs targets", "need targets")
+    t = [0.6, 0.3, 0.1]  # sums to 0.9999999999999999 in float64
+    assert sum(t) != 1
+    three = SOFTMAX_SPEC.replace("sizes = [1, 2]", "sizes = [1, 3]") \
+        .replace("[[0.0], [-750.0]]", "[[0.0], [0.5], [-1.0]]").replace("[0.0, 0.0]", "[0.0, 0.0, 0.0]") \
+        .replace("[[0.5, 0.5]]", f"[{t!r}]")
+    z = [0.0, 0.5, -1.0]
     a = [math.exp(v) / sum(math.exp(u) for u in z) for v in z]
-    delta = tracenn.step(spec).layers[-1].delta[0]
-    for k in range(2):
-        assert delta[k] == pytest.approx(a[k] * sum(t) - t[k], rel=1e-13, abs=0)
+    delta = tracenn.step(tracenn.load(three)).layers[-1].delta[0]
+    for k in range(3):
+        assert delta[k] == pytest.approx(a[k] * sum(t) - t[k], rel=1e-14, abs=0)
 
 
 def test_categorical_cross_entropy_needs_a_softmax_output(run, tmp_path):

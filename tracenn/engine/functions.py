@@ -275,9 +275,9 @@ CROSS_ENTROPY = Loss(
     "∂E/∂a_k = −t_k / a_k",
     lambda a, t, ops: -t * ops.log(a),
     lambda a, t, ops=NUMPY_OPS: ops.div(-t, a),
-    # ∂E/∂z_k = a_k Σ_j t_j − t_k: δ = a − t where the targets sum to exactly 1 (one-hot), and
-    # still exact for a distribution whose sum is 1 only to rounding (the spec allows 1 ± 1e-9).
-    fused={"softmax": lambda a, t: a * t.sum(axis=-1, keepdims=True) - t},
+    # ∂E/∂z_k = a_k Σ_j t_j − t_k, which is a − t for targets that sum to 1 (one-hot or a
+    # distribution); the spec loader allows a sum off 1 only by float rounding (SUM_ROUNDING).
+    fused={"softmax": lambda a, t: a - t},
     fused_formula={"softmax": "δ_k = a_k − t_k"},
     from_z={"softmax": lambda z, t, ops: t * (ops.logsumexp(z) - z)},  # −t_k log softmax(z)_k
     aliases=("cross_entropy", "categorical-cross-entropy"),
