@@ -7,6 +7,7 @@ import this module) start without it.
 
 from __future__ import annotations
 
+import math
 import re
 
 DEFAULT_PRECISION = 9  # decimals, as in Mazur's blog
@@ -19,14 +20,30 @@ def layer_name(l: int, L: int) -> str:
     return "output" if l == L - 1 else f"hidden {l + 1}"
 
 
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st, 22nd."""
+    if n % 100 in (11, 12, 13):
+        return f"{n}th"
+    return f"{n}" + {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
 def num(x: float, precision: int) -> str:
     """Fixed-point with `precision` decimals; scientific for tiny non-zero values that would
     otherwise print as zeros, and for values of a billion or more."""
     x = float(x) + 0.0  # turns −0.0 (e.g. −t/a with t = 0) into 0.0
+    if math.isinf(x):  # only ∂E/∂a can be: where a rounded to 0 or 1 (engine/loop.py)
+        return "∞" if x > 0 else "−∞"
     if (x != 0 and abs(x) < 10.0 ** -min(precision, 4) and precision > 0) or abs(x) >= 1e9:
         return f"{x:.{max(precision - 1, 0)}e}"
     text = f"{x:.{precision}f}"
     return text[1:] if text.startswith("-") and not text.strip("-0.") else text  # no "-0"
+
+
+def dE_da_text(x: float, precision: int) -> str:
+    """∂E/∂a as a table shows it: a number, or ±∞ with why the step is still finite (after a
+    sigmoid or softmax that rounded a to 1 or 0, the loss's fused δ = a − t is used)."""
+    text = num(x, precision)
+    return f"{text} (δ = a − t is finite)" if math.isinf(float(x)) else text
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import api
+from ..notation import ordinal
 from ..record.jsonl import dumps
 from ..record.trace import Step
 from ..render.steps import render_step, render_summary
@@ -84,7 +85,7 @@ def _trace(target, *, steps, every, lr, update_biases, mistakes, check, fmt, pre
                                fmt=fmt, precision=precision, as_json=as_json, note=spec.note)
     if from_spec and not as_json:
         echo(f"Ran {steps} step{'s' * (steps != 1)}: {_length(spec)}"
-             + (f"; every {every}th step in full (--every 1 shows each)" if every > 1 else "") + ".")
+             + (f"; every {ordinal(every)} step in full (--every 1 shows each)" if every > 1 else "") + ".")
     return status
 
 

@@ -94,7 +94,10 @@ def canonical_name(key: str, qs: StepQuantities) -> str | None:
     k = " ".join(key.split())
     if k in names:
         return k
-    for old, new in (("∂E/∂", "dE/d"), ("dE_d", "dE/d"), ("grad_", "dE/d"), ("δ_", "delta_"),
+    # g_w (the gradient the optimizer is given, in tracenn's JSON) is ∂E/∂w wherever no weight
+    # decay is added to it; where one is, g_w is a quantity of its own and matched above.
+    for old, new in (("∂E/∂", "dE/d"), ("dE_d", "dE/d"), ("grad_", "dE/d"), ("g_", "dE/d"),
+                     ("δ_", "delta_"),
                      ("δ", "delta"), *TORCH_STATE_NAMES):
         if k.startswith(old) and k.replace(old, new, 1) in names:
             return k.replace(old, new, 1)

@@ -156,7 +156,7 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
     layers = net.layers
     L = len(layers)
     zs, acts = net.forward(x)
-    losses = net.loss(acts[-1], t)
+    losses = net.output_losses(zs[-1], acts[-1], t)
     hooked = bool(mistakes)
     dE_das, da_dzs, deltas = [None] * L, [None] * L, [None] * L
     grads_W, grads_b, updates, b_updates = [None] * L, [None] * L, [None] * L, [None] * L

@@ -5,6 +5,10 @@ The engine (engine/backprop.py), the tables (render/) and the symbolic verifier 
 these same objects, so a wrong derivative here shows up as a failing row in `tracenn verify`.
 
 Arrays are laid out with samples in rows: z and a have shape (n_samples, n_neurons).
+At a kink the derivative is taken from the left, as PyTorch and micrograd take it: relu′(0) = 0
+(so a unit with z = 0 counts as off).  The engine's `ops.step`, the SymPy form (a Piecewise
+whose derivative is 0 at 0, where Max(0, z) would give Heaviside(0) = ½) and verify's finite
+differences (one-sided at a kink, on the side where the unit stays off) all follow it.
 The derivative functions are written with plain arithmetic (and `ops.step` for ReLU) so that they
 work unchanged on numpy arrays and on SymPy expressions; `ops` is `NUMPY_OPS` for the engine and
 `maths.symbolic.SYMPY_OPS` for the verifier.  SymPy itself is imported only inside the `symbolic`
@@ -34,10 +38,18 @@ def _zero_over(num, den):
         return np.where(num == 0, 0.0, np.divide(num, den))
 
 
+def _logsumexp(z):
+    # log Σ_j e^(z_j) of each row (n, 1), shifted by the row's max so that no e^z overflows
+    m = z.max(axis=1, keepdims=True)
+    return m + np.log(np.exp(z - m).sum(axis=1, keepdims=True))
+
+
 NUMPY_OPS = SimpleNamespace(
     step=lambda z: (z > 0).astype(z.dtype),
     log=_safe_log,
     div=_zero_over,
+    softplus=lambda z: np.logaddexp(0, z),  # log(1 + e^z) without overflow or lost digits
+    logsumexp=_logsumexp,
 )
 
 
@@ -63,6 +75,7 @@ class Activation:
     prime: Callable[[Any, Any, Any], Any] | None
     symbolic: Callable[[list], list]  # z symbols of one layer -> expressions for a
     aliases: tuple[str, ...] = ()
+    kink: float | None = None  # where f′ jumps (relu: 0); f′ there is the left derivative
 
     @property
     def elementwise(self) -> bool:
@@ -112,7 +125,8 @@ def _sym_tanh(zs):
 def _sym_relu(zs):
     import sympy as sp
 
-    return [sp.Max(0, z) for z in zs]
+    # z where z > 0, else 0: the derivative SymPy takes is then 0 at z = 0 (see above)
+    return [sp.Piecewise((z, z > 0), (0, True)) for z in zs]
 
 
 def _sym_identity(zs):
@@ -150,6 +164,7 @@ RELU = Activation(
     lambda z: np.maximum(z, 0),
     lambda z, a, ops: ops.step(z),
     _sym_relu,
+    kink=0.0,
 )
 IDENTITY = Activation(
     "identity",
@@ -191,6 +206,12 @@ class Loss:
     `fused` maps an output activation's name to the simplified output delta δ = ∂E/∂z that a
     textbook derives for that pair (softmax + cross-entropy: δ = a − t for targets summing to 1);
     the engine uses it because it stays finite where the chain rule would divide by a ≈ 0.
+    `from_z` maps an output activation's name to the same terms E_k written in the output
+    layer's net input z (`from_z[name](z, t, ops)`): after a sigmoid, log σ(z) = −softplus(−z)
+    and log(1 − σ(z)) = −softplus(z); after a softmax, log a_k = z_k − log Σ_j e^(z_j).  Those
+    keep every digit where a has rounded towards 0 or 1 (at z = 20, 1 − σ(z) has lost half its
+    digits; from z ≈ 37 it is 0), so the engine, verify's SymPy form and its finite differences
+    all evaluate the loss that way (`at`).
     """
 
     name: str
@@ -200,11 +221,19 @@ class Loss:
     dE_da: Callable[..., Any]
     fused: dict[str, Callable[[Any, Any], Any]] = field(default_factory=dict)
     fused_formula: dict[str, str] = field(default_factory=dict)
+    from_z: dict[str, Callable[[Any, Any, Any], Any]] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
 
     def __call__(self, a: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """E_k for each sample and output, shape (n, K)."""
+        """E_k for each sample and output from a, shape (n, K)."""
         return self.terms(a, t, NUMPY_OPS)
+
+    def at(self, output: Activation, z, a, t, ops=NUMPY_OPS):
+        """E_k (n, K) of an output layer with this activation, net inputs z and outputs a: from
+        z where the loss has a form in z for that activation (`from_z`), else from a.  `ops`
+        as for `terms` (SYMPY_OPS on (1, K) arrays of expressions)."""
+        in_z = self.from_z.get(output.name)
+        return in_z(z, t, ops) if in_z is not None else self.terms(a, t, ops)
 
 
 HALF_SSE = Loss(
@@ -246,10 +275,11 @@ CROSS_ENTROPY = Loss(
     "∂E/∂a_k = −t_k / a_k",
     lambda a, t, ops: -t * ops.log(a),
     lambda a, t, ops=NUMPY_OPS: ops.div(-t, a),
-    # δ = a − t holds for targets that sum to 1 (one-hot or a distribution); the spec loader
-    # and the MNIST targets guarantee that.
+    # ∂E/∂z_k = a_k Σ_j t_j − t_k, which is a − t for targets that sum to 1 (one-hot or a
+    # distribution); the spec loader allows a sum off 1 only by float rounding (SUM_ROUNDING).
     fused={"softmax": lambda a, t: a - t},
     fused_formula={"softmax": "δ_k = a_k − t_k"},
+    from_z={"softmax": lambda z, t, ops: t * (ops.logsumexp(z) - z)},  # −t_k log softmax(z)_k
     aliases=("cross_entropy", "categorical-cross-entropy"),
 )
 BINARY_CROSS_ENTROPY = Loss(
@@ -260,6 +290,7 @@ BINARY_CROSS_ENTROPY = Loss(
     lambda a, t, ops=NUMPY_OPS: ops.div(-t, a) + ops.div(1 - t, 1 - a),
     fused={"sigmoid": lambda a, t: a - t},
     fused_formula={"sigmoid": "δ_k = a_k − t_k"},
+    from_z={"sigmoid": lambda z, t, ops: t * ops.softplus(-z) + (1 - t) * ops.softplus(z)},
     aliases=("binary_cross_entropy", "bce"),
 )
 
@@ -276,6 +307,9 @@ def resolve_loss(name: str, output: Activation) -> Loss:
     outputs (the two forms a textbook pairs with those units).  Raises KeyError or ValueError.
     """
     loss = LOSSES[name]
+    if name == "categorical-cross-entropy" and output.name != "softmax":
+        raise ValueError(f"{name} needs a softmax output, not {output.name}; after a sigmoid "
+                         "output use binary-cross-entropy")
     if loss is CROSS_ENTROPY and output.name == "sigmoid":
         return BINARY_CROSS_ENTROPY
     if loss in (CROSS_ENTROPY, BINARY_CROSS_ENTROPY) and output.name not in loss.fused:

@@ -184,27 +184,40 @@ def _where(what: str, l: int, L: int) -> str:
 
 
 def check_finite(rec: StepRecord, step: int, full: bool) -> None:
-    """Raise TrainingDiverged if the step produced a value that is not finite.
+    """Raise TrainingDiverged if the step did: its loss E, a delta δ or a gradient is not finite.
 
+    That is the whole rule, and the parameters after the update (`check_finite_parameters`).
+    ∂E/∂a and ∂a/∂z are not part of it: where σ(z) has rounded to 1 (z ≳ 37) or a softmax
+    output underflowed to 0 while its target is not, ∂E/∂a = −t/a or (1 − t)/(1 − a) is ±∞
+    although δ = a − t, the step and the loss (computed from z) are finite — the step is fine.
     On the training hot path only the loss is checked: a NaN or an overflow anywhere reaches it
-    within a step or two (`check_finite_parameters` catches the rest at the end).  A step kept in full
-    is checked value by value, so no NaN ever reaches a table or a JSON line."""
-    L = len(rec.zs)
+    within a step or two (`check_finite_parameters` catches the rest at the end).  A step kept in
+    full is checked layer by layer, so no NaN ever reaches a table or a JSON line; the message
+    names the first value that is not finite, in the order the step computed them."""
     if math.isfinite(rec.loss) and not full:
         return
-    for l in range(L):
-        if not np.isfinite(rec.zs[l].sum()):
-            raise TrainingDiverged(step, _where("z", l, L))
-        if not np.all(np.isfinite(rec.activations[l + 1])):
-            raise TrainingDiverged(step, _where("a", l, L))
+    where = first_non_finite(rec)
+    if where is not None:
+        raise TrainingDiverged(step, where)
+
+
+def first_non_finite(rec: StepRecord) -> str | None:
+    """Where a step (kept in full) diverged, or None: its z and a layer by layer when the loss
+    is not finite (the first place it broke), then the loss, then δ, ∂E/∂W and ∂E/∂b from the
+    output layer down."""
+    L = len(rec.zs)
     if not math.isfinite(rec.loss):
-        raise TrainingDiverged(step, f"the loss at layer {L} (output)")
-    checks = (("∂E/∂a", rec.dE_da), ("∂a/∂z", rec.da_dz), ("δ", rec.deltas), ("∂E/∂W", rec.grads_W),
-              ("∂E/∂b", rec.grads_b))
+        for l in range(L):
+            if not np.isfinite(rec.zs[l].sum()):
+                return _where("z", l, L)
+            if not np.all(np.isfinite(rec.activations[l + 1])):
+                return _where("a", l, L)
+        return f"the loss at layer {L} (output)"
     for l in range(L - 1, -1, -1):
-        for what, arrays in checks:
+        for what, arrays in (("δ", rec.deltas), ("∂E/∂W", rec.grads_W), ("∂E/∂b", rec.grads_b)):
             if arrays[l] is not None and not np.all(np.isfinite(arrays[l])):
-                raise TrainingDiverged(step, _where(what, l, L))
+                return _where(what, l, L)
+    return None
 
 
 def check_finite_parameters(net: Network, step: int) -> None:

@@ -66,10 +66,16 @@ class Network:
         with np.errstate(over="ignore", under="ignore"):
             return self.forward(x)[1][-1]
 
+    def output_losses(self, z: np.ndarray, a: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """E_k (n, K) from the output layer's z and a (from z where the loss has that form, see
+        Loss.at)."""
+        return self.loss.at(self.layers[-1].activation, z, a, t)
+
     def losses(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         """E_k for every sample and output, (n, K)."""
         with np.errstate(all="ignore"):
-            return self.loss(self.forward(x)[1][-1], t)
+            zs, acts = self.forward(x)
+            return self.output_losses(zs[-1], acts[-1], t)
 
     def mean_loss(self, x: np.ndarray, t: np.ndarray) -> float:
         return float(self.losses(x, t).sum(axis=1).mean())

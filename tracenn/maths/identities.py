@@ -133,10 +133,11 @@ def _derivative_row(name: str, label: str) -> IdentityRow:
     act = ACTIVATIONS[name]
     a = act.symbolic([z])[0]
     difference = sp.diff(a, z) - act.prime(z, a, SYMPY_OPS)
-    # relu′ is checked on each side of its kink
-    found, ok = _zero([difference.subs(z, point) for point in ((p, -p) if name == "relu" else (z,))])
-    if name == "relu":
-        found += " (for z > 0 and z < 0; relu′(0) is taken as 0)"
+    # relu′ is checked on each side of its kink and at it, where both take relu′(0) = 0
+    points = (p, -p, 0) if act.kink is not None else (z,)
+    found, ok = _zero([difference.subs(z, point) for point in points])
+    if act.kink is not None:
+        found += " (for z > 0, z < 0 and at z = 0: relu′(0) = 0)"
     return IdentityRow(label, act.prime_formula, found, ok)
 
 

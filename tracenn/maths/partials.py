@@ -139,7 +139,8 @@ def _template_loss(acts: list, loss, sizes: list[int], l: int, kind: str, tree=N
     if compressed:
         omega, r = _syms("omega", sizes[l + 1]), _syms("r", sizes[l + 1])
         args += omega + r
-        a = acts[l].symbolic([w * a[0] + rm for w, rm in zip(omega, r)])
+        z = [w * a[0] + rm for w, rm in zip(omega, r)]
+        a = acts[l].symbolic(z)
         start = l + 2
     for m in range(start, L + 1):
         W = [_syms(f"W{m}_{j}", sizes[m - 1]) for j in range(sizes[m])]
@@ -147,13 +148,16 @@ def _template_loss(acts: list, loss, sizes: list[int], l: int, kind: str, tree=N
         args += [w for row in W for w in row] + b
         if tree is not None:
             a = tree.stand_in(a)
-        a = acts[m - 1].symbolic([sp.Add(*[w * ai for w, ai in zip(row, a)], bj)
-                                  for row, bj in zip(W, b)])
+        z = [sp.Add(*[w * ai for w, ai in zip(row, a)], bj) for row, bj in zip(W, b)]
+        a = acts[m - 1].symbolic(z)
     t = _syms("t", sizes[L])
     args += t
     if tree is not None:
-        a = tree.stand_in(a)
-    return args, sp.Add(*loss.terms(_obj(a), _obj(t), SYMPY_OPS)[0]), compressed
+        z, a = tree.stand_in(z), tree.stand_in(a)
+    # the loss in the output layer's z where it has that form (Loss.at): its float64 value and
+    # derivative then keep their digits where σ(z) or softmax(z) has rounded towards 0 or 1
+    E = loss.at(acts[L - 1], _obj(z), _obj(a), _obj(t), SYMPY_OPS)[0]
+    return args, sp.Add(*E), compressed
 
 
 # Keyed by the formula objects' ids, so that a swapped-in activation is never served stale;

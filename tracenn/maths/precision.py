@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ..engine.functions import LOSSES
+from ..engine.functions import ACTIVATIONS, LOSSES
 from ..record.trace import Step
 from .partials import Numbers, partial_derivatives
 from .symbolic import SYMPY_OPS, _obj
@@ -45,8 +45,9 @@ def high_precision(step: Step, loss, numbers: Numbers, grads: dict | None = None
                     for j, v in enumerate(exact):
                         f64 = (layer.z if kind == "z" else layer.a)[s, j]
                         rows.append(_prec(_sample(name(l, j), s, n), f64, v, dps))
-        E = _loss_function(loss.name, len(step.t[0]))
-        E_total = mpmath.fsum(E(*numbers.a[s][-1], *numbers.t[s]) for s in range(n)) / n
+        E = _loss_function(loss.name, step.layers[-1].activation, len(step.t[0]))
+        E_total = mpmath.fsum(E(*numbers.z[s][-1], *numbers.a[s][-1], *numbers.t[s])
+                              for s in range(n)) / n
         rows.append(_prec(step.labels.total, step.loss, E_total, dps))
         engine_grads = step.grads()
         for p in step.labels.parameter_names():
@@ -63,7 +64,7 @@ def _updates(step: Step, grads: dict, work_dps: int, dps: int) -> list[Precision
 
     before, after = step.params_before(), step.params()
     updated = {name: (kind, trace, at) for name, kind, _, trace, at in step.updates()}
-    opt = step.optimizer_object() if step.optimizer is not None else None
+    opt = step.optimizer_object(textbook=True) if step.optimizer is not None else None
     rows = []
     for p in step.labels.parameter_names():
         if p not in updated or opt is None:  # a frozen bias keeps its value
@@ -88,15 +89,17 @@ def _updates(step: Step, grads: dict, work_dps: int, dps: int) -> list[Precision
 _LOSS_FNS: dict = {}
 
 
-def _loss_function(name: str, K: int):
-    """E(a_1…a_K, t_1…t_K) for one sample, from the loss's SymPy form, in mpmath."""
-    loss = LOSSES[name]
-    key = (id(loss), K)
-    if key not in _LOSS_FNS:  # cached with the object, so that its id is not reused meanwhile
+def _loss_function(name: str, activation: str, K: int):
+    """E(z_1…z_K, a_1…a_K, t_1…t_K) for one sample, from the loss's SymPy form (in z where it
+    has one for this output activation, see Loss.at), in mpmath."""
+    loss, act = LOSSES[name], ACTIVATIONS[activation]
+    key = (id(loss), id(act), K)
+    if key not in _LOSS_FNS:  # cached with the objects, so that their ids are not reused meanwhile
+        z = sp.symbols(f"z0:{K}", real=True)
         a = sp.symbols(f"a0:{K}", real=True)
         t = sp.symbols(f"t0:{K}", real=True)
-        E = sp.Add(*loss.terms(_obj(a), _obj(t), SYMPY_OPS)[0])
-        _LOSS_FNS[key] = (sp.lambdify([*a, *t], E, modules="mpmath"), loss)
+        E = sp.Add(*loss.at(act, _obj(z), _obj(a), _obj(t), SYMPY_OPS)[0])
+        _LOSS_FNS[key] = (sp.lambdify([*z, *a, *t], E, modules="mpmath"), loss, act)
     return _LOSS_FNS[key][0]
 
 

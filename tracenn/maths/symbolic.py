@@ -31,6 +31,8 @@ SYMPY_OPS = SimpleNamespace(
     div=lambda num, den: num / den,
     step=_elementwise(lambda z: sp.Piecewise((1, z > 0), (0, True))),
     log=_elementwise(sp.log),
+    softplus=_elementwise(lambda v: sp.log(1 + sp.exp(v))),
+    logsumexp=lambda z: _obj([sp.log(sp.Add(*[sp.exp(v) for v in row])) for row in z]).T,
 )
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..engine.network import Network
 from ..errors import UnsupportedError
 from . import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE, check_verify_limit
@@ -63,19 +65,42 @@ def gradient_rows(step: Step, loss, sympy_values: dict, tolerance: float) -> lis
 
 
 def _finite_differences(net: Network, step: Step) -> dict[str, float]:
+    """A central difference for each parameter; one-sided (second order) where the central
+    one would straddle a kink of an activation, on the side where every unit keeps the side
+    of its kink it has at the step, so z = 0 counts as off: relu′(0) = 0, the convention of
+    engine/functions.py, not the average of the two slopes a central difference gives."""
     out = {}
     x, t = step.x, step.t
     for l, kind, j, k, name in step.labels.parameters():
         layer = net.layers[l - 1]
         param, index = (layer.W, (j, k)) if kind == "W" else (layer.b, (j,))
         old = param[index]
-        param[index] = old + FD_STEP
-        up = net.mean_loss(x, t)
-        param[index] = old - FD_STEP
-        down = net.mean_loss(x, t)
+
+        def at(offset: float):
+            param[index] = old + offset
+            return _loss_and_sides(net, x, t)
+
+        (up, up_sides), (down, down_sides) = at(FD_STEP), at(-FD_STEP)
+        value = (up - down) / (2 * FD_STEP)
+        if up_sides != down_sides:  # a unit crossed its kink
+            here, sides = at(0.0)
+            if sides == down_sides:
+                value = (3 * here - 4 * down + at(-2 * FD_STEP)[0]) / (2 * FD_STEP)
+            elif sides == up_sides:
+                value = (-3 * here + 4 * up - at(2 * FD_STEP)[0]) / (2 * FD_STEP)
         param[index] = old
-        out[name] = (up - down) / (2 * FD_STEP)
+        out[name] = value
     return out
+
+
+def _loss_and_sides(net: Network, x, t) -> tuple[float, tuple]:
+    """The mean loss, and for each layer with a kinked activation which units are above it."""
+    with np.errstate(all="ignore"):
+        zs, acts = net.forward(x)
+        loss = float(net.output_losses(zs[-1], acts[-1], t).sum(axis=1).mean())
+    sides = tuple((z > layer.activation.kink).tobytes() for z, layer in zip(zs, net.layers)
+                  if layer.activation.kink is not None)
+    return loss, sides
 
 
 @dataclass

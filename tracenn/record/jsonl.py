@@ -13,12 +13,17 @@ Format history:
       "state_before" and "terms" per parameter display name); "saturated" in an xor result;
       "follows", "convention", "notes" and "tolerance" of a compare result; the kinds
       "check-torch" (tracenn.check_torch's report, see bridges/torch_check.py), exercise (an
-      exercise's exercise.json) and grades (tracenn grade --json).
+      exercise's exercise.json) and grades (tracenn grade --json); null for a ∂E/∂a that
+      is ±∞ (an output that rounded to 0 or 1 after a sigmoid or softmax), with
+      "dE_da_note" in its layer.
 """
 
 from __future__ import annotations
 
 import json
+import math
+
+import numpy as np
 
 from .labels import Labels
 from .trace import LayerTrace, Step, StepSummary
@@ -53,11 +58,20 @@ def encode(obj):
     return obj.to_json()
 
 
+DE_DA_NOTE = ("null: ∂E/∂a is ±∞ where the output rounded to 0 or 1; δ = a − t, the loss "
+              "and the step are finite")
+
+
 def _layer(layer: LayerTrace) -> dict:
+    dE_da = layer.dE_da.tolist()
+    infinite = not np.all(np.isfinite(layer.dE_da))
+    if infinite:
+        dE_da = [[v if math.isfinite(v) else None for v in row] for row in dE_da]
     return {
         "name": layer.name, "activation": layer.activation,
         "W": layer.W.tolist(), "b": layer.b.tolist(), "z": layer.z.tolist(), "a": layer.a.tolist(),
-        "delta": layer.delta.tolist(), "dE_da": layer.dE_da.tolist(),
+        "delta": layer.delta.tolist(), "dE_da": dE_da,
+        **({"dE_da_note": DE_DA_NOTE} if infinite else {}),
         "da_dz": None if layer.da_dz is None else layer.da_dz.tolist(),
         "grad_W": layer.grad_W.tolist(), "grad_b": layer.grad_b.tolist(),
         "W_new": layer.W_new.tolist(), "b_new": layer.b_new.tolist(),
@@ -118,7 +132,8 @@ def step_values(obj: dict, labels: Labels) -> dict[str, object]:
                            ("dE_da", lambda l, j: labels.grad(labels.out(l, j)))):
             for s, row in enumerate(_list(layer.get(key), f"layers[{l - 1}].{key}")):
                 for j, v in enumerate(_list(row, f"layers[{l - 1}].{key}[{s}]")):
-                    out[labels.sample(namer(l, j), s, n)] = v
+                    if v is not None or key != "dE_da":  # null: a ∂E/∂a of ±∞, not a number
+                        out[labels.sample(namer(l, j), s, n)] = v
     for s, row in enumerate(_list(obj.get("dE_dx"), "dE_dx")):
         for k, v in enumerate(_list(row, f"dE_dx[{s}]")):
             out[labels.sample(labels.grad(labels.inputs[k]), s, n)] = v

@@ -183,13 +183,15 @@ class Step:
                               ACTIVATIONS[lt.activation], lt.bias_trainable)
                         for lt in self.layers], loss)
 
-    def optimizer_object(self):
-        """The engine's optimizer for this step's settings (its formulas and names)."""
+    def optimizer_object(self, *, textbook: bool = False):
+        """The engine's optimizer for this step's settings (its formulas and names), with the
+        step's mistakes; with `textbook`, the spec's own rule without them (what verify checks
+        the update against)."""
         from ..engine.mistakes import Mistakes
         from ..engine.optim import optimizer_of
 
         info = self.optimizer
-        return optimizer_of(info.name, info.settings, Mistakes(self.mistakes))
+        return optimizer_of(info.name, info.settings, Mistakes(() if textbook else self.mistakes))
 
     def optimizer_quantities(self) -> dict[str, tuple[str, ...]]:
         """The optimizer's quantities of each weight ("W") and bias ("b"); none for plain

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..engine.functions import ACTIVATIONS
 from ..engine.optim import SYMBOLS
-from ..notation import latex_number, num, sample_latex
+from ..notation import dE_da_text, latex_number, num, sample_latex
 from ..record.trace import Step
 from ..textbook import Walkthrough
 from .steps import step_tables
@@ -252,7 +252,7 @@ def _special_sections(w: Walkthrough, precision: int) -> list[str]:
                 for j in range(K)]
         out += [format_tables([Table("", ["Jacobian (row: net input, column: output)"] + names, rows)], "github"), ""]
         rows = [[names[j], num(out_layer.a[0, j], precision), f"{w.step.t[0, j]:g}",
-                 num(out_layer.dE_da[0, j], precision), num(out_layer.delta[0, j], precision)]
+                 dE_da_text(out_layer.dE_da[0, j], precision), num(out_layer.delta[0, j], precision)]
                 for j in range(K)]
         out += [format_tables([Table("", ["output", "a", "y", "∂E/∂a = −y/a", "δ (the engine's, = a − y)"], rows)], "github"), ""]
     return out

@@ -137,6 +137,11 @@
     show();
   }
 
+  function ordinal(n) {  // 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st (notation.ordinal)
+    var teen = n % 100 >= 11 && n % 100 <= 13, last = n % 10;
+    return n + (teen ? "th" : last === 1 ? "st" : last === 2 ? "nd" : last === 3 ? "rd" : "th");
+  }
+
   function fromHash() {
     var m = /step=(\d+)/.exec(location.hash), p = /phase=(\w+)/.exec(location.hash);
     var phase = p ? Math.max(0, PHASES.indexOf(p[1])) : 0;
@@ -146,8 +151,8 @@
     if (wanted < 1 || wanted > data.total) {
       notice("There is no step " + wanted + ": this trace has steps 1 to " + data.total + ".");
     } else if (steps[i] !== wanted) {
-      notice("Step " + wanted + " is not kept in full on this page (it keeps every " + data.every +
-        "th step, the first and the last); showing step " + steps[i] +
+      notice("Step " + wanted + " is not kept in full on this page (it keeps every " +
+        ordinal(data.every) + " step, the first and the last); showing step " + steps[i] +
         ". Make the page with --every 1 to keep every step.");
     } else {
       notice("");

@@ -8,7 +8,7 @@ and stored in the trace.
 from __future__ import annotations
 
 from ..engine.optim import SYMBOLS
-from ..notation import num
+from ..notation import dE_da_text, num
 from ..record.labels import Labels
 from ..record.trace import Step, StepSummary
 from .tables import Table, format_tables, markup
@@ -115,7 +115,7 @@ class _BackwardRows:
     def factors(self, s: int, j: int) -> list[str]:
         layer, p = self.layer, self.p
         dadz = num(layer.da_dz[s, j], p) if self.elementwise else "(Jacobian)"
-        return [num(layer.dE_da[s, j], p), dadz, num(layer.delta[s, j], p)]
+        return [dE_da_text(layer.dE_da[s, j], p), dadz, num(layer.delta[s, j], p)]
 
     def sum_cell(self, s: int, j: int, first: bool) -> list[str]:
         """Σ δ·w of the next layer for neuron j, on the neuron's first row."""
@@ -217,7 +217,7 @@ def update_table(step: Step, l: int, p: int) -> Table:
         if pl != l:
             continue
         old, new = (layer.W, layer.W_new) if kind == "W" else (layer.b, layer.b_new)
-        cells = [num(_term(trace, key)[at], p) for key, _ in cols]
+        cells = [_cell(_term(trace, key), at, p) for key, _ in cols]
         rows.append([name] + cells + [num(old[at], p), num(new[at], p)])
     settings = ", ".join(f"{SYMBOLS[k]} = {v:g}" for k, v in step.optimizer.settings.items())
     title = (f"Step {step.step} · update, {opt.TITLE} (t = {step.optimizer.t}; {settings}), "
@@ -227,11 +227,17 @@ def update_table(step: Step, l: int, p: int) -> Table:
 
 
 def _term(trace, key: str):
+    """A recorded quantity of an update, or None where this parameter's rule has none (AdamW's
+    decay term for a bias, which is not decayed)."""
     if key.startswith("before:"):
-        return trace.before[key[7:]]
+        return trace.before.get(key[7:])
     if key.startswith("after:"):
-        return trace.after[key[6:]]
-    return trace.terms[key]
+        return trace.after.get(key[6:])
+    return trace.terms.get(key)
+
+
+def _cell(values, at, p: int) -> str:
+    return "" if values is None else num(values[at], p)
 
 
 def _backward_what(step: Step, l: int) -> str:

@@ -29,6 +29,8 @@ KEYS = {
     "data": {"inputs", "targets"},
 }
 COPIES = 8  # arrays the size of the weights a traced step holds (W, W_new, ∂E/∂W, records, …)
+# how far from 1 a sum of K targets may be by float rounding alone: a few ulps per target
+SUM_ROUNDING = 4 * 2.0 ** -52
 
 
 def available_memory() -> int:
@@ -304,10 +306,11 @@ class Reader(Checks):
                 self.fail(f"data.targets[{i}][{k}]", f"{loss} targets must lie in [0, 1], got {T[i, k]}")
         if loss == "cross-entropy":
             sums = T.sum(axis=1)
-            bad = np.flatnonzero(np.abs(sums - 1) > 1e-9)
+            # a sum off 1 by more than rounding would make the fused δ = a − t wrong by a·(Σt − 1)
+            bad = np.flatnonzero(np.abs(sums - 1) > SUM_ROUNDING * T.shape[1])
             if bad.size:
                 self.fail(f"data.targets[{bad[0]}]", "cross-entropy after softmax needs targets "
-                          f"that sum to 1 (a probability distribution), got sum {sums[bad[0]]}")
+                          f"that sum to 1 (a probability distribution), got sum {sums[bad[0]]!r}")
         return X, T
 
     def read_training(self, training: dict) -> Training:
