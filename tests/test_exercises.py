@@ -275,8 +275,8 @@ def test_other_presets(runner, tmp_path, target, names):
     assert all(n in got for n in names)
     for p in students(folder):
         assert key_answers(folder, p.name).keys() == set(got)
-        step = tracenn.step(str(p / "spec.toml"))
-        assert degenerate(step, got, 4, always_equal(tracenn.load(target), got)) is None
+        step = tracenn.step(str(p / "spec.toml"))  # equalities allowed by its own targets
+        assert degenerate(step, got, 4, always_equal(tracenn.load(str(p / "spec.toml")), got)) is None
     if target == "softmax":
         targets = [tomllib.loads((p / "spec.toml").read_text())["data"]["targets"][0]
                    for p in students(folder)]
@@ -371,6 +371,39 @@ def test_only_formulas_may_make_two_answers_equal():
     softmax = always_equal(tracenn.load("softmax"), names("softmax"))
     # the one-hot target of sample 1 is class 1: ∂E/∂out of classes 2 and 3 are both 0
     assert frozenset({"dE/dout_o2", "dE/dout_o3"}) in softmax
+
+
+SOFTMAX_332 = """
+[network]
+sizes = [3, 3, 2]
+activations = ["sigmoid", "softmax"]
+loss = "cross-entropy"
+[training]
+learning_rate = 0.5
+mode = "online"
+[data]
+inputs = [[0.1, 0.2, 0.3]]
+targets = [[1, 0]]
+"""
+
+
+@pytest.mark.parametrize("target", ["softmax", "SOFTMAX_332"])
+def test_softmax_variants_draw_their_target_class_too(tmp_path, target):
+    if target == "SOFTMAX_332":
+        target = tmp_path / "332.toml"
+        target.write_text(SOFTMAX_332)
+    made = tracenn.exercise(str(target), STUDENTS, seed=1)
+    classes = [int(s.spec.data.T[0].argmax()) for s in made.students]
+    assert all(sorted(s.spec.data.T[0]) == [0.0] * (len(s.spec.data.T[0]) - 1) + [1.0]
+               for s in made.students)  # one-hot
+    assert len(set(classes)) >= 2, classes
+    # each variant's zero ∂E/∂out are allowed to be equal by its own class, not by the template's
+    for s in made.students:
+        zeros = [q.name for q in s.step.quantities() if q.kind == "dE_da"
+                 and q.l == len(s.step.layers) and s.step.values()[q.name] == 0]
+        assert len(zeros) == len(s.spec.data.T[0]) - 1
+        assert degenerate(s.step, made.asked, made.decimals,
+                          always_equal(s.spec, made.asked)) is None
 
 
 # --------------------------------------------------------------------------------------------

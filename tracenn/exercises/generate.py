@@ -100,15 +100,18 @@ def _sgd_only(spec: Spec) -> None:
 
 
 def draw_student(spec: Spec, sid: str, seed: int, asked: list[str], decimals: int,
-                 ranges: Ranges, title: str, comment: str, allowed=frozenset()) -> Student:
-    """Student `sid`'s variant: drawn again until it is not degenerate.  Raises
-    UnsupportedError when MAX_DRAWS draws are all degenerate."""
+                 ranges: Ranges, title: str, comment: str) -> Student:
+    """Student `sid`'s variant: drawn again until it is not degenerate.  Which asked quantities
+    may be equal is worked out for each variant, from its own targets (a one-hot class makes
+    ∂E/∂out of the other classes 0, whichever class it is).  Raises UnsupportedError when
+    MAX_DRAWS draws are all degenerate."""
     rng = np.random.default_rng(seed)
     why = ""
     for draws in range(1, MAX_DRAWS + 1):
         variant = draw(spec, rng, ranges, f"{title}, variant of {sid}")
         try:
-            why = degenerate(trace_one_step(variant, 1), asked, decimals, allowed)
+            why = degenerate(trace_one_step(variant, 1), asked, decimals,
+                             always_equal(variant, asked))
         except TrainingDiverged as exc:  # a variant whose numbers overflow: draw again
             why = str(exc)
         if why is None:
@@ -132,13 +135,11 @@ def make_exercise(spec: Spec, target: str, students: int, seed: int, ask=FULL_ST
     asked = asked_names(qs.step, ask, lambda name: canonical_name(name, qs))
     title = spec.title or target
     ex = Exercise(target, title, seed, asked, decimals, ranges)
-    allowed = always_equal(spec, asked)
     width = max(2, len(str(students)))
     for n in range(1, students + 1):
         sid = f"student-{n:0{width}d}"
         ex.students.append(draw_student(spec, sid, student_seed(seed, n), asked, decimals,
-                                        ranges, title, f"tracenn exercise {target} --seed {seed}",
-                                        allowed))
+                                        ranges, title, f"tracenn exercise {target} --seed {seed}"))
         if progress:
             progress(n, students)
     return ex
