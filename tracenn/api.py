@@ -304,11 +304,12 @@ def exercise(spec, students: int = 1, *, seed: int = 0, ask=None, decimals: int 
     return made
 
 
-def grade(directory, *, decimals: int | None = None, relative: float | None = 1e-3,
+def grade(directory, *, decimals: int | None = None, relative: float | None = None,
           progress=None):
     """Grade the exercise in `directory` (written by `exercise`): every student-NN/answers.csv
-    against that student's variant.  A value is right when equal to the right one rounded to
-    `decimals` (default: the worksheet's) or within `relative` of it; a wrong value that is
+    against that student's variant.  A value is right within half a unit of decimal `decimals`
+    (default: the worksheet's) of the right one, or of what its formula gives from the
+    student's own rounded numbers (or within `relative` of it, when given); a wrong value that is
     what its formula gives from the student's own earlier numbers "follows from an earlier
     error" and gets credit.  Files that are missing or cannot be read are reported for their
     student.  Returns `ClassGrades` (`.students`, `.summary()`, `.to_json()`).  Raises

@@ -97,10 +97,11 @@ def exercise(target, students, seed, directory, ask, decimals, given_decimals, w
 @click.command()
 @click.argument("directory", metavar="DIR")
 @click.option("--decimals", type=click.IntRange(0, 12), default=None,
-              help="A value is right when it equals the right one rounded to these decimals "
-              "(default: the worksheet's) …")
-@click.option("--relative", type=Interval(0.0), default=1e-3, show_default=True,
-              help="… or is within this relative error of it (0: rounding only).")
+              help="A value is right within half a unit of this decimal place of the right one "
+              "(plus the rounding carried from the student's own numbers; default: the "
+              "worksheet's decimals) …")
+@click.option("--relative", type=Interval(0.0), default=0.0, show_default=True,
+              help="… or within this relative error of it (0: off).")
 @format_option
 @click.option("--precision", type=click.IntRange(0, 17), default=None,
               help="Decimals shown (default: the worksheet's).")

@@ -8,8 +8,8 @@ what its formula gives from the student's own earlier numbers, one of which is w
 as teachers do), wrong, not answered, or not a number.  The first wrong number is reported with
 its formula, and the numbers are matched against the catalogue of classic mistakes.
 
-The default tolerance suits hand calculation: equal when rounded to the worksheet's decimals,
-or within a relative 1e-3 of the right value.  What a student hands in is read as people write
+The tolerance suits hand calculation (marking.py): within half a unit of the asked decimal place
+of the right value, plus the rounding carried from the student's own earlier numbers.  What a student hands in is read as people write
 it (comparison/reading.py); every file that cannot be read, every row that cannot, every name
 invented is reported for that student, and the others are graded all the same.
 """
@@ -28,9 +28,9 @@ from ..maths.quantities import StepQuantities
 from ..record.jsonl import envelope
 from ..runs import trace_one_step
 from ..spec import load_spec
+from .marking import asked_place
 
 MISSING, UNREADABLE = "missing", "unreadable"
-DEFAULT_RELATIVE = 1e-3
 GRADED, NOT_HANDED_IN, NOT_FILLED_IN, FAILED = ("graded", "not handed in", "not filled in",
                                                 "cannot be graded")
 
@@ -221,14 +221,15 @@ def _grade(folder: Path, sid: str, asked: list[str], tol: Tolerance, precision: 
 
 
 def grade_directory(directory: str, *, decimals: int | None = None,
-                    relative: float | None = DEFAULT_RELATIVE, precision: int | None = None,
+                    relative: float | None = None, precision: int | None = None,
                     progress=None) -> ClassGrades:
     """Grade every student of the exercise in `directory`.  `decimals` (default: the
-    worksheet's) and `relative` make the tolerance; `progress(done, total)` is called after each
+    worksheet's) is the decimal place whose half unit is the tolerance, `relative` (default:
+    none) a relative error also accepted; `progress(done, total)` is called after each
     student.  Raises ValuesError only when `directory` is not an exercise's folder."""
     manifest = read_manifest(directory)
     decimals = manifest["decimals"] if decimals is None else decimals
-    tol = Tolerance(written=False, decimals=decimals, relative=relative or None, floor=0.0)
+    tol = asked_place(decimals, relative)
     ids = [s["id"] for s in manifest["students"]]
     grades = []
     for n, sid in enumerate(ids, start=1):
