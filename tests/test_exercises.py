@@ -76,11 +76,13 @@ def asked(folder):
 # --------------------------------------------------------------------------------------------
 
 
-def by_hand(spec_path, slip=None, rounding=None):
+def by_hand(spec_path, slip=None, rounding=None, mistake=None):
     """Every quantity of the first step of a variant of Mazur's network, with the blog's
     formulas written out here.  `slip` replaces a value as soon as it is computed (a learner's
     arithmetic slip): every value after it is then computed from the slipped one.  With
-    `rounding`, each value is rounded to so many decimals as soon as it is computed, as by hand."""
+    `rounding`, each value is rounded to so many decimals as soon as it is computed, as by hand.
+    `mistake`: "sigma-prime-of-a" (σ′ taken at out: σ(out)(1 − σ(out)) in place of
+    out(1 − out)) or "added-update" (w + η·∂E/∂w)."""
     doc = tomllib.loads(Path(spec_path).read_text())
     (w1, w2), (w3, w4) = doc["layer"][0]["weights"]
     (w5, w6), (w7, w8) = doc["layer"][1]["weights"]
@@ -109,15 +111,19 @@ def by_hand(spec_path, slip=None, rounding=None):
     o1 = put("out_o1", sigma(put("net_o1", w5 * h1 + w6 * h2 + b2)))
     o2 = put("out_o2", sigma(put("net_o2", w7 * h1 + w8 * h2 + b2)))
     put("E_total", put("E_o1", 0.5 * (t1 - o1) ** 2) + put("E_o2", 0.5 * (t2 - o2) ** 2))
-    d1 = put("delta_o1", put("dE/dout_o1", o1 - t1) * o1 * (1 - o1))
-    d2 = put("delta_o2", put("dE/dout_o2", o2 - t2) * o2 * (1 - o2))
-    dh1 = put("delta_h1", put("dE/dout_h1", d1 * w5 + d2 * w7) * h1 * (1 - h1))
-    dh2 = put("delta_h2", put("dE/dout_h2", d1 * w6 + d2 * w8) * h2 * (1 - h2))
+    def prime(out):
+        return sigma(out) * (1 - sigma(out)) if mistake == "sigma-prime-of-a" else out * (1 - out)
+
+    d1 = put("delta_o1", put("dE/dout_o1", o1 - t1) * prime(o1))
+    d2 = put("delta_o2", put("dE/dout_o2", o2 - t2) * prime(o2))
+    dh1 = put("delta_h1", put("dE/dout_h1", d1 * w5 + d2 * w7) * prime(h1))
+    dh2 = put("delta_h2", put("dE/dout_h2", d1 * w6 + d2 * w8) * prime(h2))
     grads = {"w5": d1 * h1, "w6": d1 * h2, "w7": d2 * h1, "w8": d2 * h2,
              "w1": dh1 * i1, "w2": dh1 * i2, "w3": dh2 * i1, "w4": dh2 * i2}
     old = dict(zip(["w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8"], [w1, w2, w3, w4, w5, w6, w7, w8]))
     for name in grads:
-        put(f"w{name[1]}+", old[name] - eta * put(f"dE/d{name}", grads[name]))
+        sign = 1 if mistake == "added-update" else -1
+        put(f"w{name[1]}+", old[name] + sign * eta * put(f"dE/d{name}", grads[name]))
     put("E_total after", forward([v[f"w{k}+"] for k in range(1, 9)]))
     return v
 
@@ -490,6 +496,26 @@ def test_mistake_runs_are_diagnosed_as_their_mistake(runner, graded):
     assert {m: len(ids) for m, ids in counts.items()} == {m: 2 for m in MAZUR_MISTAKES}
 
 
+
+
+@pytest.mark.parametrize("mistake", ["sigma-prime-of-a", "added-update"])
+def test_mistakes_are_named_when_the_student_rounds_as_they_go(runner, graded, mistake):
+    made, off = [], 0
+    for p in students(graded):
+        rounded = by_hand(p / "spec.toml", rounding=4, mistake=mistake)
+        full = by_hand(p / "spec.toml", mistake=mistake)
+        # the sheet is not the engine's mistaken numbers at 4 decimals: rounding moved some
+        off += sum(f"{rounded[n]:.4f}" != f"{full[n]:.4f}" for n in rounded)
+        fill(graded, p.name, rounded)
+        made.append(p.name)
+    assert off >= 10
+    grades, data = grade_json(runner, graded)
+    for sid in made:
+        g = grades[sid]
+        assert [m["name"] for m in g["mistakes"] if not m["conflicts"]] == [mistake], (sid, g)
+    assert data["summary"]["mistakes"] == {mistake: made}
+    text = runner("grade", graded, "--summary").stdout
+    assert f"{mistake}  " in text and "(none)" not in text.split("Mistakes from the catalogue")[1].split("First wrong")[0]
 
 
 @pytest.mark.parametrize("target, options, mistake", [

@@ -28,7 +28,7 @@ from ..maths.quantities import StepQuantities
 from ..record.jsonl import envelope
 from ..runs import trace_one_step
 from ..spec import load_spec
-from .marking import asked_place
+from .marking import asked_place, diagnose_rounded
 
 MISSING, UNREADABLE = "missing", "unreadable"
 GRADED, NOT_HANDED_IN, NOT_FILLED_IN, FAILED = ("graded", "not handed in", "not filled in",
@@ -216,7 +216,8 @@ def _grade(folder: Path, sid: str, asked: list[str], tol: Tolerance, precision: 
                                   v.own if v else None, status))
     out.first = result.first
     if not result.ok:
-        out.mistakes = explained(result, qs, mistaken_steps(spec, 1), tol)
+        out.mistakes = diagnose_rounded(qs, result.values, result.verdicts,
+                                        mistaken_steps(spec, 1), tol)
     return out
 
 
