@@ -62,6 +62,11 @@ def students(folder):
     return sorted(p for p in folder.iterdir() if p.name.startswith("student-"))
 
 
+def spec_of(p):
+    """The variant of the student whose hand-out folder is `p`: in the teacher's key/."""
+    return p.parent / "key" / f"{p.name}.toml"
+
+
 def tree(folder):
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file()}
@@ -150,13 +155,13 @@ def test_thirty_variants_with_every_file(klass):
     folders = students(klass)
     assert [p.name for p in folders] == [f"student-{n:02d}" for n in range(1, STUDENTS + 1)]
     for p in folders:
-        assert sorted(f.name for f in p.iterdir()) == ["answers.csv", "network.svg", "spec.toml",
+        assert sorted(f.name for f in p.iterdir()) == ["answers.csv", "network.svg",
                                                       "worksheet.md", "worksheet.tex"]
-        assert (klass / "key" / f"{p.name}.md").is_file()
+        assert (klass / "key" / f"{p.name}.md").is_file() and spec_of(p).is_file()
     roster = list(csv.reader((klass / "roster.csv").read_text().splitlines()))
     assert roster[0] == ["student", "seed"] and len(roster) == STUDENTS + 1
     assert len({seed for _, seed in roster[1:]}) == STUDENTS
-    specs = {(p / "spec.toml").read_text().split("[network]")[1] for p in folders}
+    specs = {spec_of(p).read_text().split("[network]")[1] for p in folders}
     assert len(specs) == STUDENTS  # every student has numbers of their own
 
 
@@ -166,7 +171,7 @@ def test_the_same_seed_writes_the_same_bytes(runner, klass, tmp_path):
     assert tree(again) == tree(klass)
     other = tmp_path / "other"
     assert runner("exercise", "mazur", "--students", 2, "--seed", 2, "-o", other).exit_code == 0
-    assert (other / "student-01/spec.toml").read_text() != (klass / "student-01/spec.toml").read_text()
+    assert (other / "key/student-01.toml").read_text() != (klass / "key/student-01.toml").read_text()
 
 
 def test_every_key_agrees_with_the_trace_and_a_hand_computation(runner, klass):
@@ -174,19 +179,36 @@ def test_every_key_agrees_with_the_trace_and_a_hand_computation(runner, klass):
     for p in students(klass):
         key = key_answers(klass, p.name)
         assert list(key) == names
-        result = runner("trace", p / "spec.toml", "--json")
+        result = runner("trace", spec_of(p), "--json")
         assert result.exit_code == 0, result.stderr
         step = json.loads(result.stdout)
-        traced = step_values(step, tracenn.load(str(p / "spec.toml")).labels)
-        hand = by_hand(p / "spec.toml")
+        traced = step_values(step, tracenn.load(str(spec_of(p))).labels)
+        hand = by_hand(spec_of(p))
         for name in names:
             assert key[name] == f"{traced[name]:.4f}" == f"{hand[name]:.4f}", (p.name, name)
             assert math.isclose(traced[name], hand[name], rel_tol=1e-9, abs_tol=1e-15), name
 
 
+def test_the_hand_out_holds_no_answer(klass):
+    """Every right number of each key, at the asked decimals, searched for in every file of that
+    student's hand-out folder (and the spec, which would give them all away, is not there)."""
+    for p in students(klass):
+        answers = key_answers(klass, p.name)
+        assert len(answers) == 36 and not (p / "spec.toml").exists()
+        text = "\n".join(f.read_text() for f in p.iterdir())
+        found = [(name, value) for name, value in answers.items()
+                 if re.search(rf"(?<![\d.]){re.escape(value.lstrip('-'))}(?!\d)", text)]
+        assert found == [], (p.name, found)
+        assert "tracenn trace" not in text
+    # the scan finds a number when it is there: the key holds them all
+    key = (klass / "key" / "student-01.md").read_text()
+    assert all(re.search(rf"(?<![\d.]){re.escape(v.lstrip('-'))}(?!\d)", key)
+               for v in key_answers(klass, "student-01").values())
+
+
 def test_variants_keep_the_network_and_draw_from_the_ranges(klass):
     for p in students(klass):
-        doc = tomllib.loads((p / "spec.toml").read_text())
+        doc = tomllib.loads(spec_of(p).read_text())
         assert doc["network"]["sizes"] == [2, 2, 2] and doc["training"]["learning_rate"] == 0.5
         assert doc["layer"][0]["weight_names"] == [["w1", "w2"], ["w3", "w4"]]
         assert doc["layer"][0]["train_bias"] is False  # as in the blog
@@ -196,7 +218,7 @@ def test_variants_keep_the_network_and_draw_from_the_ranges(klass):
         data = doc["data"]["inputs"][0] + doc["data"]["targets"][0]
         assert all(0.01 <= x <= 0.99 for x in data)
         assert all(round(x, 2) == x for x in numbers + data)  # two decimals, like the blog
-        step = tracenn.step(str(p / "spec.toml"))
+        step = tracenn.step(str(spec_of(p)))
         assert degenerate(step, asked(klass), 4) is None
 
 
@@ -209,7 +231,7 @@ def test_worksheets_ask_exactly_the_template_and_give_the_spec_numbers(klass):
         assert rows[0] == ["name", "value"] and rows[1:] == [[n, ""] for n in names]
         md = (p / "worksheet.md").read_text()
         assert re.findall(r"^\d+\. `([^`]+)`", md, re.M) == names
-        doc = tomllib.loads((p / "spec.toml").read_text())
+        doc = tomllib.loads(spec_of(p).read_text())
         w1 = doc["layer"][0]["weights"][0][0]
         assert f"| w1 | i1 → h1 | {w1:.2f} |" in md
         assert "the biases b1, b2 are not updated" in md
@@ -281,10 +303,10 @@ def test_other_presets(runner, tmp_path, target, names):
     assert all(n in got for n in names)
     for p in students(folder):
         assert key_answers(folder, p.name).keys() == set(got)
-        step = tracenn.step(str(p / "spec.toml"))  # equalities allowed by its own targets
-        assert degenerate(step, got, 4, always_equal(tracenn.load(str(p / "spec.toml")), got)) is None
+        step = tracenn.step(str(spec_of(p)))  # equalities allowed by its own targets
+        assert degenerate(step, got, 4, always_equal(tracenn.load(str(spec_of(p))), got)) is None
     if target == "softmax":
-        targets = [tomllib.loads((p / "spec.toml").read_text())["data"]["targets"][0]
+        targets = [tomllib.loads(spec_of(p).read_text())["data"]["targets"][0]
                    for p in students(folder)]
         assert all(sorted(t) == [0, 0, 1] for t in targets)  # one class, one-hot
 
@@ -305,7 +327,7 @@ def test_update_biases_asks_the_bias_updates(runner, tmp_path):
     folder = tmp_path / "biases"
     assert runner("exercise", "mazur", "--update-biases", "-o", folder).exit_code == 0
     assert {"dE/db1", "b1+", "dE/db2", "b2+"} <= set(asked(folder))
-    assert tomllib.loads((folder / "student-01/spec.toml").read_text())["layer"][0]["train_bias"]
+    assert tomllib.loads((folder / "key/student-01.toml").read_text())["layer"][0]["train_bias"]
 
 
 @pytest.mark.parametrize("options, words", [
@@ -434,7 +456,7 @@ def grade_json(runner, folder, *options):
 
 def test_right_answers_score_full_marks(runner, graded):
     for p in students(graded):
-        fill(graded, p.name, by_hand(p / "spec.toml"))
+        fill(graded, p.name, by_hand(spec_of(p)))
     grades, data = grade_json(runner, graded)
     assert all(g["points"] == g["out_of"] == 36 and g["status"] == "graded" for g in grades.values())
     assert data["summary"]["distribution"]["100%"] == STUDENTS
@@ -443,7 +465,7 @@ def test_right_answers_score_full_marks(runner, graded):
 
 def test_rounding_as_you_go_is_right(runner, graded):
     for p in students(graded):
-        fill(graded, p.name, by_hand(p / "spec.toml", rounding=4))
+        fill(graded, p.name, by_hand(spec_of(p), rounding=4))
     grades, _ = grade_json(runner, graded)
     for sid, g in grades.items():
         wrong = [a["name"] for a in g["answers"] if a["status"] != "right"]
@@ -460,8 +482,8 @@ def test_the_tolerance_is_half_a_unit_of_the_asked_place(runner, graded):
     assert asked_place(4).close(1.3756, 1.37564) and asked_place(4).close(1.3755, 1.37554)
     assert not asked_place(4).close(1.3757, 1.37564)
     # a variant whose net_h1 is above 1: one slip of 13 units in its 4th decimal is wrong
-    p = next(p for p in students(graded) if by_hand(p / "spec.toml")["net_h1"] > 1)
-    values = by_hand(p / "spec.toml")
+    p = next(p for p in students(graded) if by_hand(spec_of(p))["net_h1"] > 1)
+    values = by_hand(spec_of(p))
     values["net_h1"] = round(values["net_h1"], 4) + 0.0013
     fill(graded, p.name, values)
     grades, data = grade_json(runner, graded)
@@ -478,12 +500,12 @@ MAZUR_MISTAKES = ["updated-weights", "sigma-prime-of-a", "dropped-half", "added-
 def test_mistake_runs_are_diagnosed_as_their_mistake(runner, graded):
     made = {}
     for p, mistake in zip(students(graded), MAZUR_MISTAKES * 2):
-        result = runner("trace", p / "spec.toml", "--mistake", mistake, "--json")
+        result = runner("trace", spec_of(p), "--mistake", mistake, "--json")
         step = json.loads(result.stdout)
         values = {f"{k}+": v for k, v in step["params"].items()}
         values.update({f"dE/d{k}": v for k, v in step["grads"].items()})
         values.update(step["losses"], **{"E_total after": step["loss_after"]})
-        values.update(step_values(step, tracenn.load(str(p / "spec.toml")).labels))
+        values.update(step_values(step, tracenn.load(str(spec_of(p))).labels))
         fill(graded, p.name, values)
         made[p.name] = mistake
     grades, data = grade_json(runner, graded)
@@ -502,8 +524,8 @@ def test_mistake_runs_are_diagnosed_as_their_mistake(runner, graded):
 def test_mistakes_are_named_when_the_student_rounds_as_they_go(runner, graded, mistake):
     made, off = [], 0
     for p in students(graded):
-        rounded = by_hand(p / "spec.toml", rounding=4, mistake=mistake)
-        full = by_hand(p / "spec.toml", mistake=mistake)
+        rounded = by_hand(spec_of(p), rounding=4, mistake=mistake)
+        full = by_hand(spec_of(p), mistake=mistake)
         # the sheet is not the engine's mistaken numbers at 4 decimals: rounding moved some
         off += sum(f"{rounded[n]:.4f}" != f"{full[n]:.4f}" for n in rounded)
         fill(graded, p.name, rounded)
@@ -532,7 +554,7 @@ def test_the_other_mistakes_are_diagnosed_too(runner, tmp_path, target, options,
     assert runner("exercise", target, "--students", 2, "--seed", 3, *options, "-o", folder).exit_code == 0
     names = asked(folder)
     for p in students(folder):
-        step = tracenn.step(str(p / "spec.toml"), mistakes=[mistake])
+        step = tracenn.step(str(spec_of(p)), mistakes=[mistake])
         fill(folder, p.name, {n: step[n] for n in names})
     grades, data = grade_json(runner, folder)
     for g in grades.values():
@@ -542,8 +564,8 @@ def test_the_other_mistakes_are_diagnosed_too(runner, tmp_path, target, options,
 
 def test_an_early_wrong_number_is_followed_not_punished_twice(runner, graded):
     sid, p = "student-03", graded / "student-03"
-    right = by_hand(p / "spec.toml")
-    slipped = by_hand(p / "spec.toml", slip={"net_h1": right["net_h1"] + 0.1})
+    right = by_hand(spec_of(p))
+    slipped = by_hand(spec_of(p), slip={"net_h1": right["net_h1"] + 0.1})
     fill(graded, sid, slipped)
     grades, _ = grade_json(runner, graded)
     answers = {a["name"]: a for a in grades[sid]["answers"]}
@@ -571,7 +593,7 @@ def test_an_early_wrong_number_is_followed_not_punished_twice(runner, graded):
 
 
 def test_the_bad_files_students_hand_in(runner, graded):
-    hand = {p.name: by_hand(p / "spec.toml") for p in students(graded)}
+    hand = {p.name: by_hand(spec_of(p)) for p in students(graded)}
     (graded / "student-01" / "answers.csv").unlink()  # not handed in
     names = asked(graded)
     fill(graded, "student-02", hand["student-02"], row=lambda n, t: f"{n}," if n == "delta_h1" else f"{n},{t}")
@@ -583,10 +605,10 @@ def test_the_bad_files_students_hand_in(runner, graded):
     (graded / "student-06" / "answers.csv").write_text("")
     fill(graded, "student-07", hand["student-07"], row=lambda n, t: f"{n},abc" if n == "w5+" else f"{n},{t}")
     fill(graded, "student-08", hand["student-08"], row=lambda n, t: f"{n};{t.replace('.', ',')}")
-    (graded / "student-09" / "spec.toml").write_text("not toml [")
+    (graded / "key" / "student-09.toml").write_text("not toml [")
     (graded / "student-10" / "answers.csv").write_text("name,value\nnet_h1,0.5\n", encoding="utf-16")
     fill(graded, "student-11", hand["student-11"])
-    (graded / "student-11" / "spec.toml").write_text((graded / "student-11" / "spec.toml").read_text()
+    (graded / "key" / "student-11.toml").write_text((graded / "key" / "student-11.toml").read_text()
                                                     .replace('"h1"', '"n1"'))  # not the exercise's
     result = runner("grade", graded)
     assert result.exit_code == 0, result.stderr
@@ -618,7 +640,7 @@ def test_the_bad_files_students_hand_in(runner, graded):
 
 def test_the_t_minus_o_convention_gets_full_marks_and_a_note(runner, graded):
     p = graded / "student-04"
-    values = by_hand(p / "spec.toml")
+    values = by_hand(spec_of(p))
     for name in asked(graded):
         if name.startswith("delta") or name.startswith("dE/dw"):
             values[name] = -values[name]
@@ -632,7 +654,7 @@ def test_the_t_minus_o_convention_gets_full_marks_and_a_note(runner, graded):
 
 def test_grade_outputs_a_gradebook_tables_and_a_summary(runner, graded):
     for p in students(graded)[:4]:
-        fill(graded, p.name, by_hand(p / "spec.toml"))
+        fill(graded, p.name, by_hand(spec_of(p)))
     rows = list(csv.reader(runner("grade", graded, "--csv").stdout.splitlines()))
     assert rows[0][:5] == ["student", "status", "points", "out_of", "percent"]
     assert rows[1][:5] == ["student-01", "graded", "36", "36", "100.0"]
@@ -647,13 +669,13 @@ def test_grade_outputs_a_gradebook_tables_and_a_summary(runner, graded):
 
 
 def test_grade_api(graded):
-    fill(graded, "student-01", by_hand(graded / "student-01" / "spec.toml"))
+    fill(graded, "student-01", by_hand(graded / "key" / "student-01.toml"))
     grades = tracenn.grade(graded)
     assert grades.students[0].points == 36 and grades.summary()["graded"] == 1
     assert "<table" in grades._repr_html_() and "student-01" in grades._repr_html_()
     made = tracenn.exercise("mazur", 2, seed=1)
     assert [s.id for s in made.students] == ["student-01", "student-02"]
-    assert made.files()["student-01/spec.toml"] == (graded / "student-01/spec.toml").read_text()
+    assert made.files()["key/student-01.toml"] == (graded / "key/student-01.toml").read_text()
 
 
 @pytest.mark.parametrize("make, words", [

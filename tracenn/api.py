@@ -281,8 +281,9 @@ def exercise(spec, students: int = 1, *, seed: int = 0, ask=None, decimals: int 
     (forward, error, output-deltas, hidden-deltas, input-gradients, gradients, updates,
     error-after) and quantity names, as a list or a comma-separated text (default: a full
     step); answers to `decimals` decimals.  With `output`, writes the exercise's folder (which
-    must be new or empty): per student spec.toml, worksheet.md, worksheet.tex, network.svg,
-    answers.csv, and key/student-NN.md, roster.csv, exercise.json.  `progress(done, total)` is
+    must be new or empty): per student a hand-out student-NN/ (worksheet.md, worksheet.tex,
+    network.svg, answers.csv: no answer in it), and key/student-NN.md with the variant
+    key/student-NN.toml, roster.csv, exercise.json.  `progress(done, total)` is
     called as the students' files are made.  Returns the `Exercise` (`.students`, `.asked`, and `.files()`,
     each file's text by path).  Imports SymPy."""
     from .exercises.asking import FULL_STEP, split_ask

@@ -73,10 +73,12 @@ def exercise(target, students, seed, directory, ask, decimals, given_decimals, w
     rounds to the old value, two asked quantities equal at --decimals, or a loss that does not
     fall.
 
-    DIR gets, per student, student-NN/spec.toml (the variant: tracenn trace it),
-    worksheet.md, worksheet.tex (pdflatex; the network drawn with TikZ), network.svg (the
-    picture worksheet.md shows) and answers.csv (a name,value row per question, values empty); the answer keys key/student-NN.md (formula, numbers substituted, result);
-    roster.csv (each student's seed); exercise.json (for tracenn grade).
+    DIR gets, per student, the hand-out student-NN/, which holds no answer: worksheet.md,
+    worksheet.tex (pdflatex; the network drawn with TikZ), network.svg (the picture
+    worksheet.md shows) and answers.csv (a name,value row per question, values empty); for the
+    teacher, key/student-NN.md (the answer key: formula, numbers substituted, result) and
+    key/student-NN.toml (the variant: tracenn trace it); roster.csv (each student's seed);
+    exercise.json (for tracenn grade).
     """
     with Progress("exercise", "writing the variants") as progress:
         made = api.exercise(target, students, seed=seed, ask=ask, decimals=decimals,

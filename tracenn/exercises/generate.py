@@ -5,11 +5,12 @@ The folder it writes:
     exercise.json          what grade needs: the quantities asked, the decimals, the students
     roster.csv             student id, the seed of the student's variant
     README.md              what the files are and how to grade
-    student-NN/spec.toml   the variant (tracenn trace student-NN/spec.toml shows every number)
-    student-NN/worksheet.md, worksheet.tex, answers.csv, network.svg (the picture of the
-                           network with its weights, which worksheet.md shows and
-                           worksheet.tex draws with TikZ)
+    student-NN/            the hand-out, which holds no answer: worksheet.md, worksheet.tex,
+                           answers.csv, network.svg (the picture of the network with its
+                           weights, which worksheet.md shows and worksheet.tex draws with TikZ)
     key/student-NN.md      the answer key: the walkthrough of that variant
+    key/student-NN.toml    the variant (tracenn trace key/student-NN.toml shows every number):
+                           for the teacher only, since it gives every answer away
 
 Every file is a function of the command's arguments alone (no dates, no paths but the ones
 given), so the same command with the same seed writes the same bytes.  Each student's seed is
@@ -35,7 +36,7 @@ from ..spec import Spec, parse_spec
 from ..spec.writer import spec_to_toml
 from ..textbook import collect
 from .asking import FULL_STEP, asked as asked_names
-from .key import answer_key
+from .key import answer_key, spec_path
 from .tikz import network_tikz
 from .variants import Ranges, always_equal, degenerate, draw
 from .worksheet import answers_template, latex, markdown
@@ -115,9 +116,10 @@ def draw_student(spec: Spec, sid: str, seed: int, asked: list[str], decimals: in
         except TrainingDiverged as exc:  # a variant whose numbers overflow: draw again
             why = str(exc)
         if why is None:
+            path = spec_path(sid)
             toml = spec_to_toml(variant, comment=f"{comment}: {sid}, variant seed {seed}\n"
-                                "Every number of its first step: tracenn trace spec.toml")
-            read = parse_spec(toml, f"{sid}/spec.toml")
+                                f"Every number of its first step: tracenn trace {path}")
+            read = parse_spec(toml, path)
             return Student(sid, seed, read, toml, trace_one_step(read, 1), draws)
     raise UnsupportedError(f"no variant of {spec.source} in {MAX_DRAWS} draws makes a good "
                            f"exercise (the last: {why}); widen the ranges (--weights, --inputs, "
@@ -148,19 +150,19 @@ def make_exercise(spec: Spec, target: str, students: int, seed: int, ask=FULL_ST
 def student_files(ex: Exercise, s: Student, given_decimals: int) -> dict[str, str]:
     """The files of one student, by path relative to the exercise's folder."""
     title = f"Backpropagation by hand: {ex.title} ({s.id})"
-    walk = collect(s.spec, f"{s.id}/spec.toml", 1)
+    walk = collect(s.spec, spec_path(s.id), 1)
     svg = spec_svg(s.spec, given_decimals)  # None for a network too large to draw
     figure = ("![The network with its weights and biases](network.svg)" if svg else "")
     files = {f"{s.id}/network.svg": svg} if svg else {}
     return files | {
-        f"{s.id}/spec.toml": s.toml,
+        spec_path(s.id): s.toml,
         f"{s.id}/worksheet.md": markdown(title, s.spec, s.step, ex.asked, ex.decimals,
                                          given_decimals, figure),
         f"{s.id}/worksheet.tex": latex(title, s.spec, s.step, ex.asked, ex.decimals,
                                        given_decimals, network_tikz(s.spec, given_decimals)),
         f"{s.id}/answers.csv": answers_template(ex.asked),
         f"key/{s.id}.md": answer_key(walk, ex.asked, ex.decimals, f"{ex.title} ({s.id})",
-                                     f"{s.id}/spec.toml"),
+                                     spec_path(s.id)),
     }
 
 
@@ -185,8 +187,9 @@ def readme(ex: Exercise) -> str:
         f"{len(ex.students)} variants, {len(ex.asked)} quantities asked, answers to "
         f"{ex.decimals} decimals.", "",
         f"- `{first}/`: hand out this folder: `worksheet.md` or `worksheet.tex` (pdflatex), "
-        "`answers.csv` to fill in, and `spec.toml`, the student's network.",
-        "- `key/`: the answer keys, one per student (keep them).",
+        "`network.svg` and `answers.csv` to fill in. It holds no answer.",
+        f"- `key/`: the answer keys, one per student, and each student's network "
+        f"(`key/{first}.toml`: `tracenn trace` prints every answer of it). Keep them.",
         "- `roster.csv`: each student's variant seed; `exercise.json`: what grading needs.", "",
         "Put each filled-in `answers.csv` back into its student's folder and run "
         "`tracenn grade .` here (`--csv` for a gradebook).", ""])

@@ -28,6 +28,7 @@ from ..maths.quantities import StepQuantities
 from ..record.jsonl import envelope
 from ..runs import trace_one_step
 from ..spec import load_spec
+from .key import spec_path
 from .marking import asked_place, diagnose_rounded
 
 MISSING, UNREADABLE = "missing", "unreadable"
@@ -169,12 +170,20 @@ def read_manifest(directory: str) -> dict:
     return manifest
 
 
+def variant_path(directory: Path, sid: str) -> Path:
+    """A student's variant: key/student-NN.toml (student-NN/spec.toml in a folder written
+    before the hand-out stopped carrying it)."""
+    path = directory / spec_path(sid)
+    old = directory / sid / "spec.toml"
+    return old if not path.exists() and old.exists() else path
+
+
 def grade_student(folder: Path, sid: str, asked: list[str], tol: Tolerance,
                   precision: int) -> StudentGrade:
-    """One student's answers.csv against that student's spec.toml; never raises for a bad file:
-    it is the student's grade that says so."""
+    """One student's answers.csv against that student's variant (key/student-NN.toml); never
+    raises for a bad file: it is the student's grade that says so."""
     try:
-        return _grade(folder / sid, sid, asked, tol, precision)
+        return _grade(folder, sid, asked, tol, precision)
     except TracennError as exc:
         return StudentGrade(sid, FAILED, len(asked), problems=[str(exc)])
     except OSError as exc:  # a file that cannot be read (permissions, a folder in its place)
@@ -182,16 +191,17 @@ def grade_student(folder: Path, sid: str, asked: list[str], tol: Tolerance,
                             problems=[f"{exc.filename or sid}: cannot be read: {exc.strerror}"])
 
 
-def _grade(folder: Path, sid: str, asked: list[str], tol: Tolerance, precision: int):
-    answers_path = folder / "answers.csv"
+def _grade(directory: Path, sid: str, asked: list[str], tol: Tolerance, precision: int):
+    answers_path = directory / sid / "answers.csv"
     if not answers_path.is_file():
         return StudentGrade(sid, NOT_HANDED_IN, len(asked), problems=[f"{sid}/answers.csv: missing"])
-    spec = load_spec(folder / "spec.toml")
+    variant = variant_path(directory, sid)
+    spec = load_spec(variant)
     qs = StepQuantities(trace_one_step(spec, 1), spec.network.loss)
     foreign = [name for name in asked if name not in qs.by_name]
     if foreign:
         return StudentGrade(sid, FAILED, len(asked), problems=[
-            f"{sid}/spec.toml has none of {', '.join(foreign[:3])}{', …' if len(foreign) > 3 else ''}"
+            f"{variant.relative_to(directory)} has none of {', '.join(foreign[:3])}{', …' if len(foreign) > 3 else ''}"
             " that the exercise asks: it is not the spec tracenn exercise wrote"])
     try:
         read = read_answers(str(answers_path), 1, qs)
