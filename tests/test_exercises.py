@@ -133,12 +133,14 @@ def by_hand(spec_path, slip=None, rounding=None, mistake=None):
     return v
 
 
-def fill(folder, sid, values, decimals=4, names=None, row=None):
-    """Write a student's answers.csv from `values`, rounded as a student writes them."""
+def fill(folder, sid, values, decimals=4, names=None, row=None, student=None, path=None):
+    """Write a student's answers.csv from `values`, rounded as a student writes them; with
+    `student`, the row that names the student first (as the template has it)."""
     names = names or asked(folder)
     row = row or (lambda name, text: f"{name},{text}")
-    lines = ["name,value"] + [row(n, f"{values[n]:.{decimals}f}") for n in names]
-    (folder / sid / "answers.csv").write_text("\n".join(lines) + "\n")
+    lines = ["name,value"] + ([f"student,{student}"] if student else [])
+    lines += [row(n, f"{values[n]:.{decimals}f}") for n in names]
+    (path or folder / sid / "answers.csv").write_text("\n".join(lines) + "\n")
 
 
 def key_answers(folder, sid):
@@ -159,8 +161,8 @@ def test_thirty_variants_with_every_file(klass):
                                                       "worksheet.md", "worksheet.tex"]
         assert (klass / "key" / f"{p.name}.md").is_file() and spec_of(p).is_file()
     roster = list(csv.reader((klass / "roster.csv").read_text().splitlines()))
-    assert roster[0] == ["student", "seed"] and len(roster) == STUDENTS + 1
-    assert len({seed for _, seed in roster[1:]}) == STUDENTS
+    assert roster[0] == ["student", "seed", "name"] and len(roster) == STUDENTS + 1
+    assert len({seed for _, seed, _ in roster[1:]}) == STUDENTS
     specs = {spec_of(p).read_text().split("[network]")[1] for p in folders}
     assert len(specs) == STUDENTS  # every student has numbers of their own
 
@@ -228,7 +230,8 @@ def test_worksheets_ask_exactly_the_template_and_give_the_spec_numbers(klass):
     assert names[0] == "net_h1" and names[-1] == "E_total after" and len(names) == 36
     for p in students(klass)[:3]:
         rows = list(csv.reader((p / "answers.csv").read_text().splitlines()))
-        assert rows[0] == ["name", "value"] and rows[1:] == [[n, ""] for n in names]
+        assert rows[:2] == [["name", "value"], ["student", p.name]]
+        assert rows[2:] == [[n, ""] for n in names]
         md = (p / "worksheet.md").read_text()
         assert re.findall(r"^\d+\. `([^`]+)`", md, re.M) == names
         doc = tomllib.loads(spec_of(p).read_text())
@@ -656,16 +659,67 @@ def test_grade_outputs_a_gradebook_tables_and_a_summary(runner, graded):
     for p in students(graded)[:4]:
         fill(graded, p.name, by_hand(spec_of(p)))
     rows = list(csv.reader(runner("grade", graded, "--csv").stdout.splitlines()))
-    assert rows[0][:5] == ["student", "status", "points", "out_of", "percent"]
-    assert rows[1][:5] == ["student-01", "graded", "36", "36", "100.0"]
-    assert rows[5][:4] == ["student-05", "not filled in", "", "36"] and len(rows) == STUDENTS + 1
+    assert rows[0][:6] == ["student", "name", "status", "points", "out_of", "percent"]
+    assert rows[1][:6] == ["student-01", "", "graded", "36", "36", "100.0"]
+    assert rows[5][:5] == ["student-05", "", "not filled in", "", "36"] and len(rows) == STUDENTS + 1
     md = runner("grade", graded, "--format", "github").stdout
     assert "**student-01 · 36/36 (100%)**" in md and "| student-05 | not filled in |" in md
     summary = runner("grade", graded, "--summary").stdout
     assert "student-01 · " not in summary and "4 of 30 students graded; mean 100%" in summary
     out = graded / "grades.csv"
     assert runner("grade", graded, "--csv", "-o", out).exit_code == 0
-    assert out.read_text().startswith("student,status,points")
+    assert out.read_text().startswith("student,name,status,points")
+
+
+def test_answers_handed_in_for_another_student_are_reported(runner, graded):
+    two, three = by_hand(graded / "key/student-02.toml"), by_hand(graded / "key/student-03.toml")
+    fill(graded, "student-03", two, student="student-02")  # student 02's file in 03's folder
+    fill(graded, "student-04", by_hand(graded / "key/student-05.toml"))  # no student row
+    fill(graded, "student-05", by_hand(graded / "key/student-05.toml"), student="student-05")
+    fill(graded, "student-06", three, student="Student 6")
+    grades, data = grade_json(runner, graded)
+    g3 = grades["student-03"]
+    assert g3["fits_better"] == "student-02"
+    assert any("says student student-02, but is graded as student-03's" in p for p in g3["problems"])
+    assert any("fit student-02's variant better (36 of 36 right there" in p for p in g3["problems"])
+    assert grades["student-04"]["fits_better"] == "student-05"
+    assert not any("says student" in p for p in grades["student-04"]["problems"])
+    assert grades["student-05"]["fits_better"] is None and grades["student-05"]["points"] == 36
+    assert grades["student-05"]["problems"] == []  # its student row is no quantity, not a problem
+    assert not any("says student" in p for p in grades["student-06"]["problems"])
+    assert grades["student-06"]["fits_better"] == "student-03"
+    text = runner("grade", graded, "--summary").stdout
+    assert "fits student-02's variant better" in text
+
+
+def test_a_flat_folder_of_returned_files_and_the_roster_names(runner, graded, tmp_path):
+    roster = (graded / "roster.csv").read_text().splitlines()
+    roster[3] = roster[3] + "Ada Lovelace"  # student-03
+    roster[2] = roster[2] + "Alan Turing"  # student-02
+    (graded / "roster.csv").write_text("\n".join(roster) + "\n")
+    back = tmp_path / "returned"
+    back.mkdir()
+    hand = {n: by_hand(graded / f"key/student-{n:02d}.toml") for n in (1, 2, 3, 4)}
+    fill(graded, None, hand[1], path=back / "student-01.csv", student="student-01")
+    fill(graded, None, hand[2], path=back / "Student 2 answers.csv")
+    fill(graded, None, hand[3], path=back / "ada_lovelace.csv")
+    fill(graded, None, hand[4], path=back / "scan0001.csv", student="student-04")
+    fill(graded, None, hand[4], path=back / "student-04 (again).csv")
+    (back / "notes.txt").write_text("nothing")
+    grades, data = grade_json(runner, graded, back)
+    assert [grades[f"student-{n:02d}"]["points"] for n in (1, 2, 3, 4)] == [36] * 4
+    assert grades["student-05"]["status"] == "not handed in"
+    assert grades["student-03"]["name"] == "Ada Lovelace"
+    notes = data["notes"]
+    assert any(n.startswith("notes.txt: names no student") for n in notes)
+    assert any("a second file of student-04" in n for n in notes)
+    rows = list(csv.reader(runner("grade", graded, back, "--csv").stdout.splitlines()))
+    assert rows[2][:3] == ["student-02", "Alan Turing", "graded"]
+    assert rows[3][:3] == ["student-03", "Ada Lovelace", "graded"]
+    text = runner("grade", graded, back).stdout
+    assert "student-03 (Ada Lovelace) · 36/36 (100%)" in text
+    result = runner("grade", graded, tmp_path / "nowhere")
+    assert result.exit_code == 2 and "no such folder" in result.stderr
 
 
 def test_grade_api(graded):

@@ -306,16 +306,20 @@ def exercise(spec, students: int = 1, *, seed: int = 0, ask=None, decimals: int 
 
 
 def grade(directory, *, decimals: int | None = None, relative: float | None = None,
-          progress=None):
+          returned=None, progress=None):
     """Grade the exercise in `directory` (written by `exercise`): every student-NN/answers.csv
     against that student's variant.  A value is right within half a unit of decimal `decimals`
     (default: the worksheet's) of the right one, or of what its formula gives from the
     student's own rounded numbers (or within `relative` of it, when given); a wrong value that is
     what its formula gives from the student's own earlier numbers "follows from an earlier
-    error" and gets credit.  Files that are missing or cannot be read are reported for their
+    error" and gets credit.  `returned`: a flat folder of the answer files, each named by its
+    student's id (student-03.csv) or real name in roster.csv, instead of student-NN/answers.csv.
+    Files that are missing or cannot be read, that name another student in their `student`
+    row, or whose numbers fit another student's variant better are reported for their
     student.  Returns `ClassGrades` (`.students`, `.summary()`, `.to_json()`).  Raises
     ValuesError only when `directory` is not an exercise's folder.  Imports SymPy."""
     from .exercises.grade import grade_directory
 
     return grade_directory(str(directory), decimals=decimals, relative=relative,
+                           returned=None if returned is None else str(returned),
                            progress=progress)

@@ -98,6 +98,7 @@ def exercise(target, students, seed, directory, ask, decimals, given_decimals, w
 
 @click.command()
 @click.argument("directory", metavar="DIR")
+@click.argument("returned", metavar="RETURNED", required=False, default=None)
 @click.option("--decimals", type=click.IntRange(0, 12), default=None,
               help="A value is right within half a unit of this decimal place of the right one "
               "(plus the rounding carried from the student's own numbers; default: the "
@@ -113,8 +114,11 @@ def exercise(target, students, seed, directory, ask, decimals, given_decimals, w
               help="Print only the class summary, not each student's table.")
 @click.option("-o", "--output", metavar="FILE", default=None,
               help="Write the result to FILE (replaced only once complete) instead of printing it.")
-def grade(directory, decimals, relative, fmt, precision, as_json, as_csv, summary_only, output):
-    """Grade the answers.csv files of an exercise written by tracenn exercise.
+def grade(directory, returned, decimals, relative, fmt, precision, as_json, as_csv,
+          summary_only, output):
+    """Grade the answers.csv files of an exercise written by tracenn exercise: each in its
+    student's folder DIR/student-NN/, or all in one flat folder RETURNED, each file named by
+    its student's id (student-03.csv) or real name (from roster.csv).
 
     For each student: the score, every asked quantity right or wrong, the first wrong number
     with its formula, the classic mistake the numbers match, and the values that follow from
@@ -122,15 +126,16 @@ def grade(directory, decimals, relative, fmt, precision, as_json, as_csv, summar
     credit.  Then the class: scores, their distribution, and who made which mistake.  Files are
     read as students write them (decimal commas, ';' rows, spaces); a file that is missing or
     empty, a value that is no number, a name that is no quantity, each is reported for its
-    student, and the others are graded all the same.  Exit status 0 when grading ran, 2 only
-    when DIR is not an exercise's folder.
+    student, and the others are graded all the same; so is a file whose student row names
+    another student, or whose numbers fit another student's variant better.  Exit status 0
+    when grading ran, 2 only when DIR is not an exercise's folder (or RETURNED no folder).
     """
     from ..exercises.report import class_tables, gradebook_csv, student_table
 
     if as_json and as_csv:
         raise click.UsageError("give --json or --csv, not both")
     with Progress("grade", "grading") as progress:
-        grades = api.grade(directory, decimals=decimals, relative=relative,
+        grades = api.grade(directory, decimals=decimals, relative=relative, returned=returned,
                            progress=lambda done, total: progress("grading", done, total))
     shown = grades.decimals if precision is None else precision
     if as_json:

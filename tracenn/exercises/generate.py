@@ -38,6 +38,7 @@ from ..textbook import collect
 from .asking import FULL_STEP, asked as asked_names
 from .key import answer_key, spec_path
 from .tikz import network_tikz
+from .returned import roster_csv, roster_row
 from .variants import Ranges, always_equal, degenerate, draw
 from .worksheet import answers_template, latex, markdown
 
@@ -160,7 +161,7 @@ def student_files(ex: Exercise, s: Student, given_decimals: int) -> dict[str, st
                                          given_decimals, figure),
         f"{s.id}/worksheet.tex": latex(title, s.spec, s.step, ex.asked, ex.decimals,
                                        given_decimals, network_tikz(s.spec, given_decimals)),
-        f"{s.id}/answers.csv": answers_template(ex.asked),
+        f"{s.id}/answers.csv": answers_template(ex.asked, s.id),
         f"key/{s.id}.md": answer_key(walk, ex.asked, ex.decimals, f"{ex.title} ({s.id})",
                                      spec_path(s.id)),
     }
@@ -170,7 +171,7 @@ def exercise_files(ex: Exercise, progress=None) -> dict[str, str]:
     """Every file of the exercise, by path relative to its folder.  `progress(done, total)` is
     called after each student's files."""
     files = {"exercise.json": json.dumps(ex.manifest(), ensure_ascii=False, indent=1) + "\n",
-             "roster.csv": "student,seed\n" + "".join(f"{s.id},{s.seed}\n" for s in ex.students),
+             "roster.csv": roster_csv([roster_row(s.id, s.seed) for s in ex.students]),
              "README.md": readme(ex)}
     for n, s in enumerate(ex.students, start=1):
         files.update(student_files(ex, s, ex.ranges.decimals))
@@ -190,6 +191,10 @@ def readme(ex: Exercise) -> str:
         "`network.svg` and `answers.csv` to fill in. It holds no answer.",
         f"- `key/`: the answer keys, one per student, and each student's network "
         f"(`key/{first}.toml`: `tracenn trace` prints every answer of it). Keep them.",
-        "- `roster.csv`: each student's variant seed; `exercise.json`: what grading needs.", "",
-        "Put each filled-in `answers.csv` back into its student's folder and run "
-        "`tracenn grade .` here (`--csv` for a gradebook).", ""])
+        "- `roster.csv`: each student's variant seed, and a column for their real name (fill it "
+        "in: grade carries it into the gradebook); `exercise.json`: what grading needs.", "",
+        "Each `answers.csv` names its student in its `student,…` row. Put each filled-in "
+        "`answers.csv` back into its student's folder and run `tracenn grade .` here, or "
+        "collect them in one folder, each named by its student (`student-03.csv`, or the "
+        "name in `roster.csv`), and run `tracenn grade . FOLDER` (`--csv` for a gradebook).",
+        ""])

@@ -71,11 +71,14 @@ def questions(step: Step, asked: list[str]) -> list[Question]:
             for i, q in enumerate(chosen, start=1)]
 
 
-def answers_template(asked: list[str]) -> str:
-    """answers.csv: a header and one row per quantity asked, each with an empty value."""
+def answers_template(asked: list[str], sid: str | None = None) -> str:
+    """answers.csv: a header, the row that names its student (`student,student-03`, which grade
+    checks), and one row per quantity asked, each with an empty value."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["name", "value"])
+    if sid is not None:
+        writer.writerow(["student", sid])
     writer.writerows([name, ""] for name in asked)
     return out.getvalue()
 
@@ -171,7 +174,8 @@ def intro(decimals: int, first: str, answers: set[str] = frozenset()) -> list:
     return ["Compute one training step of this network by hand (a calculator is fine). Round "
             f"every answer to {decimals} decimals and write it into ", C("answers.csv"),
             " beside its name, in this form (the number made up): ", C(example), ". Work with "
-            "the numbers you computed before, as you go."]
+            "the numbers you computed before, as you go. The row ", C("student"), " in ",
+            C("answers.csv"), " names you: leave it as it is."]
 
 
 # --------------------------------------------------------------------------------------------
