@@ -722,6 +722,22 @@ def test_a_flat_folder_of_returned_files_and_the_roster_names(runner, graded, tm
     assert result.exit_code == 2 and "no such folder" in result.stderr
 
 
+def test_names_go_into_the_roster_and_the_gradebook_not_the_hand_out(runner, tmp_path):
+    names = tmp_path / "names.txt"
+    names.write_text("Ada Lovelace\n\nAlan Turing\nGrace Hopper\n")
+    folder = tmp_path / "ex"
+    result = runner("exercise", "mazur", "--names", names, "--seed", 1, "-o", folder)
+    assert result.exit_code == 0, result.stderr
+    roster = list(csv.reader((folder / "roster.csv").read_text().splitlines()))
+    assert [r[2] for r in roster[1:]] == ["Ada Lovelace", "Alan Turing", "Grace Hopper"]
+    assert not any("Lovelace" in f.read_text() for p in students(folder) for f in p.iterdir())
+    fill(folder, "student-02", by_hand(folder / "key/student-02.toml"), student="student-02")
+    rows = list(csv.reader(runner("grade", folder, "--csv").stdout.splitlines()))
+    assert rows[2][:4] == ["student-02", "Alan Turing", "graded", "36"]
+    bad = runner("exercise", "mazur", "--names", names, "--students", 2, "-o", tmp_path / "x")
+    assert bad.exit_code == 2 and "3 name(s) for 2 student(s)" in bad.stderr
+
+
 def test_grade_api(graded):
     fill(graded, "student-01", by_hand(graded / "key" / "student-01.toml"))
     grades = tracenn.grade(graded)

@@ -271,16 +271,17 @@ def load_torch(path, *, activations=None):
     return load_model(path, activations)
 
 
-def exercise(spec, students: int = 1, *, seed: int = 0, ask=None, decimals: int = 4,
+def exercise(spec, students: int | None = None, *, seed: int = 0, ask=None, decimals: int = 4,
              given_decimals: int = 2, weights=(0.10, 0.90), biases=(0.10, 0.90),
              inputs=(0.01, 0.99), targets=(0.01, 0.99), lr: float | None = None,
-             update_biases: bool = False, output=None, progress=None):
+             update_biases: bool = False, output=None, progress=None, names=None):
     """An exercise for a class: `students` variants of the network, each with its weights,
     biases, inputs and targets drawn (with `given_decimals` decimals) from the ranges given as
     (low, high), degenerate variants drawn again.  `ask`: what the worksheets ask, groups
     (forward, error, output-deltas, hidden-deltas, input-gradients, gradients, updates,
     error-after) and quantity names, as a list or a comma-separated text (default: a full
-    step); answers to `decimals` decimals.  With `output`, writes the exercise's folder (which
+    step); answers to `decimals` decimals.  `names`: the students' real names, for roster.csv
+    (`students` defaults to their number, else 1).  With `output`, writes the exercise's folder (which
     must be new or empty): per student a hand-out student-NN/ (worksheet.md, worksheet.tex,
     network.svg, answers.csv: no answer in it), and key/student-NN.md with the variant
     key/student-NN.toml, roster.csv, exercise.json.  `progress(done, total)` is
@@ -298,8 +299,15 @@ def exercise(spec, students: int = 1, *, seed: int = 0, ask=None, decimals: int 
         spec.training.learning_rate = float(lr)
     items = FULL_STEP if ask is None else split_ask(ask) if isinstance(ask, str) else list(ask)
     ranges = Ranges(tuple(weights), tuple(biases), tuple(inputs), tuple(targets), given_decimals)
+    names = list(names or [])
+    if students is None:
+        students = len(names) or 1
+    if names and len(names) != students:
+        raise OptionError(f"--names: {len(names)} name(s) for {students} student(s); give one "
+                          "name a line for each student, or leave out --students")
     made = make_exercise(spec, Path(target).name if target.endswith(".toml") else target,
                          students, seed, items, decimals, ranges)
+    made.names = names
     if output is not None:
         write_folder(made.files(progress), output)
     return made

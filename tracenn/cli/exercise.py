@@ -44,8 +44,12 @@ def _range(name: str, default: str, what: str):
 
 @click.command()
 @click.argument("target", metavar=TARGET)
-@click.option("--students", type=click.IntRange(1, 999), default=1, show_default=True,
-              help="Number of students: one variant each.")
+@click.option("--students", type=click.IntRange(1, 999), default=None,
+              help="Number of students: one variant each (default: one per name of --names, "
+              "else 1).")
+@click.option("--names", "names_file", type=click.File("r", encoding="utf-8-sig"), default=None,
+              metavar="FILE", help="The students' real names, one a line, for roster.csv "
+              "(grade carries them into the gradebook; the hand-outs name only the id).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the class: the same seed writes the same files, byte for byte.")
 @click.option("-o", "--output", "directory", required=True, metavar="DIR",
@@ -61,7 +65,7 @@ def _range(name: str, default: str, what: str):
 @_range("targets", "0.01:0.99", "targets (one class, one-hot, for softmax with cross-entropy)")
 @lr_option()
 @update_biases_option("Update every bias too, and ask for their gradients and updates.")
-def exercise(target, students, seed, directory, ask, decimals, given_decimals, weights, biases,
+def exercise(target, students, names_file, seed, directory, ask, decimals, given_decimals, weights, biases,
              inputs, targets, lr, update_biases):
     """Write a backprop-by-hand exercise for a class: one variant of the network per student.
 
@@ -81,7 +85,8 @@ def exercise(target, students, seed, directory, ask, decimals, given_decimals, w
     exercise.json (for tracenn grade).
     """
     with Progress("exercise", "writing the variants") as progress:
-        made = api.exercise(target, students, seed=seed, ask=ask, decimals=decimals,
+        names = None if names_file is None else [n.strip() for n in names_file if n.strip()]
+        made = api.exercise(target, students, seed=seed, names=names, ask=ask, decimals=decimals,
                             given_decimals=given_decimals, weights=weights, biases=biases,
                             inputs=inputs, targets=targets, lr=lr, update_biases=update_biases,
                             output=directory,
@@ -98,7 +103,7 @@ def exercise(target, students, seed, directory, ask, decimals, given_decimals, w
 
 @click.command()
 @click.argument("directory", metavar="DIR")
-@click.argument("returned", metavar="RETURNED", required=False, default=None)
+@click.argument("returned", metavar="[RETURNED]", required=False, default=None)
 @click.option("--decimals", type=click.IntRange(0, 12), default=None,
               help="A value is right within half a unit of this decimal place of the right one "
               "(plus the rounding carried from the student's own numbers; default: the "

@@ -64,6 +64,7 @@ class Exercise:
     decimals: int  # of the answers
     ranges: Ranges
     students: list[Student] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # real names, in roster.csv only
 
     def files(self, progress=None) -> dict[str, str]:
         """Every file of the exercise by path relative to its folder (see exercise_files)."""
@@ -171,7 +172,8 @@ def exercise_files(ex: Exercise, progress=None) -> dict[str, str]:
     """Every file of the exercise, by path relative to its folder.  `progress(done, total)` is
     called after each student's files."""
     files = {"exercise.json": json.dumps(ex.manifest(), ensure_ascii=False, indent=1) + "\n",
-             "roster.csv": roster_csv([roster_row(s.id, s.seed) for s in ex.students]),
+             "roster.csv": roster_csv([roster_row(s.id, s.seed, name) for s, name in
+                                       zip(ex.students, ex.names or [""] * len(ex.students))]),
              "README.md": readme(ex)}
     for n, s in enumerate(ex.students, start=1):
         files.update(student_files(ex, s, ex.ranges.decimals))
