@@ -271,18 +271,20 @@ def load_torch(path, *, activations=None):
     return load_model(path, activations)
 
 
-def exercise(spec, students: int = 1, *, seed: int = 0, ask=None, decimals: int = 4,
+def exercise(spec, students: int | None = None, *, seed: int = 0, ask=None, decimals: int = 4,
              given_decimals: int = 2, weights=(0.10, 0.90), biases=(0.10, 0.90),
              inputs=(0.01, 0.99), targets=(0.01, 0.99), lr: float | None = None,
-             update_biases: bool = False, output=None, progress=None):
+             update_biases: bool = False, output=None, progress=None, names=None):
     """An exercise for a class: `students` variants of the network, each with its weights,
     biases, inputs and targets drawn (with `given_decimals` decimals) from the ranges given as
     (low, high), degenerate variants drawn again.  `ask`: what the worksheets ask, groups
     (forward, error, output-deltas, hidden-deltas, input-gradients, gradients, updates,
     error-after) and quantity names, as a list or a comma-separated text (default: a full
-    step); answers to `decimals` decimals.  With `output`, writes the exercise's folder (which
-    must be new or empty): per student spec.toml, worksheet.md, worksheet.tex, network.svg,
-    answers.csv, and key/student-NN.md, roster.csv, exercise.json.  `progress(done, total)` is
+    step); answers to `decimals` decimals.  `names`: the students' real names, for roster.csv
+    (`students` defaults to their number, else 1).  With `output`, writes the exercise's folder (which
+    must be new or empty): per student a hand-out student-NN/ (worksheet.md, worksheet.tex,
+    network.svg, answers.csv: no answer in it), and key/student-NN.md with the variant
+    key/student-NN.toml, roster.csv, exercise.json.  `progress(done, total)` is
     called as the students' files are made.  Returns the `Exercise` (`.students`, `.asked`, and `.files()`,
     each file's text by path).  Imports SymPy."""
     from .exercises.asking import FULL_STEP, split_ask
@@ -297,23 +299,35 @@ def exercise(spec, students: int = 1, *, seed: int = 0, ask=None, decimals: int 
         spec.training.learning_rate = float(lr)
     items = FULL_STEP if ask is None else split_ask(ask) if isinstance(ask, str) else list(ask)
     ranges = Ranges(tuple(weights), tuple(biases), tuple(inputs), tuple(targets), given_decimals)
+    names = list(names or [])
+    if students is None:
+        students = len(names) or 1
+    if names and len(names) != students:
+        raise OptionError(f"--names: {len(names)} name(s) for {students} student(s); give one "
+                          "name a line for each student, or leave out --students")
     made = make_exercise(spec, Path(target).name if target.endswith(".toml") else target,
                          students, seed, items, decimals, ranges)
+    made.names = names
     if output is not None:
         write_folder(made.files(progress), output)
     return made
 
 
-def grade(directory, *, decimals: int | None = None, relative: float | None = 1e-3,
-          progress=None):
+def grade(directory, *, decimals: int | None = None, relative: float | None = None,
+          returned=None, progress=None):
     """Grade the exercise in `directory` (written by `exercise`): every student-NN/answers.csv
-    against that student's variant.  A value is right when equal to the right one rounded to
-    `decimals` (default: the worksheet's) or within `relative` of it; a wrong value that is
+    against that student's variant.  A value is right within half a unit of decimal `decimals`
+    (default: the worksheet's) of the right one, or of what its formula gives from the
+    student's own rounded numbers (or within `relative` of it, when given); a wrong value that is
     what its formula gives from the student's own earlier numbers "follows from an earlier
-    error" and gets credit.  Files that are missing or cannot be read are reported for their
+    error" and gets credit.  `returned`: a flat folder of the answer files, each named by its
+    student's id (student-03.csv) or real name in roster.csv, instead of student-NN/answers.csv.
+    Files that are missing or cannot be read, that name another student in their `student`
+    row, or whose numbers fit another student's variant better are reported for their
     student.  Returns `ClassGrades` (`.students`, `.summary()`, `.to_json()`).  Raises
     ValuesError only when `directory` is not an exercise's folder.  Imports SymPy."""
     from .exercises.grade import grade_directory
 
     return grade_directory(str(directory), decimals=decimals, relative=relative,
+                           returned=None if returned is None else str(returned),
                            progress=progress)

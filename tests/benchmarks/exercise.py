@@ -46,7 +46,7 @@ def fill(folder: Path) -> None:
 
     asked = json.loads((folder / "exercise.json").read_text())["asked"]
     for student in sorted(folder.glob("student-*")):
-        step = tracenn.step(str(student / "spec.toml"))
+        step = tracenn.step(str(folder / "key" / f"{student.name}.toml"))
         rows = "".join(f"{name},{step[name]:.4f}\n" for name in asked)
         (student / "answers.csv").write_text("name,value\n" + rows)
 

@@ -44,8 +44,12 @@ def _range(name: str, default: str, what: str):
 
 @click.command()
 @click.argument("target", metavar=TARGET)
-@click.option("--students", type=click.IntRange(1, 999), default=1, show_default=True,
-              help="Number of students: one variant each.")
+@click.option("--students", type=click.IntRange(1, 999), default=None,
+              help="Number of students: one variant each (default: one per name of --names, "
+              "else 1).")
+@click.option("--names", "names_file", type=click.File("r", encoding="utf-8-sig"), default=None,
+              metavar="FILE", help="The students' real names, one a line, for roster.csv "
+              "(grade carries them into the gradebook; the hand-outs name only the id).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the class: the same seed writes the same files, byte for byte.")
 @click.option("-o", "--output", "directory", required=True, metavar="DIR",
@@ -61,7 +65,7 @@ def _range(name: str, default: str, what: str):
 @_range("targets", "0.01:0.99", "targets (one class, one-hot, for softmax with cross-entropy)")
 @lr_option()
 @update_biases_option("Update every bias too, and ask for their gradients and updates.")
-def exercise(target, students, seed, directory, ask, decimals, given_decimals, weights, biases,
+def exercise(target, students, names_file, seed, directory, ask, decimals, given_decimals, weights, biases,
              inputs, targets, lr, update_biases):
     """Write a backprop-by-hand exercise for a class: one variant of the network per student.
 
@@ -73,13 +77,16 @@ def exercise(target, students, seed, directory, ask, decimals, given_decimals, w
     rounds to the old value, two asked quantities equal at --decimals, or a loss that does not
     fall.
 
-    DIR gets, per student, student-NN/spec.toml (the variant: tracenn trace it),
-    worksheet.md, worksheet.tex (pdflatex; the network drawn with TikZ), network.svg (the
-    picture worksheet.md shows) and answers.csv (a name,value row per question, values empty); the answer keys key/student-NN.md (formula, numbers substituted, result);
-    roster.csv (each student's seed); exercise.json (for tracenn grade).
+    DIR gets, per student, the hand-out student-NN/, which holds no answer: worksheet.md,
+    worksheet.tex (pdflatex; the network drawn with TikZ), network.svg (the picture
+    worksheet.md shows) and answers.csv (a name,value row per question, values empty); for the
+    teacher, key/student-NN.md (the answer key: formula, numbers substituted, result) and
+    key/student-NN.toml (the variant: tracenn trace it); roster.csv (each student's seed);
+    exercise.json (for tracenn grade).
     """
     with Progress("exercise", "writing the variants") as progress:
-        made = api.exercise(target, students, seed=seed, ask=ask, decimals=decimals,
+        names = None if names_file is None else [n.strip() for n in names_file if n.strip()]
+        made = api.exercise(target, students, seed=seed, names=names, ask=ask, decimals=decimals,
                             given_decimals=given_decimals, weights=weights, biases=biases,
                             inputs=inputs, targets=targets, lr=lr, update_biases=update_biases,
                             output=directory,
@@ -96,11 +103,13 @@ def exercise(target, students, seed, directory, ask, decimals, given_decimals, w
 
 @click.command()
 @click.argument("directory", metavar="DIR")
+@click.argument("returned", metavar="[RETURNED]", required=False, default=None)
 @click.option("--decimals", type=click.IntRange(0, 12), default=None,
-              help="A value is right when it equals the right one rounded to these decimals "
-              "(default: the worksheet's) …")
-@click.option("--relative", type=Interval(0.0), default=1e-3, show_default=True,
-              help="… or is within this relative error of it (0: rounding only).")
+              help="A value is right within half a unit of this decimal place of the right one "
+              "(plus the rounding carried from the student's own numbers; default: the "
+              "worksheet's decimals) …")
+@click.option("--relative", type=Interval(0.0), default=0.0, show_default=True,
+              help="… or within this relative error of it (0: off).")
 @format_option
 @click.option("--precision", type=click.IntRange(0, 17), default=None,
               help="Decimals shown (default: the worksheet's).")
@@ -110,8 +119,11 @@ def exercise(target, students, seed, directory, ask, decimals, given_decimals, w
               help="Print only the class summary, not each student's table.")
 @click.option("-o", "--output", metavar="FILE", default=None,
               help="Write the result to FILE (replaced only once complete) instead of printing it.")
-def grade(directory, decimals, relative, fmt, precision, as_json, as_csv, summary_only, output):
-    """Grade the answers.csv files of an exercise written by tracenn exercise.
+def grade(directory, returned, decimals, relative, fmt, precision, as_json, as_csv,
+          summary_only, output):
+    """Grade the answers.csv files of an exercise written by tracenn exercise: each in its
+    student's folder DIR/student-NN/, or all in one flat folder RETURNED, each file named by
+    its student's id (student-03.csv) or real name (from roster.csv).
 
     For each student: the score, every asked quantity right or wrong, the first wrong number
     with its formula, the classic mistake the numbers match, and the values that follow from
@@ -119,15 +131,16 @@ def grade(directory, decimals, relative, fmt, precision, as_json, as_csv, summar
     credit.  Then the class: scores, their distribution, and who made which mistake.  Files are
     read as students write them (decimal commas, ';' rows, spaces); a file that is missing or
     empty, a value that is no number, a name that is no quantity, each is reported for its
-    student, and the others are graded all the same.  Exit status 0 when grading ran, 2 only
-    when DIR is not an exercise's folder.
+    student, and the others are graded all the same; so is a file whose student row names
+    another student, or whose numbers fit another student's variant better.  Exit status 0
+    when grading ran, 2 only when DIR is not an exercise's folder (or RETURNED no folder).
     """
     from ..exercises.report import class_tables, gradebook_csv, student_table
 
     if as_json and as_csv:
         raise click.UsageError("give --json or --csv, not both")
     with Progress("grade", "grading") as progress:
-        grades = api.grade(directory, decimals=decimals, relative=relative,
+        grades = api.grade(directory, decimals=decimals, relative=relative, returned=returned,
                            progress=lambda done, total: progress("grading", done, total))
     shown = grades.decimals if precision is None else precision
     if as_json:

@@ -8,5 +8,7 @@ template and an answer key each, and the grading of what comes back.
 - key.py        the answer key: the walkthrough of the variant, restricted to what is asked
 - generate.py   the class: each student's variant and files, written as one new folder
 - grade.py      every answers.csv judged with credit for errors carried over (comparison/)
+- marking.py    the tolerance of the asked decimal place, and mistakes recognised on the
+                student's own rounded numbers
 - report.py     the grades as tables, a gradebook CSV and a class summary
 """

@@ -5,11 +5,12 @@ The folder it writes:
     exercise.json          what grade needs: the quantities asked, the decimals, the students
     roster.csv             student id, the seed of the student's variant
     README.md              what the files are and how to grade
-    student-NN/spec.toml   the variant (tracenn trace student-NN/spec.toml shows every number)
-    student-NN/worksheet.md, worksheet.tex, answers.csv, network.svg (the picture of the
-                           network with its weights, which worksheet.md shows and
-                           worksheet.tex draws with TikZ)
+    student-NN/            the hand-out, which holds no answer: worksheet.md, worksheet.tex,
+                           answers.csv, network.svg (the picture of the network with its
+                           weights, which worksheet.md shows and worksheet.tex draws with TikZ)
     key/student-NN.md      the answer key: the walkthrough of that variant
+    key/student-NN.toml    the variant (tracenn trace key/student-NN.toml shows every number):
+                           for the teacher only, since it gives every answer away
 
 Every file is a function of the command's arguments alone (no dates, no paths but the ones
 given), so the same command with the same seed writes the same bytes.  Each student's seed is
@@ -35,8 +36,9 @@ from ..spec import Spec, parse_spec
 from ..spec.writer import spec_to_toml
 from ..textbook import collect
 from .asking import FULL_STEP, asked as asked_names
-from .key import answer_key
+from .key import answer_key, spec_path
 from .tikz import network_tikz
+from .returned import roster_csv, roster_row
 from .variants import Ranges, always_equal, degenerate, draw
 from .worksheet import answers_template, latex, markdown
 
@@ -62,6 +64,7 @@ class Exercise:
     decimals: int  # of the answers
     ranges: Ranges
     students: list[Student] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # real names, in roster.csv only
 
     def files(self, progress=None) -> dict[str, str]:
         """Every file of the exercise by path relative to its folder (see exercise_files)."""
@@ -100,21 +103,25 @@ def _sgd_only(spec: Spec) -> None:
 
 
 def draw_student(spec: Spec, sid: str, seed: int, asked: list[str], decimals: int,
-                 ranges: Ranges, title: str, comment: str, allowed=frozenset()) -> Student:
-    """Student `sid`'s variant: drawn again until it is not degenerate.  Raises
-    UnsupportedError when MAX_DRAWS draws are all degenerate."""
+                 ranges: Ranges, title: str, comment: str) -> Student:
+    """Student `sid`'s variant: drawn again until it is not degenerate.  Which asked quantities
+    may be equal is worked out for each variant, from its own targets (a one-hot class makes
+    ∂E/∂out of the other classes 0, whichever class it is).  Raises UnsupportedError when
+    MAX_DRAWS draws are all degenerate."""
     rng = np.random.default_rng(seed)
     why = ""
     for draws in range(1, MAX_DRAWS + 1):
         variant = draw(spec, rng, ranges, f"{title}, variant of {sid}")
         try:
-            why = degenerate(trace_one_step(variant, 1), asked, decimals, allowed)
+            why = degenerate(trace_one_step(variant, 1), asked, decimals,
+                             always_equal(variant, asked))
         except TrainingDiverged as exc:  # a variant whose numbers overflow: draw again
             why = str(exc)
         if why is None:
+            path = spec_path(sid)
             toml = spec_to_toml(variant, comment=f"{comment}: {sid}, variant seed {seed}\n"
-                                "Every number of its first step: tracenn trace spec.toml")
-            read = parse_spec(toml, f"{sid}/spec.toml")
+                                f"Every number of its first step: tracenn trace {path}")
+            read = parse_spec(toml, path)
             return Student(sid, seed, read, toml, trace_one_step(read, 1), draws)
     raise UnsupportedError(f"no variant of {spec.source} in {MAX_DRAWS} draws makes a good "
                            f"exercise (the last: {why}); widen the ranges (--weights, --inputs, "
@@ -132,13 +139,11 @@ def make_exercise(spec: Spec, target: str, students: int, seed: int, ask=FULL_ST
     asked = asked_names(qs.step, ask, lambda name: canonical_name(name, qs))
     title = spec.title or target
     ex = Exercise(target, title, seed, asked, decimals, ranges)
-    allowed = always_equal(spec, asked)
     width = max(2, len(str(students)))
     for n in range(1, students + 1):
         sid = f"student-{n:0{width}d}"
         ex.students.append(draw_student(spec, sid, student_seed(seed, n), asked, decimals,
-                                        ranges, title, f"tracenn exercise {target} --seed {seed}",
-                                        allowed))
+                                        ranges, title, f"tracenn exercise {target} --seed {seed}"))
         if progress:
             progress(n, students)
     return ex
@@ -147,19 +152,19 @@ def make_exercise(spec: Spec, target: str, students: int, seed: int, ask=FULL_ST
 def student_files(ex: Exercise, s: Student, given_decimals: int) -> dict[str, str]:
     """The files of one student, by path relative to the exercise's folder."""
     title = f"Backpropagation by hand: {ex.title} ({s.id})"
-    walk = collect(s.spec, f"{s.id}/spec.toml", 1)
+    walk = collect(s.spec, spec_path(s.id), 1)
     svg = spec_svg(s.spec, given_decimals)  # None for a network too large to draw
     figure = ("![The network with its weights and biases](network.svg)" if svg else "")
     files = {f"{s.id}/network.svg": svg} if svg else {}
     return files | {
-        f"{s.id}/spec.toml": s.toml,
+        spec_path(s.id): s.toml,
         f"{s.id}/worksheet.md": markdown(title, s.spec, s.step, ex.asked, ex.decimals,
                                          given_decimals, figure),
         f"{s.id}/worksheet.tex": latex(title, s.spec, s.step, ex.asked, ex.decimals,
                                        given_decimals, network_tikz(s.spec, given_decimals)),
-        f"{s.id}/answers.csv": answers_template(ex.asked),
+        f"{s.id}/answers.csv": answers_template(ex.asked, s.id),
         f"key/{s.id}.md": answer_key(walk, ex.asked, ex.decimals, f"{ex.title} ({s.id})",
-                                     f"{s.id}/spec.toml"),
+                                     spec_path(s.id)),
     }
 
 
@@ -167,7 +172,8 @@ def exercise_files(ex: Exercise, progress=None) -> dict[str, str]:
     """Every file of the exercise, by path relative to its folder.  `progress(done, total)` is
     called after each student's files."""
     files = {"exercise.json": json.dumps(ex.manifest(), ensure_ascii=False, indent=1) + "\n",
-             "roster.csv": "student,seed\n" + "".join(f"{s.id},{s.seed}\n" for s in ex.students),
+             "roster.csv": roster_csv([roster_row(s.id, s.seed, name) for s, name in
+                                       zip(ex.students, ex.names or [""] * len(ex.students))]),
              "README.md": readme(ex)}
     for n, s in enumerate(ex.students, start=1):
         files.update(student_files(ex, s, ex.ranges.decimals))
@@ -184,8 +190,13 @@ def readme(ex: Exercise) -> str:
         f"{len(ex.students)} variants, {len(ex.asked)} quantities asked, answers to "
         f"{ex.decimals} decimals.", "",
         f"- `{first}/`: hand out this folder: `worksheet.md` or `worksheet.tex` (pdflatex), "
-        "`answers.csv` to fill in, and `spec.toml`, the student's network.",
-        "- `key/`: the answer keys, one per student (keep them).",
-        "- `roster.csv`: each student's variant seed; `exercise.json`: what grading needs.", "",
-        "Put each filled-in `answers.csv` back into its student's folder and run "
-        "`tracenn grade .` here (`--csv` for a gradebook).", ""])
+        "`network.svg` and `answers.csv` to fill in. It holds no answer.",
+        f"- `key/`: the answer keys, one per student, and each student's network "
+        f"(`key/{first}.toml`: `tracenn trace` prints every answer of it). Keep them.",
+        "- `roster.csv`: each student's variant seed, and a column for their real name (fill it "
+        "in: grade carries it into the gradebook); `exercise.json`: what grading needs.", "",
+        "Each `answers.csv` names its student in its `student,…` row. Put each filled-in "
+        "`answers.csv` back into its student's folder and run `tracenn grade .` here, or "
+        "collect them in one folder, each named by its student (`student-03.csv`, or the "
+        "name in `roster.csv`), and run `tracenn grade . FOLDER` (`--csv` for a gradebook).",
+        ""])

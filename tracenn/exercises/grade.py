@@ -8,8 +8,8 @@ what its formula gives from the student's own earlier numbers, one of which is w
 as teachers do), wrong, not answered, or not a number.  The first wrong number is reported with
 its formula, and the numbers are matched against the catalogue of classic mistakes.
 
-The default tolerance suits hand calculation: equal when rounded to the worksheet's decimals,
-or within a relative 1e-3 of the right value.  What a student hands in is read as people write
+The tolerance suits hand calculation (marking.py): within half a unit of the asked decimal place
+of the right value, plus the rounding carried from the student's own earlier numbers.  What a student hands in is read as people write
 it (comparison/reading.py); every file that cannot be read, every row that cannot, every name
 invented is reported for that student, and the others are graded all the same.
 """
@@ -28,9 +28,11 @@ from ..maths.quantities import StepQuantities
 from ..record.jsonl import envelope
 from ..runs import trace_one_step
 from ..spec import load_spec
+from .key import spec_path
+from .marking import asked_place, diagnose_rounded
+from .returned import ID_ROW, better_fit, returned_files, roster_names, same_student, written_id
 
 MISSING, UNREADABLE = "missing", "unreadable"
-DEFAULT_RELATIVE = 1e-3
 GRADED, NOT_HANDED_IN, NOT_FILLED_IN, FAILED = ("graded", "not handed in", "not filled in",
                                                 "cannot be graded")
 
@@ -63,6 +65,8 @@ class StudentGrade:
     mistakes: list[Diagnosis] = field(default_factory=list)
     convention: Convention | None = None
     problems: list[str] = field(default_factory=list)  # what reading the files found
+    name: str = ""  # the real name, from roster.csv
+    fits: str | None = None  # another student whose variant the answers fit better
 
     @property
     def points(self) -> int:
@@ -79,13 +83,14 @@ class StudentGrade:
         return full[0] if len(full) == 1 else None
 
     def to_json(self) -> dict:
-        return {"student": self.id, "status": self.status, "points": self.points,
+        return {"student": self.id, "name": self.name, "status": self.status,
+                "points": self.points,
                 "out_of": self.out_of, "percent": round(self.percent, 2),
                 "answers": [a.to_json() for a in self.answers],
                 "first_wrong": None if self.first is None else self.first.to_json(),
                 "mistakes": [d.to_json() for d in self.mistakes],
                 "convention": None if self.convention is None else self.convention.to_json(),
-                "problems": self.problems}
+                "problems": self.problems, "fits_better": self.fits}
 
 
 @dataclass
@@ -96,6 +101,7 @@ class ClassGrades:
     decimals: int
     tolerance: Tolerance
     students: list[StudentGrade]
+    notes: list[str] = field(default_factory=list)  # what sorting the returned files found
 
     def graded(self) -> list[StudentGrade]:
         return [s for s in self.students if s.status == GRADED]
@@ -137,7 +143,7 @@ class ClassGrades:
         return envelope("grades", directory=self.directory, title=self.title,
                         decimals=self.decimals, tolerance=self.tolerance.describe(),
                         asked=self.asked, students=[s.to_json() for s in self.students],
-                        summary=self.summary())
+                        summary=self.summary(), notes=self.notes)
 
     def _repr_html_(self) -> str:
         from ..render.notebook import tables_html
@@ -169,12 +175,21 @@ def read_manifest(directory: str) -> dict:
     return manifest
 
 
-def grade_student(folder: Path, sid: str, asked: list[str], tol: Tolerance,
-                  precision: int) -> StudentGrade:
-    """One student's answers.csv against that student's spec.toml; never raises for a bad file:
-    it is the student's grade that says so."""
+def variant_path(directory: Path, sid: str) -> Path:
+    """A student's variant: key/student-NN.toml (student-NN/spec.toml in a folder written
+    before the hand-out stopped carrying it)."""
+    path = directory / spec_path(sid)
+    old = directory / sid / "spec.toml"
+    return old if not path.exists() and old.exists() else path
+
+
+def grade_student(folder: Path, sid: str, asked: list[str], tol: Tolerance, precision: int,
+                  answers: Path | None = None) -> StudentGrade:
+    """One student's answers (`answers`, by default student-NN/answers.csv) against that
+    student's variant (key/student-NN.toml); never raises for a bad file: it is the student's
+    grade that says so."""
     try:
-        return _grade(folder / sid, sid, asked, tol, precision)
+        return _grade(folder, sid, asked, tol, precision, answers or folder / sid / "answers.csv")
     except TracennError as exc:
         return StudentGrade(sid, FAILED, len(asked), problems=[str(exc)])
     except OSError as exc:  # a file that cannot be read (permissions, a folder in its place)
@@ -182,16 +197,18 @@ def grade_student(folder: Path, sid: str, asked: list[str], tol: Tolerance,
                             problems=[f"{exc.filename or sid}: cannot be read: {exc.strerror}"])
 
 
-def _grade(folder: Path, sid: str, asked: list[str], tol: Tolerance, precision: int):
-    answers_path = folder / "answers.csv"
+def _grade(directory: Path, sid: str, asked: list[str], tol: Tolerance, precision: int,
+           answers_path: Path):
     if not answers_path.is_file():
-        return StudentGrade(sid, NOT_HANDED_IN, len(asked), problems=[f"{sid}/answers.csv: missing"])
-    spec = load_spec(folder / "spec.toml")
+        where = f"{sid}/answers.csv" if answers_path.parent.name == sid else answers_path.name
+        return StudentGrade(sid, NOT_HANDED_IN, len(asked), problems=[f"{where}: missing"])
+    variant = variant_path(directory, sid)
+    spec = load_spec(variant)
     qs = StepQuantities(trace_one_step(spec, 1), spec.network.loss)
     foreign = [name for name in asked if name not in qs.by_name]
     if foreign:
         return StudentGrade(sid, FAILED, len(asked), problems=[
-            f"{sid}/spec.toml has none of {', '.join(foreign[:3])}{', …' if len(foreign) > 3 else ''}"
+            f"{variant.relative_to(directory)} has none of {', '.join(foreign[:3])}{', …' if len(foreign) > 3 else ''}"
             " that the exercise asks: it is not the spec tracenn exercise wrote"])
     try:
         read = read_answers(str(answers_path), 1, qs)
@@ -199,10 +216,14 @@ def _grade(folder: Path, sid: str, asked: list[str], tol: Tolerance, precision: 
         empty = not answers_path.read_bytes().strip()
         return StudentGrade(sid, NOT_FILLED_IN if empty else FAILED, len(asked),
                             problems=[str(exc)])
-    asked_set = set(asked)
-    problems = [f"answers.csv: {p}" for p in read.problems + read.notes]
-    problems += [f"answers.csv: {k!r} is no quantity of this network (ignored)" for k in read.unknown]
-    problems += [f"answers.csv: {n} was not asked (ignored)" for n in read.values if n not in asked_set]
+    asked_set, label = set(asked), answers_path.name
+    problems = [f"{label}: {p}" for p in read.problems + read.notes]
+    problems += [f"{label}: {k!r} is no quantity of this network (ignored)" for k in read.unknown
+                 if k.lower().rstrip(":") not in (ID_ROW, "student id", "id")]
+    problems += [f"{label}: {n} was not asked (ignored)" for n in read.values if n not in asked_set]
+    written = written_id(answers_path)
+    if written and not same_student(written, sid):
+        problems.insert(0, f"{label}: says {ID_ROW} {written}, but is graded as {sid}'s")
     learner = {n: v for n, v in read.values.items() if n in asked_set}
     if not learner and not read.unreadable:
         return StudentGrade(sid, NOT_FILLED_IN, len(asked), problems=problems)
@@ -216,25 +237,62 @@ def _grade(folder: Path, sid: str, asked: list[str], tol: Tolerance, precision: 
                                   v.own if v else None, status))
     out.first = result.first
     if not result.ok:
-        out.mistakes = explained(result, qs, mistaken_steps(spec, 1), tol)
+        out.mistakes = diagnose_rounded(qs, result.values, result.verdicts,
+                                        mistaken_steps(spec, 1), tol)
     return out
 
 
 def grade_directory(directory: str, *, decimals: int | None = None,
-                    relative: float | None = DEFAULT_RELATIVE, precision: int | None = None,
-                    progress=None) -> ClassGrades:
-    """Grade every student of the exercise in `directory`.  `decimals` (default: the
-    worksheet's) and `relative` make the tolerance; `progress(done, total)` is called after each
-    student.  Raises ValuesError only when `directory` is not an exercise's folder."""
+                    relative: float | None = None, precision: int | None = None,
+                    returned: str | None = None, progress=None) -> ClassGrades:
+    """Grade every student of the exercise in `directory`: student-NN/answers.csv, or with
+    `returned` the files of that flat folder, each named by its student's id (student-03.csv)
+    or real name from roster.csv.  `decimals` (default: the worksheet's) is the decimal place
+    whose half unit is the tolerance, `relative` (default: none) a relative error also
+    accepted; `progress(done, total)` is called after each student.  Raises ValuesError only
+    when `directory` is not an exercise's folder (or `returned` no folder)."""
     manifest = read_manifest(directory)
     decimals = manifest["decimals"] if decimals is None else decimals
-    tol = Tolerance(written=False, decimals=decimals, relative=relative or None, floor=0.0)
-    ids = [s["id"] for s in manifest["students"]]
+    tol = asked_place(decimals, relative)
+    folder, ids = Path(directory), [s["id"] for s in manifest["students"]]
+    names = roster_names(folder)
+    files, notes = _returned(returned, ids, names)
     grades = []
     for n, sid in enumerate(ids, start=1):
-        grades.append(grade_student(Path(directory), sid, manifest["asked"], tol,
-                                    decimals if precision is None else precision))
+        given = None if files is None else files.get(sid, Path(returned) / f"{sid}.csv")
+        grade = grade_student(folder, sid, manifest["asked"], tol,
+                              decimals if precision is None else precision, given)
+        grade.name = names.get(sid, "")
+        grades.append(grade)
         if progress:
             progress(n, len(ids))
+    _check_fits(folder, grades, tol)
     return ClassGrades(str(directory), manifest.get("title", ""), manifest["asked"], decimals,
-                       tol, grades)
+                       tol, grades, notes)
+
+
+def _returned(returned: str | None, ids: list[str], names: dict) -> tuple[dict | None, list]:
+    if returned is None:
+        return None, []
+    if not Path(returned).is_dir():
+        raise ValuesError(str(returned), "no such folder" if not Path(returned).exists()
+                          else "is not a folder: give the folder of the returned answer files")
+    return returned_files(Path(returned), ids, names)
+
+
+def _check_fits(folder: Path, grades: list[StudentGrade], tol) -> None:
+    """Say so for each student whose answers are rather the right numbers of another variant."""
+    variants = {}
+    for g in grades:
+        try:
+            variants[g.id] = trace_one_step(load_spec(variant_path(folder, g.id)), 1).values()
+        except (TracennError, OSError):
+            continue
+    for g in grades:
+        yours = {a.name: a.yours for a in g.answers if a.yours is not None}
+        fit = better_fit(yours, g.id, variants, tol.close) if g.status == GRADED else None
+        if fit:
+            g.fits = fit[0]
+            g.problems.insert(0, f"these answers fit {fit[0]}'s variant better ({fit[1]} of "
+                              f"{len(yours)} right there, {fit[2]} here): handed in under the "
+                              "wrong name, or copied?")

@@ -1,7 +1,8 @@
 """A student's answer key: the walkthrough of that student's variant (tracenn walkthrough),
 explaining only the quantities the worksheet asks — each formula, the formula with the numbers
 substituted, and the result at the worksheet's decimals — after a table of the answers as a
-student should write them."""
+student should write them.  The student's variant (its spec) is kept beside the key, not in
+the hand-out: with it, tracenn trace prints every answer."""
 
 from __future__ import annotations
 
@@ -11,6 +12,12 @@ from ..render.markdown import to_markdown
 from ..textbook import Walkthrough
 from .variants import fixed
 from .worksheet import questions
+
+
+def spec_path(sid: str) -> str:
+    """Where a student's variant is written, in the teacher's key/ (not in the hand-out: the
+    spec gives every answer away to tracenn trace)."""
+    return f"key/{sid}.toml"
 
 
 class _Asked:

@@ -61,7 +61,8 @@ def student_table(s: StudentGrade, precision: int) -> Table:
     rows = [[str(a.number), a.name, _written(a.yours), num(a.right, precision),
              VERDICTS[a.status]] for a in s.answers]
     note = "\n".join(student_lines(s, precision))
-    return Table(f"{s.id} · {score(s)}", ["#", "quantity", "yours", "right", "verdict"], rows,
+    who = f"{s.id} ({s.name})" if s.name else s.id
+    return Table(f"{who} · {score(s)}", ["#", "quantity", "yours", "right", "verdict"], rows,
                  note, key=f"student:{s.id}")
 
 
@@ -72,7 +73,10 @@ def class_tables(c: ClassGrades) -> list[Table]:
         notes = "; ".join(([s.convention.name + " convention"] if s.convention else [])
                           + (s.problems if s.status != GRADED else
                              [f"{len(s.problems)} note(s) on the file"] if s.problems else []))
-        rows.append([s.id, score(s), first, s.mistake or "", notes])
+        fits = [f"fits {s.fits}'s variant better"] if s.fits else []
+        notes = "; ".join(fits + ([notes] if notes else []))
+        rows.append([f"{s.id} ({s.name})" if s.name else s.id, score(s), first, s.mistake or "",
+                     notes])
     summary = c.summary()
     mean = "" if summary["mean_percent"] is None else (
         f"; mean {summary['mean_percent']:.0f}%, median {summary['median_percent']:.0f}%")
@@ -81,6 +85,8 @@ def class_tables(c: ClassGrades) -> list[Table]:
                   f"{summary['graded']} of {summary['students']} students graded{mean}. "
                   f"A value counts as right when {c.tolerance.describe()}; a value that follows "
                   "from an earlier error gets credit.", key="class")
+    if c.notes:
+        total.note += "\n" + "\n".join(f"- {n}" for n in c.notes)
     dist = Table("Scores", ["score", "students", ""],
                  [[band, str(n), "█" * n] for band, n in c.distribution()], key="distribution")
     mistakes = Table("Mistakes from the catalogue", ["mistake", "students", "who"],
@@ -99,12 +105,13 @@ def gradebook_csv(c: ClassGrades) -> str:
     """One row per student, for a spreadsheet: score, first wrong number, mistake, notes."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", "status", "points", "out_of", "percent", "first_wrong",
-                     "mistake", "follows", "convention", "notes"])
+    writer.writerow(["student", "name", "status", "points", "out_of", "percent", "first_wrong",
+                     "mistake", "follows", "convention", "fits_better", "notes"])
     for s in c.students:
         graded = s.status == GRADED
-        writer.writerow([s.id, s.status, s.points if graded else "", s.out_of,
+        writer.writerow([s.id, s.name, s.status, s.points if graded else "", s.out_of,
                          f"{s.percent:.1f}" if graded else "", s.first.name if s.first else "",
                          s.mistake or "", sum(a.status == FOLLOWS for a in s.answers),
-                         s.convention.name if s.convention else "", "; ".join(s.problems)])
+                         s.convention.name if s.convention else "", s.fits or "",
+                         "; ".join(s.problems)])
     return out.getvalue()

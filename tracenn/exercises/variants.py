@@ -11,7 +11,8 @@ poor exercise:
   unnoticed);
 - two quantities asked whose values are equal at the worksheet's decimals (a mix-up would go
   unnoticed), unless their formulas make them equal whatever the numbers (a bias's gradient is
-  its δ);
+  its δ) — worked out for each variant with its own targets, since a one-hot target makes
+  ∂E/∂out of every other class 0, whichever class it is;
 - a loss that does not fall after the update.
 """
 

@@ -71,11 +71,14 @@ def questions(step: Step, asked: list[str]) -> list[Question]:
             for i, q in enumerate(chosen, start=1)]
 
 
-def answers_template(asked: list[str]) -> str:
-    """answers.csv: a header and one row per quantity asked, each with an empty value."""
+def answers_template(asked: list[str], sid: str | None = None) -> str:
+    """answers.csv: a header, the row that names its student (`student,student-03`, which grade
+    checks), and one row per quantity asked, each with an empty value."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["name", "value"])
+    if sid is not None:
+        writer.writerow(["student", sid])
     writer.writerows([name, ""] for name in asked)
     return out.getvalue()
 
@@ -156,13 +159,23 @@ def _given(step: Step, decimals: int) -> tuple[list[list[str]], list[list[str]]]
     return data, params
 
 
-def intro(decimals: int, first: str) -> list:
+def made_up(decimals: int, answers: set[str]) -> str:
+    """A number to show the form of an answer that is none of the `answers` (as written, at
+    `decimals`): 0.1234, else 0.2345, … — a hand-out must not give an answer away, even by
+    chance."""
+    digits = "1234567890" * 3
+    candidates = (f"0.{digits[start:start + decimals]}" for start in range(10))
+    return next((c for c in candidates if c not in answers), f"0.{'9' * decimals}")
+
+
+def intro(decimals: int, first: str, answers: set[str] = frozenset()) -> list:
     """What to do; the example row is the first question's name with a made-up value."""
-    example = f"{first},0.{'1234567890' * 2}"[: len(first) + 3 + decimals]
+    example = f"{first},{made_up(decimals, answers)}"
     return ["Compute one training step of this network by hand (a calculator is fine). Round "
             f"every answer to {decimals} decimals and write it into ", C("answers.csv"),
             " beside its name, in this form (the number made up): ", C(example), ". Work with "
-            "the numbers you computed before, as you go."]
+            "the numbers you computed before, as you go. The row ", C("student"), " in ",
+            C("answers.csv"), " names you: leave it as it is."]
 
 
 # --------------------------------------------------------------------------------------------
@@ -170,10 +183,15 @@ def intro(decimals: int, first: str) -> list:
 # --------------------------------------------------------------------------------------------
 
 
+def _answers(step: Step, asked: list[str], decimals: int) -> set[str]:
+    values = step.values()
+    return {f"{abs(values[name]):.{decimals}f}" for name in asked}
+
+
 def markdown(title: str, spec: Spec, step: Step, asked: list[str], decimals: int,
              given_decimals: int, figure: str = "") -> str:
     data, params = _given(step, given_decimals)
-    out = [f"# {title}", "", _md(intro(decimals, asked[0])), "", "## The network", ""]
+    out = [f"# {title}", "", _md(intro(decimals, asked[0], _answers(step, asked, decimals))), "", "## The network", ""]
     out += [f"- {_md(line)}" for line in _rules(spec, step)] + [""]
     if figure:
         out += [figure, ""]
@@ -194,7 +212,7 @@ def markdown(title: str, spec: Spec, step: Step, asked: list[str], decimals: int
 def latex(title: str, spec: Spec, step: Step, asked: list[str], decimals: int,
           given_decimals: int, picture: str = "") -> str:
     data, params = _given(step, given_decimals)
-    body = [rf"\section*{{{escape(title)}}}", _tex(intro(decimals, asked[0])), "",
+    body = [rf"\section*{{{escape(title)}}}", _tex(intro(decimals, asked[0], _answers(step, asked, decimals))), "",
             r"\subsection*{The network}", r"\begin{itemize}"]
     body += [rf"  \item {_tex(line)}" for line in _rules(spec, step)] + [r"\end{itemize}"]
     if picture:
