@@ -85,7 +85,7 @@ def trace(spec, steps: int | None = None, **options) -> Run:
     (`run.steps[0].layers[1].delta`, shape (n_samples, n_neurons)); `run.to_json()` gives the
     JSON Lines objects.  Options as iter_trace's."""
     spec = _prepare(spec, options.pop("seed", None), options.pop("update_biases", False))
-    return Run(spec.labels, list(iter_trace(spec, steps, **options)), spec.title)
+    return Run(spec.labels, list(iter_trace(spec, steps, **options)), spec.title, spec.note)
 
 
 def step(spec, step: int = 1, *, lr: float | None = None, mistakes=(), update_biases: bool = False,

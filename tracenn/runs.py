@@ -193,6 +193,12 @@ class XorRun:
     def solved(self) -> bool:
         return self.verdict == "solved"
 
+    def __str__(self) -> str:
+        """All that `tracenn xor` prints: the first epoch, the loss curve, the truth table."""
+        from .render.text import xor_text
+
+        return xor_text(self)
+
     def to_json(self) -> dict:
         from .record.jsonl import envelope
 
