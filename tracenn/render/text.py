@@ -9,7 +9,7 @@ from ..record.trace import Step
 from .results import (gradient_table, identity_table, precision_table, render_comparison,
                       update_check_table, xor_tables, xor_verdict)
 from .steps import render_step, render_summary
-from .tables import format_tables
+from .tables import format_tables, markup
 
 FORMAT = "simple"  # the CLI's default --format
 
@@ -22,12 +22,13 @@ def step_text(step, fmt: str = FORMAT, precision: int = DEFAULT_PRECISION) -> st
 def entry_text(entry, labels, fmt: str = FORMAT, precision: int = DEFAULT_PRECISION,
                checks: dict | None = None, note: str = "") -> str:
     """One shown entry of a run: a full step's tables (with the spec's note after step 1, and
-    a blank line to part it from the next), or a summary's one line."""
+    a blank line to part it from the next), or a summary's one line; the lines of text in the
+    format's markup (escaped for LaTeX)."""
     if not isinstance(entry, Step):
-        return render_summary(entry, labels, precision)
+        return markup(render_summary(entry, labels, precision), fmt)
     text = render_step(entry, fmt, precision, checks)
     if entry.step == 1 and note:
-        text += "\n\n" + note
+        text += "\n\n" + markup(note, fmt)
     return text + "\n"
 
 
@@ -40,7 +41,7 @@ def run_text(run, fmt: str = FORMAT, precision: int = DEFAULT_PRECISION) -> str:
 def xor_result_text(run, fmt: str = FORMAT, precision: int = DEFAULT_PRECISION) -> str:
     """What `tracenn xor` prints after the first epoch: the loss curve, the truth table and
     the verdict."""
-    return format_tables(xor_tables(run, precision), fmt) + "\n\n" + xor_verdict(run)
+    return format_tables(xor_tables(run, precision), fmt) + "\n\n" + markup(xor_verdict(run), fmt)
 
 
 def xor_text(run, fmt: str = FORMAT, precision: int = DEFAULT_PRECISION) -> str:
@@ -68,7 +69,7 @@ def verification_verdict(result) -> str:
 def verification_text(result, fmt: str = FORMAT, precision: int = DEFAULT_PRECISION) -> str:
     """All of `tracenn verify`: its tables and the verdict."""
     return (format_tables(verification_tables(result, precision), fmt) + "\n\n"
-            + verification_verdict(result))
+            + markup(verification_verdict(result), fmt))
 
 
 def comparison_text(result, precision: int = DEFAULT_PRECISION) -> str:
