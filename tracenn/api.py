@@ -8,7 +8,8 @@ message.
 
 Tracing options, shared by trace, iter_trace, step, verify, compare and walkthrough:
   lr            the learning rate η (default: the spec's)
-  mistakes      names of catalogued mistakes to switch on (see MISTAKES)
+  mistakes      names of catalogued mistakes to switch on (see MISTAKES); not for verify,
+                compare and walkthrough, which are about the right numbers
   update_biases update every bias, even those the spec freezes
   optimizer, momentum, beta1, beta2, epsilon, alpha, weight_decay
                 the optimizer and its hyper-parameters (default: the spec's [training])
@@ -56,11 +57,24 @@ def _prepare(spec, seed=None, update_biases: bool = False) -> Spec:
     return spec.with_biases_trained() if update_biases else spec
 
 
-def _optimizer_options(options: dict) -> dict:
+# verify, compare and walkthrough show the right numbers of a step: they take no mistakes
+RIGHT_NUMBERS_ONLY = {"verify": "checks", "compare": "compares your numbers with",
+                      "walkthrough": "explains"}
+
+
+def _optimizer_options(options: dict, function: str = "") -> dict:
     unknown = set(options) - set(OPTIMIZER_OPTIONS)
+    if "mistakes" in unknown and function in RIGHT_NUMBERS_ONLY:
+        raise OptionError(
+            f"{function}() takes no mistakes: it {RIGHT_NUMBERS_ONLY[function]} the right numbers "
+            "of the step; tracenn.trace(spec, mistakes=[…]) and tracenn.step(…) show what a "
+            "mistake computes, and tracenn.compare(spec, values) names the mistakes a learner's "
+            "numbers match")
     if unknown:
+        mistakes = "" if function in RIGHT_NUMBERS_ONLY else "mistakes, "
         raise OptionError(f"unknown option(s) {', '.join(sorted(unknown))}; the tracing options "
-                          f"are lr, mistakes, update_biases, seed and {', '.join(OPTIMIZER_OPTIONS)}")
+                          f"are lr, {mistakes}update_biases, seed and "
+                          f"{', '.join(OPTIMIZER_OPTIONS)}")
     return {k: v for k, v in options.items() if v is not None}
 
 
@@ -111,7 +125,8 @@ def verify(spec, step: int = 1, *, tolerance: float = 1e-6, dps: int | None = No
     check_verify_limit(spec.labels, max_parameters)  # before SymPy is even imported
     from .maths.verify import verify_step
 
-    traced = trace_one_step(spec, step, lr=lr, **_optimizer_options(optimizer))
+    options = _optimizer_options(optimizer, "verify")
+    traced = trace_one_step(spec, step, lr=lr, **options)
     return verify_step(traced, spec.network.loss, tolerance=tolerance, dps=dps,
                        max_parameters=max_parameters, max_size=max_size, progress=progress)
 
@@ -131,7 +146,7 @@ def compare(spec, values, step: int = 1, *, tolerance: float | None = None, prec
 
     spec = _prepare(spec, seed, update_biases)
     return compare_values(spec, values, step, tolerance=tolerance, precision=precision, lr=lr,
-                          **_optimizer_options(optimizer))
+                          **_optimizer_options(optimizer, "compare"))
 
 
 def walkthrough(spec, step: int = 1, *, steps: int | None = None, precision: int = 9,
@@ -146,7 +161,7 @@ def walkthrough(spec, step: int = 1, *, steps: int | None = None, precision: int
 
     target = _name(spec)
     spec = _prepare(spec, seed, update_biases)
-    options = {"lr": lr, **_optimizer_options(optimizer)}
+    options = {"lr": lr, **_optimizer_options(optimizer, "walkthrough")}
     w = collect(spec, target, step, steps=steps, **options)
     w.command = flags(step=step, steps=steps, update_biases=update_biases, seed=seed, **options)
     return to_markdown(w, precision, figures)
