@@ -30,3 +30,16 @@ def test_an_unknown_option_of_verify_lists_only_the_options_verify_takes():
 def test_an_unknown_option_of_trace_still_lists_mistakes():
     with pytest.raises(tracenn.OptionError, match="lr, mistakes, update_biases"):
         tracenn.trace("mazur", 1, momentun=0.9)
+
+
+def test_pytorch_is_installed_from_the_checkout_where_tracenn_says_how(run):
+    """tracenn is not on PyPI: 'tracenn[torch]' cannot be installed, '.[torch]' can."""
+    from pathlib import Path
+
+    from tracenn.bridges import INSTALL_TORCH
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    helped = run("spec", "--help").stdout
+    for text in (readme, helped, INSTALL_TORCH):
+        assert "'tracenn[torch]'" not in text
+        assert "pip install '.[torch]'" in text
