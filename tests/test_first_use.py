@@ -43,3 +43,69 @@ def test_pytorch_is_installed_from_the_checkout_where_tracenn_says_how(run):
     for text in (readme, helped, INSTALL_TORCH):
         assert "'tracenn[torch]'" not in text
         assert "pip install '.[torch]'" in text
+
+
+SOFTMAX_TANH = "tests/specs/net-3-4-4-2.toml"  # tanh and relu hidden layers, a softmax output
+
+
+def _mistakes_rows(document: str) -> dict[str, str]:
+    section = document.split("## Common mistakes", 1)[1]
+    return {line.split("|")[1].strip(" `"): line.split("|")[2].strip()
+            for line in section.splitlines() if line.startswith("| `")}
+
+
+def test_the_walkthroughs_mistakes_speak_of_the_spec_at_hand(monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    rows = _mistakes_rows(tracenn.walkthrough(SOFTMAX_TANH))
+    assert rows["sigma-prime-of-a"].endswith(": 1 − tanh²(a) in place of 1 − a²")
+    assert "σ(a)" not in rows["sigma-prime-of-a"]
+    assert "blog" not in rows["updated-weights"]
+    # the XOR net is sigmoid throughout, and not the blog's network
+    rows = _mistakes_rows(tracenn.walkthrough("xor"))
+    assert rows["sigma-prime-of-a"].endswith(": σ(a)(1 − σ(a)) in place of a(1 − a)")
+    assert "blog" not in rows["updated-weights"]
+
+
+def test_mazurs_walkthrough_names_the_blogs_number_where_the_mistake_gives_it():
+    rows = _mistakes_rows(tracenn.walkthrough("mazur"))
+    assert rows["updated-weights"].endswith("(the order that gives the blog's 0.291027924)")
+    wrong = tracenn.trace("mazur", 1, mistakes=["updated-weights"]).steps[0]
+    assert round(wrong.loss_after, 9) == 0.291027924  # the blog's figure, in its post
+    # with another η the mistake no longer gives the blog's number, and the row says none
+    assert "blog" not in _mistakes_rows(tracenn.walkthrough("mazur", lr=0.4))["updated-weights"]
+
+
+def test_a_negative_number_as_a_functions_argument_has_one_pair_of_parentheses(monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    document = tracenn.walkthrough(SOFTMAX_TANH)
+    assert r"\tanh{\left((" not in document
+    assert r"\tanh{\left(-0.968796124 \right)} = -0.748174776" in document
+    import math
+
+    assert f"{math.tanh(-0.968796124):.9f}" == "-0.748174776"  # the value shown, by hand
+    # in a product the parentheses stay: w · (−x)
+    assert r"\cdot (-" in document
+
+
+def test_undoubled_leaves_needed_parentheses():
+    from tracenn.maths.quantities import undoubled
+
+    assert undoubled("tanh((−0.2))") == "tanh(−0.2)"
+    assert undoubled("0.5·(−0.2) + ((−0.1)·0.3)") == "0.5·(−0.2) + ((−0.1)·0.3)"
+    assert undoubled(r"\left((-2.5 \times 10^{-6}) \right)", latex=True) == \
+        r"\left(-2.5 \times 10^{-6} \right)"
+
+
+def test_the_blogs_note_is_left_out_of_a_run_a_mistake_changes(run):
+    note_says = "tracenn prints 0.291027774"
+    assert note_says in run("mazur").stdout
+    out = run("mazur", "--mistake", "updated-weights").stdout
+    assert "0.291027924" in out and note_says not in out
+    for args in (["--lr", "0.4"], ["--optimizer", "adam"], ["--update-biases"]):
+        assert note_says not in run("mazur", *args).stdout, args
+    assert note_says not in str(tracenn.trace("mazur", 1, mistakes=["updated-weights"]))
+    assert note_says in str(tracenn.trace("mazur", 1))

@@ -30,8 +30,8 @@ from .errors import OptionError
 from .maths import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE, check_verify_limit
 from .notation import PICTURE_PRECISION
 from .record.trace import Run, Step, StepSummary
-from .runs import FULL, XorRun, iter_trace as _iter_trace, show_policy, train_xor, \
-    trace_one_step, xor_curve_every
+from .runs import FULL, XorRun, iter_trace as _iter_trace, own_run_note, show_policy, \
+    train_xor, trace_one_step, xor_curve_every
 from .spec import PRESETS, Spec, load_preset, load_spec, parse_spec
 
 OPTIMIZER_OPTIONS = SETTINGS
@@ -98,8 +98,11 @@ def trace(spec, steps: int | None = None, **options) -> Run:
     quantity by display name (`run.steps[0]["delta_o1"]`) and by layer
     (`run.steps[0].layers[1].delta`, shape (n_samples, n_neurons)); `run.to_json()` gives the
     JSON Lines objects.  Options as iter_trace's."""
-    spec = _prepare(spec, options.pop("seed", None), options.pop("update_biases", False))
-    return Run(spec.labels, list(iter_trace(spec, steps, **options)), spec.title, spec.note)
+    update_biases = options.pop("update_biases", False)
+    spec = _prepare(spec, options.pop("seed", None), update_biases)
+    note = own_run_note(spec, update_biases=update_biases,
+                        **{k: v for k, v in options.items() if k not in ("every", "progress")})
+    return Run(spec.labels, list(iter_trace(spec, steps, **options)), spec.title, note)
 
 
 def step(spec, step: int = 1, *, lr: float | None = None, mistakes=(), update_biases: bool = False,

@@ -9,6 +9,7 @@ from ..notation import ordinal
 from ..record.jsonl import dumps
 from ..record.trace import Step
 from ..render.text import entry_text, xor_result_text
+from ..runs import own_run_note
 from ..spec import load_preset
 from .options import (TARGET, check_option, lr_option, mistake_option, optimizer_options,
                       output_options, seed_option, steps_options, update_biases_option)
@@ -76,7 +77,9 @@ def _trace(target, *, steps, every, lr, update_biases, mistakes, check, fmt, pre
                                  update_biases=update_biases,
                                  progress=lambda step: progress("step", step, steps), **optimizer)
         status = print_entries(entries, spec.labels, loss=spec.network.loss, check=check,
-                               fmt=fmt, precision=precision, as_json=as_json, note=spec.note)
+                               fmt=fmt, precision=precision, as_json=as_json,
+                               note=own_run_note(spec, mistakes=mistakes, lr=lr,
+                                                 update_biases=update_biases, **optimizer))
     if from_spec and not as_json:
         echo(f"Ran {steps} step{'s' * (steps != 1)}: {_length(spec)}"
              + (f"; every {ordinal(every)} step in full (--every 1 shows each)" if every > 1 else "") + ".")
