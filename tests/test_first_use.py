@@ -109,3 +109,38 @@ def test_the_blogs_note_is_left_out_of_a_run_a_mistake_changes(run):
         assert note_says not in run("mazur", *args).stdout, args
     assert note_says not in str(tracenn.trace("mazur", 1, mistakes=["updated-weights"]))
     assert note_says in str(tracenn.trace("mazur", 1))
+
+
+def _commands():
+    from tracenn.cli import cli
+
+    import click
+
+    ctx = click.Context(cli)
+    return {name: cli.get_command(ctx, name) for name in cli.list_commands(ctx)}
+
+
+def _option(command, name):
+    return next((p for p in command.params if name in getattr(p, "opts", ())), None)
+
+
+def test_optimizer_and_mistake_helps_are_short_and_the_same_everywhere():
+    seen = {"--optimizer": set(), "--mistake": set()}
+    for name, command in _commands().items():
+        for flag in seen:
+            option = _option(command, flag)
+            if option is not None and name not in ("mnist", "spec"):  # theirs mean other things
+                seen[flag].add(option.help)
+    assert len(seen["--mistake"]) == 1 and len(seen["--optimizer"]) == 1, seen
+    (mistake,), (optimizer,) = seen["--mistake"], seen["--optimizer"]
+    assert len(optimizer) < 200 and "←" in optimizer and "adamw" in optimizer
+    # the mistake's names, with no paragraph of descriptions
+    assert len(mistake) < 400 and "σ(a)" not in mistake and "sigma-prime-of-a" in mistake
+
+
+def test_every_number_in_an_interval_is_written_alike_in_the_helps(run):
+    for name in _commands():
+        helped = run(name, "--help").stdout
+        assert "FLOAT RANGE" not in helped, name
+    assert "--momentum NUMBER IN [0, 1)" in run("mnist", "--help").stdout
+    assert "--momentum NUMBER IN [0, 1)" in run("mazur", "--help").stdout
