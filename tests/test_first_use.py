@@ -144,3 +144,32 @@ def test_every_number_in_an_interval_is_written_alike_in_the_helps(run):
         assert "FLOAT RANGE" not in helped, name
     assert "--momentum NUMBER IN [0, 1)" in run("mnist", "--help").stdout
     assert "--momentum NUMBER IN [0, 1)" in run("mazur", "--help").stdout
+
+
+def test_the_readmes_options_table_claims_only_options_the_commands_have():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| option | on | meaning |", 1)[1].split("\n\n", 1)[0]
+    rows = [line.split(" | ") for line in table.splitlines()[2:]]
+    commands = _commands()
+    assert len(rows) >= 9
+    for option, on, _ in rows:
+        flag = re.match(r"\| `(--[\w-]+)", option).group(1)
+        named = [c.strip() for c in on.split(",")]
+        assert "all" not in named, flag  # the commands are named, each one checked
+        for name in named:
+            assert _option(commands[name], flag) is not None, f"{name} has no {flag}"
+
+
+def test_the_license_is_an_spdx_expression_as_setuptools_wants_it():
+    """setuptools ≥ 77 warns that a `project.license` table is deprecated (PEP 639)."""
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml")
+                            .read_text(encoding="utf-8"))
+    assert project["project"]["license"] == "MIT"
+    assert "setuptools>=77" in project["build-system"]["requires"]
+    assert not any("License ::" in c for c in project["project"].get("classifiers", []))
