@@ -262,7 +262,9 @@ def test_no_minus_zero_at_precision_0(run):
 
 @pytest.mark.parametrize("fmt, title", [
     ("html", "<p><strong>Step 1 · forward pass (hidden 1: sigmoid, output: sigmoid)</strong></p>"),
-    ("latex", r"\paragraph{Step 1 · forward pass (hidden 1: sigmoid, output: sigmoid)}"),
+    # the · as LaTeX, so that pdflatex compiles it (test_latex_tables.py)
+    ("latex", r"\paragraph{Step 1 \ensuremath{\cdot} forward pass (hidden 1: sigmoid, "
+              r"output: sigmoid)}"),
 ])
 def test_titles_are_in_the_formats_markup(run, fmt, title):
     out = run("mazur", "--format", fmt).stdout

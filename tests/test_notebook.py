@@ -21,7 +21,7 @@ def execute(path: Path) -> None:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs(path):
     if "torch" in path.name:
-        pytest.importorskip("torch", reason="pip install 'tracenn[torch]' to run this notebook")
+        pytest.importorskip("torch", reason="pip install '.[torch]' to run this notebook")
     execute(path)
 
 

@@ -727,9 +727,10 @@ def test_without_torch_one_line_says_how_to_install_it():
                   "print(r.exit_code, r.stderr.strip())")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
-    assert lines[0] == "PyTorch is not installed; install it with pip install 'tracenn[torch]'"
-    assert lines[1] == ("2 tracenn spec: error: PyTorch is not installed; install it with "
-                        "pip install 'tracenn[torch]'")
+    said = ("PyTorch is not installed; install it from tracenn's checkout with "
+            "pip install '.[torch]' (or pip install torch)")
+    assert lines[0] == said
+    assert lines[1] == "2 tracenn spec: error: " + said
 
 
 def readme_section() -> str:

@@ -8,7 +8,8 @@ message.
 
 Tracing options, shared by trace, iter_trace, step, verify, compare and walkthrough:
   lr            the learning rate η (default: the spec's)
-  mistakes      names of catalogued mistakes to switch on (see MISTAKES)
+  mistakes      names of catalogued mistakes to switch on (see MISTAKES); not for verify,
+                compare and walkthrough, which are about the right numbers
   update_biases update every bias, even those the spec freezes
   optimizer, momentum, beta1, beta2, epsilon, alpha, weight_decay
                 the optimizer and its hyper-parameters (default: the spec's [training])
@@ -29,8 +30,8 @@ from .errors import OptionError
 from .maths import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE, check_verify_limit
 from .notation import PICTURE_PRECISION
 from .record.trace import Run, Step, StepSummary
-from .runs import FULL, XorRun, iter_trace as _iter_trace, show_policy, train_xor, \
-    trace_one_step, xor_curve_every
+from .runs import FULL, XorRun, iter_trace as _iter_trace, own_run_note, show_policy, \
+    train_xor, trace_one_step, xor_curve_every
 from .spec import PRESETS, Spec, load_preset, load_spec, parse_spec
 
 OPTIMIZER_OPTIONS = SETTINGS
@@ -56,11 +57,24 @@ def _prepare(spec, seed=None, update_biases: bool = False) -> Spec:
     return spec.with_biases_trained() if update_biases else spec
 
 
-def _optimizer_options(options: dict) -> dict:
+# verify, compare and walkthrough show the right numbers of a step: they take no mistakes
+RIGHT_NUMBERS_ONLY = {"verify": "checks", "compare": "compares your numbers with",
+                      "walkthrough": "explains"}
+
+
+def _optimizer_options(options: dict, function: str = "") -> dict:
     unknown = set(options) - set(OPTIMIZER_OPTIONS)
+    if "mistakes" in unknown and function in RIGHT_NUMBERS_ONLY:
+        raise OptionError(
+            f"{function}() takes no mistakes: it {RIGHT_NUMBERS_ONLY[function]} the right numbers "
+            "of the step; tracenn.trace(spec, mistakes=[…]) and tracenn.step(…) show what a "
+            "mistake computes, and tracenn.compare(spec, values) names the mistakes a learner's "
+            "numbers match")
     if unknown:
+        mistakes = "" if function in RIGHT_NUMBERS_ONLY else "mistakes, "
         raise OptionError(f"unknown option(s) {', '.join(sorted(unknown))}; the tracing options "
-                          f"are lr, mistakes, update_biases, seed and {', '.join(OPTIMIZER_OPTIONS)}")
+                          f"are lr, {mistakes}update_biases, seed and "
+                          f"{', '.join(OPTIMIZER_OPTIONS)}")
     return {k: v for k, v in options.items() if v is not None}
 
 
@@ -84,8 +98,11 @@ def trace(spec, steps: int | None = None, **options) -> Run:
     quantity by display name (`run.steps[0]["delta_o1"]`) and by layer
     (`run.steps[0].layers[1].delta`, shape (n_samples, n_neurons)); `run.to_json()` gives the
     JSON Lines objects.  Options as iter_trace's."""
-    spec = _prepare(spec, options.pop("seed", None), options.pop("update_biases", False))
-    return Run(spec.labels, list(iter_trace(spec, steps, **options)), spec.title)
+    update_biases = options.pop("update_biases", False)
+    spec = _prepare(spec, options.pop("seed", None), update_biases)
+    note = own_run_note(spec, update_biases=update_biases,
+                        **{k: v for k, v in options.items() if k not in ("every", "progress")})
+    return Run(spec.labels, list(iter_trace(spec, steps, **options)), spec.title, note)
 
 
 def step(spec, step: int = 1, *, lr: float | None = None, mistakes=(), update_biases: bool = False,
@@ -111,7 +128,8 @@ def verify(spec, step: int = 1, *, tolerance: float = 1e-6, dps: int | None = No
     check_verify_limit(spec.labels, max_parameters)  # before SymPy is even imported
     from .maths.verify import verify_step
 
-    traced = trace_one_step(spec, step, lr=lr, **_optimizer_options(optimizer))
+    options = _optimizer_options(optimizer, "verify")
+    traced = trace_one_step(spec, step, lr=lr, **options)
     return verify_step(traced, spec.network.loss, tolerance=tolerance, dps=dps,
                        max_parameters=max_parameters, max_size=max_size, progress=progress)
 
@@ -131,7 +149,7 @@ def compare(spec, values, step: int = 1, *, tolerance: float | None = None, prec
 
     spec = _prepare(spec, seed, update_biases)
     return compare_values(spec, values, step, tolerance=tolerance, precision=precision, lr=lr,
-                          **_optimizer_options(optimizer))
+                          **_optimizer_options(optimizer, "compare"))
 
 
 def walkthrough(spec, step: int = 1, *, steps: int | None = None, precision: int = 9,
@@ -146,7 +164,7 @@ def walkthrough(spec, step: int = 1, *, steps: int | None = None, precision: int
 
     target = _name(spec)
     spec = _prepare(spec, seed, update_biases)
-    options = {"lr": lr, **_optimizer_options(optimizer)}
+    options = {"lr": lr, **_optimizer_options(optimizer, "walkthrough")}
     w = collect(spec, target, step, steps=steps, **options)
     w.command = flags(step=step, steps=steps, update_biases=update_biases, seed=seed, **options)
     return to_markdown(w, precision, figures)

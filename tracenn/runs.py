@@ -154,8 +154,17 @@ def each_mistake(spec: Spec, step: int, *, lr: float | None = None, names=None, 
             yield name, exc
 
 
-def description(name: str) -> str:
-    return CATALOGUE[name].description
+def own_run_note(spec: Spec, *, mistakes=(), update_biases: bool = False, **options) -> str:
+    """The spec's note, which speaks of the spec's own run (Mazur's: the error tracenn prints
+    after the first update); none for a run that a mistake or an option changes."""
+    changed = bool(mistakes) or update_biases or any(v is not None for v in options.values())
+    return "" if changed else spec.note
+
+
+def description(name: str, spec: Spec | None = None) -> str:
+    """What the mistake does wrong; given a spec, in the terms of its network."""
+    return CATALOGUE[name].description if spec is None else \
+        CATALOGUE[name].describe(network_of(spec))
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,6 +201,12 @@ class XorRun:
     @property
     def solved(self) -> bool:
         return self.verdict == "solved"
+
+    def __str__(self) -> str:
+        """All that `tracenn xor` prints: the first epoch, the loss curve, the truth table."""
+        from .render.text import xor_text
+
+        return xor_text(self)
 
     def to_json(self) -> dict:
         from .record.jsonl import envelope

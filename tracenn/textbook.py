@@ -92,14 +92,28 @@ def collect(spec: Spec, target: str, step_no: int = 1, *, steps: int | None = No
     effects = []
     for name, wrong_step in each_mistake(spec, step_no, **options):
         if isinstance(wrong_step, TrainingDiverged):
-            effects.append(MistakeEffect(name, description(name), None, None, None, None,
-                                         str(wrong_step)))
+            effects.append(MistakeEffect(name, description(name, spec), None, None, None,
+                                         None, str(wrong_step)))
             continue
         first = compare(right, wrong_step.values(), [], 1e-12).first
         effects.append(MistakeEffect(
-            name, description(name), first.name if first else None, first.yours if first else None,
-            first.right if first else None, wrong_step.loss_after))
+            name, _described(name, spec, wrong_step.loss_after), first.name if first else None,
+            first.yours if first else None, first.right if first else None, wrong_step.loss_after))
     return Walkthrough(target, spec, step, right, effects, earlier, options, cannot=cannot)
+
+
+# Mazur's blog: E_total after the first update as its early script computed it, with w5..w8
+# already updated when the hidden deltas were formed
+BLOG_UPDATED_ERROR = 0.291027924
+
+
+def _described(name: str, spec: Spec, loss_after_wrong: float | None) -> str:
+    """The mistake in this network's terms; the blog's number named only where it comes out."""
+    text = description(name, spec)
+    if (name == "updated-weights" and loss_after_wrong is not None
+            and round(loss_after_wrong, 9) == BLOG_UPDATED_ERROR):
+        text += f" (the order that gives the blog's {BLOG_UPDATED_ERROR})"
+    return text
 
 
 def _effects_over_steps(spec: Spec, right: list[StepQuantities], **options) -> list[MistakeEffect]:
@@ -111,7 +125,8 @@ def _effects_over_steps(spec: Spec, right: list[StepQuantities], **options) -> l
         try:
             wrong = list(iter_trace(spec, steps=steps, mistakes=(name,), **options))
         except TrainingDiverged as exc:
-            effects.append(MistakeEffect(name, description(name), None, None, None, None, str(exc)))
+            effects.append(MistakeEffect(name, description(name, spec), None, None, None, None,
+                                         str(exc)))
             continue
         first = None
         for qs, wrong_step in zip(right, wrong):
@@ -122,6 +137,6 @@ def _effects_over_steps(spec: Spec, right: list[StepQuantities], **options) -> l
                 found.name = f"{found.name} (step {qs.step.step})"
                 break
         effects.append(MistakeEffect(
-            name, description(name), first.name if first else None,
+            name, _described(name, spec, wrong[-1].loss_after), first.name if first else None,
             first.yours if first else None, first.right if first else None, wrong[-1].loss_after))
     return effects

@@ -6,7 +6,7 @@ import click
 
 from .. import api
 from ..record.jsonl import dumps
-from ..render.results import render_comparison
+from ..render.text import comparison_text
 from .options import (PositiveFloat, TARGET, json_option, lr_option, optimizer_options,
                       precision_option, seed_option, step_option, update_biases_option)
 from .output import echo
@@ -53,5 +53,5 @@ def compare(target, values_file, step_no, tolerance, lr, update_biases, seed, pr
 
         write_atomically(draw_file, api.draw(spec, step_no, comparison=result, lr=lr,
                                              update_biases=update_biases, **optimizer))
-    echo(dumps(result) if as_json else render_comparison(result, precision))
+    echo(dumps(result) if as_json else comparison_text(result, precision))
     return 0 if result.ok else 1

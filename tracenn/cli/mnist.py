@@ -11,7 +11,7 @@ from ..engine.network import INIT_SCHEMES
 from ..record.jsonl import dumps
 from ..render.results import confusion_table, mnist_summary_table, sparkline
 from ..render.tables import format_tables
-from .options import PositiveFloat, format_option
+from .options import Interval, PositiveFloat, format_option
 from .output import Progress, echo, restore_signals
 
 
@@ -164,14 +164,14 @@ def _report(result, fmt: str) -> None:
 @click.option("--lr", type=PositiveFloat(), default=None,
               help="Learning rate η, the first step's on a cosine schedule (default: sgd, "
               "momentum and nesterov 0.1; rmsprop, adam and adamw 0.001).")
-@click.option("--weight-decay", "decay", type=click.FloatRange(min=0), default=None,
+@click.option("--weight-decay", "decay", type=Interval(0), default=None,
               help="Weight decay λ of the weights, biases excepted (default: momentum and "
               "nesterov 5e-4, adamw 0.01, the others 0).")
 @click.option("--schedule", type=click.Choice(["cosine", "constant"]), default="cosine",
               show_default=True,
               help="η over the run: constant, or cosine (from η at the first step toward 0 at "
               "the last: η·½(1 + cos(π t/T)) after t of the T steps).")
-@click.option("--momentum", "mu", type=click.FloatRange(0, 1, max_open=True), default=0.9,
+@click.option("--momentum", "mu", type=Interval(0, 1), default=0.9,
               show_default=True, help="Momentum coefficient μ (with --optimizer momentum or "
               "nesterov).")
 @click.option("--init", type=click.Choice(["auto", *INIT_SCHEMES]), default="auto",

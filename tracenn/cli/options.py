@@ -89,10 +89,13 @@ def update_biases_option(help: str = "Update every bias, even those the spec fre
     return click.option("--update-biases", is_flag=True, help=help)
 
 
+# Short helps: each appears in the --help of every tracing command; what each mistake does and
+# each optimizer's formula are in the output itself (the walkthrough's "Common mistakes", the
+# update tables' titles), in tracenn.MISTAKES and in engine/optim.py
 mistake_option = click.option(
-    "--mistake", "mistakes", multiple=True, type=click.Choice(list(MISTAKES)),
-    help="Run the engine with a classic backprop mistake switched on (repeatable), to show its "
-    "effect: " + "; ".join(f"{k}: {v}" for k, v in MISTAKES.items()) + ".")
+    "--mistake", "mistakes", multiple=True, type=click.Choice(list(MISTAKES)), metavar="NAME",
+    help="Switch on a classic backprop mistake, to see its effect (repeatable): "
+    + ", ".join(MISTAKES) + ". tracenn walkthrough explains each.")
 
 check_option = click.option(
     "--check", is_flag=True,
@@ -122,16 +125,16 @@ class Interval(click.ParamType):
         return x
 
 
-OPTIMIZER_HELP = ("Update rule, in torch.optim's conventions (default: the spec's, sgd): "
-                  + "; ".join(f"{name} {cls.FORMULA}" for name, cls in OPTIMIZERS.items())
-                  + "; g = ∂E/∂w + λw with --weight-decay λ (weights only; adamw decouples it).")
+OPTIMIZER_HELP = ("Update rule, as torch.optim computes it: " + ", ".join(OPTIMIZERS)
+                  + " (default: the spec's, sgd: w ← w − η ∂E/∂w); the others' formulas head "
+                  "their update tables.")
 
 
 def optimizer_options(f):
     """--optimizer and its hyper-parameters, shared by the tracing commands."""
     return _options(
         click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default=None,
-                     help=OPTIMIZER_HELP),
+                     metavar="NAME", help=OPTIMIZER_HELP),
         click.option("--momentum", type=Interval(0, 1), default=None,
                      help="μ of momentum and nesterov (PyTorch's default 0.9)."),
         click.option("--beta1", type=Interval(0, 1), default=None, help="Adam's β1 (default 0.9)."),

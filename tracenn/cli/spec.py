@@ -48,8 +48,9 @@ def spec(target, model_path, inputs, targets, loss, activations, lr, optimizer, 
     With --from-torch MODEL.pt --inputs … --targets … --loss …, the spec of a learner's
     nn.Sequential of Linear layers and activations (Sigmoid, Tanh, ReLU, Identity; Softmax or
     LogSoftmax last) with its saved weights, ready for tracenn trace, verify, compare and
-    walkthrough. Needs PyTorch (pip install 'tracenn[torch]'). With a TARGET instead, that
-    preset or spec file is written back with every weight, name and setting explicit.
+    walkthrough. Needs PyTorch (in tracenn's checkout: pip install '.[torch]'). With a TARGET
+    instead, that preset or spec file is written back with every weight, name and setting
+    explicit.
     """
     if (target is None) == (model_path is None):
         raise click.UsageError("give a spec (mazur, xor, softmax or SPEC.toml) or "

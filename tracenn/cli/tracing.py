@@ -8,8 +8,8 @@ from .. import api
 from ..notation import ordinal
 from ..record.jsonl import dumps
 from ..record.trace import Step
-from ..render.steps import render_step, render_summary
-from ..render.tables import format_tables
+from ..render.text import entry_text, xor_result_text
+from ..runs import own_run_note
 from ..spec import load_preset
 from .options import (TARGET, check_option, lr_option, mistake_option, optimizer_options,
                       output_options, seed_option, steps_options, update_biases_option)
@@ -35,13 +35,8 @@ def print_entries(entries, labels, *, loss, check: bool, fmt: str, precision: in
             if checks is not None:
                 obj["checks"] = {name: row.to_json() for name, row in checks.items()}
             echo(dumps(obj))
-        elif isinstance(entry, Step):
-            echo(render_step(entry, fmt, precision, checks))
-            if entry.step == 1 and note:
-                echo("\n" + note)
-            echo()
         else:
-            echo(render_summary(entry, labels, precision))
+            echo(entry_text(entry, labels, fmt, precision, checks, note))
     return 1 if failed else 0
 
 
@@ -82,7 +77,9 @@ def _trace(target, *, steps, every, lr, update_biases, mistakes, check, fmt, pre
                                  update_biases=update_biases,
                                  progress=lambda step: progress("step", step, steps), **optimizer)
         status = print_entries(entries, spec.labels, loss=spec.network.loss, check=check,
-                               fmt=fmt, precision=precision, as_json=as_json, note=spec.note)
+                               fmt=fmt, precision=precision, as_json=as_json,
+                               note=own_run_note(spec, mistakes=mistakes, lr=lr,
+                                                 update_biases=update_biases, **optimizer))
     if from_spec and not as_json:
         echo(f"Ran {steps} step{'s' * (steps != 1)}: {_length(spec)}"
              + (f"; every {ordinal(every)} step in full (--every 1 shows each)" if every > 1 else "") + ".")
@@ -167,14 +164,10 @@ def xor(seed, epochs, every, lr, batch, mistakes, check, fmt, precision, as_json
     spec = load_preset("xor")
     status = print_entries(run.first_epoch, run.labels, loss=spec.network.loss, check=check,
                            fmt=fmt, precision=precision, as_json=as_json)
-    from ..render.results import xor_tables, xor_verdict
-
     if as_json:
         echo(dumps(run))
     else:
-        echo(format_tables(xor_tables(run, precision), fmt))
-        echo()
-        echo(xor_verdict(run))
+        echo(xor_result_text(run, fmt, precision))
     return status
 
 

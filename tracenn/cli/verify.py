@@ -9,9 +9,7 @@ from .. import api
 from ..maths import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE
 from ..record.jsonl import dumps
 from ..render.latex import latex_block
-from ..render.results import (gradient_table, identity_table, precision_table,
-                              update_check_table)
-from ..render.tables import format_tables
+from ..render.text import verification_text
 from .options import (PositiveFloat, TARGET, lr_option, optimizer_options, output_options,
                       seed_option, step_option, update_biases_option)
 from .output import Progress, echo
@@ -62,13 +60,5 @@ def verify(target, step_no, tolerance, latex, dps, max_parameters, max_size, see
     elif latex:
         echo(latex_block(result.gradients, precision))
     else:
-        tables = [gradient_table(step_no, result.gradients, precision)]
-        if result.updates:
-            tables.append(update_check_table(step_no, result.updates, precision))
-        tables.append(identity_table(result.identities))
-        if result.precision is not None:
-            tables.append(precision_table(result.precision, dps))
-        echo(format_tables(tables, fmt))
-        echo()
-        echo("All checks pass." if result.ok else f"FAILED: {', '.join(result.failed)}")
+        echo(verification_text(result, fmt, precision))
     return 0 if result.ok else 1

@@ -65,6 +65,12 @@ class Comparison:
             convention=None if self.convention is None else self.convention.to_json(),
             notes=self.notes, tolerance=self.tolerance)
 
+    def __str__(self) -> str:
+        """The report `tracenn compare` prints."""
+        from ..render.text import comparison_text
+
+        return comparison_text(self)
+
     def _repr_html_(self) -> str:
         from ..render.notebook import comparison_html
 

@@ -53,6 +53,10 @@ class Mistake:
         """Why the mistake changes nothing on this network, or None."""
         return None
 
+    def describe(self, network: Network) -> str:
+        """What goes wrong, in the terms of this network (its activations)."""
+        return self.description
+
     # --- backprop (engine/backprop.py) ---------------------------------------------------------
     def batch_scale(self, scale: float, n: int) -> float:
         return scale  # 1/n: the gradient of a batch is the mean over its samples
@@ -106,6 +110,9 @@ class UpdatedWeights(Mistake):
     def next_weights(self, W, update):
         return W - update
 
+    def describe(self, network: Network) -> str:
+        return "hidden deltas computed with the already updated weights of the next layer"
+
     def cannot(self, network):
         if network.layers is not None and network.layers < 2:
             return "it concerns hidden deltas, and this network has no hidden layer"
@@ -119,6 +126,17 @@ class SigmaPrimeOfA(Mistake):
 
     def prime(self, value, act, z, a):
         return act.prime(a, act.fn(a), NUMPY_OPS)
+
+    # f′ written at a where it belongs at z, for the units it changes
+    AT_A = {"sigmoid": "σ(a)(1 − σ(a)) in place of a(1 − a)",
+            "tanh": "1 − tanh²(a) in place of 1 − a²"}
+
+    def describe(self, network: Network) -> str:
+        used = [self.AT_A[f] for f in dict.fromkeys(network.activations) if f in self.AT_A]
+        if not network.activations:
+            return self.description
+        return ("the activation's derivative applied to the activation instead of z"
+                + (": " + "; ".join(used) if used else ""))
 
     def cannot(self, network):
         if network.activations and not {"sigmoid", "tanh"} & set(network.activations):

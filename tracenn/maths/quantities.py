@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
+import re
+
 import sympy as sp
 
 from ..engine.functions import ACTIVATIONS
@@ -24,6 +26,18 @@ from ..notation import expr_text, latex_number, num, sample_latex
 from ..record.labels import Labels
 from ..record.trace import Q, Step
 from .symbolic import SYMPY_OPS, _obj, output_delta
+
+# A negative number goes into a formula in parentheses, w·(−0.2); where it is a function's whole
+# argument those would double the function's own: tanh((−0.2)), \tanh{\left((-0.2) \right)}
+_DOUBLED_TEXT = re.compile(r"\(\(([−-][^()]*)\)\)")
+_DOUBLED_LATEX = re.compile(r"\\left\(\((-[^()]*)\) \\right\)")
+
+
+def undoubled(text: str, latex: bool = False) -> str:
+    """`text` with the doubled parentheses around a lone negative number made single."""
+    if latex:
+        return _DOUBLED_LATEX.sub(r"\\left(\1 \\right)", text)
+    return _DOUBLED_TEXT.sub(r"(\1)", text)
 
 
 @dataclass
@@ -251,15 +265,15 @@ class StepQuantities:
                 if s.name in values}
         with sp.evaluate(False):  # keep the formula's order of terms when numbers go in
             numbers = q.expr.xreplace(subs)
-        return expr_text(q.expr), expr_text(numbers)
+        return expr_text(q.expr), undoubled(expr_text(numbers))
 
     def as_latex(self, q: Quantity, values: dict[str, float], precision: int) -> tuple[str, str]:
         names = {s: sample_latex(s.name) for s in q.expr.free_symbols}
         plain = _plain_latex(q.expr)
         numbers = {s: latex_number(self._number(s.name, values, precision))
                    for s in q.expr.free_symbols if s.name in values}
-        return plain, sp.latex(q.expr, symbol_names={**names, **numbers}, order="none",
-                               mul_symbol="dot")
+        return plain, undoubled(sp.latex(q.expr, symbol_names={**names, **numbers},
+                                         order="none", mul_symbol="dot"), latex=True)
 
     def _number(self, name: str, values: dict[str, float], precision: int) -> str:
         """A value as it goes into a formula: given values (inputs, targets, initial weights, η)

@@ -141,6 +141,12 @@ class Verification:
             out["precision"] = [r.to_json() for r in self.precision]
         return out
 
+    def __str__(self) -> str:
+        """The tables and verdict `tracenn verify` prints."""
+        from ..render.text import verification_text
+
+        return verification_text(self)
+
     def _repr_html_(self) -> str:
         from ..render.notebook import verification_html
 

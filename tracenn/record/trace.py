@@ -285,6 +285,12 @@ class Step:
 
         return encode(self)
 
+    def __str__(self) -> str:
+        """The step's tables, as the tracing commands print them."""
+        from ..render.text import step_text
+
+        return step_text(self)
+
     def _repr_html_(self) -> str:
         from ..render.notebook import step_html
 
@@ -318,6 +324,7 @@ class Run:
     labels: Labels
     entries: list[Step | StepSummary] = field(default_factory=list)
     title: str = ""
+    note: str = ""  # the spec's note, printed after step 1
 
     @property
     def steps(self) -> list[Step]:
@@ -329,6 +336,12 @@ class Run:
         from .jsonl import encode
 
         return [encode(e) for e in self.entries]
+
+    def __str__(self) -> str:
+        """Every entry, as `tracenn trace SPEC --steps N` prints them."""
+        from ..render.text import run_text
+
+        return run_text(self)
 
     def _repr_html_(self) -> str:
         from ..render.notebook import run_html

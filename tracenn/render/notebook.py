@@ -63,16 +63,11 @@ def run_html(run, precision: int = DEFAULT_PRECISION, limit: int = 5) -> str:
 
 
 def verification_html(result, precision: int = DEFAULT_PRECISION) -> str:
-    from .results import gradient_table, identity_table, precision_table, update_check_table
+    from .text import verification_tables, verification_verdict
 
-    tables = [gradient_table(result.step, result.gradients, precision)]
-    if result.updates:
-        tables.append(update_check_table(result.step, result.updates, precision))
-    tables.append(identity_table(result.identities))
-    if result.precision is not None:
-        tables.append(precision_table(result.precision, result.dps))
-    verdict = "All checks pass." if result.ok else f"FAILED: {', '.join(result.failed)}"
-    return tables_html(tables) + f"<p><strong>{html.escape(verdict)}</strong></p>"
+    verdict = verification_verdict(result)
+    return (tables_html(verification_tables(result, precision))
+            + f"<p><strong>{html.escape(verdict)}</strong></p>")
 
 
 def comparison_html(result, precision: int = DEFAULT_PRECISION) -> str:

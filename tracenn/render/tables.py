@@ -8,6 +8,7 @@ view that picks tables (the walkthrough, the HTML player) never depends on their
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 from tabulate import tabulate
@@ -18,6 +19,29 @@ LATEX_FORMATS = ("latex", "latex_raw", "latex_booktabs", "latex_longtable")
 LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
                  "^": r"\textasciicircum{}"}
+# The Unicode of the tables' formulas, as LaTeX that pdflatex compiles without any package
+# (\ensuremath works in text and in math alike): ∂E/∂w, δ, η, m̂, g², w ← w − η·g, …
+_MATH = {"∂": r"\partial", "δ": r"\delta", "η": r"\eta", "Σ": r"\Sigma", "σ": r"\sigma",
+         "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "ε": r"\varepsilon", "λ": r"\lambda",
+         "μ": r"\mu", "θ": r"\theta", "τ": r"\tau", "π": r"\pi", "ρ": r"\rho", "Δ": r"\Delta",
+         "∇": r"\nabla", "·": r"\cdot", "×": r"\times", "⊙": r"\odot", "−": "-", "±": r"\pm",
+         "→": r"\to", "←": r"\leftarrow", "≤": r"\leq", "≥": r"\geq", "≠": r"\neq",
+         "≈": r"\approx", "∞": r"\infty", "√": r"\surd", "′": r"^\prime", "″": r"^{\prime\prime}",
+         "‖": r"\|", "∈": r"\in", "…": r"\ldots"}
+_SUPERSCRIPT = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻ˡᵗᵀⁿ", "0123456789+-ltTn"))
+_SUBSCRIPT = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
+LATEX_UNICODE = {**{c: rf"\ensuremath{{{m}}}" for c, m in _MATH.items()},
+                 **{c: rf"\textsuperscript{{{s}}}" for c, s in _SUPERSCRIPT.items()},
+                 **{c: rf"\ensuremath{{_{s}}}" for c, s in _SUBSCRIPT.items()},
+                 "—": "---", "–": "--", "’": "'", "“": "``", "”": "''", "\u00a0": "~"}
+_HAT = re.compile("(.)\u0302")  # a combining circumflex: m̂
+
+
+def latex_unicode(text: str) -> str:
+    """`text` with each Unicode character of tracenn's formulas written as LaTeX, so that a
+    table in a LaTeX format compiles with plain pdflatex."""
+    text = _HAT.sub(lambda m: rf"\ensuremath{{\hat{{{m.group(1)}}}}}", text)
+    return "".join(LATEX_UNICODE.get(c, c) for c in text)
 
 
 @dataclass
@@ -47,7 +71,8 @@ def format_tables(tables: list[Table], fmt: str) -> str:
             parts.append(f"**{table.title.strip('*')}**\n\n{body}")
         else:
             parts.append(f"{markup(table.title, fmt, bold=True)}\n{body}")
-    return "\n\n".join(parts)
+    text = "\n\n".join(parts)
+    return latex_unicode(text) if fmt in LATEX_FORMATS else text
 
 
 def markup(text: str, fmt: str, bold: bool = False) -> str:
@@ -56,7 +81,7 @@ def markup(text: str, fmt: str, bold: bool = False) -> str:
         inner = html.escape(text)
         return f"<p><strong>{inner}</strong></p>" if bold else f"<p>{inner}</p>"
     if fmt in LATEX_FORMATS:
-        inner = "".join(LATEX_SPECIAL.get(c, c) for c in text)
+        inner = latex_unicode("".join(LATEX_SPECIAL.get(c, c) for c in text))
         return f"\\paragraph{{{inner}}}" if bold else f"{inner}\n"
     return text
 
