@@ -54,7 +54,8 @@ def test_click_only_in_the_cli_and_sympy_only_in_maths():
 # Imports inside functions that may point upward, and why:
 # - render.notebook: the `_repr_html_`/`_repr_svg_` hooks Jupyter calls on records and results
 #   (a record only says where its picture is drawn; it never draws it itself)
-LAZY_UPWARD = {"render.notebook"}
+LAZY_UPWARD = {"render.notebook",
+               "render.check"}  # str() of a check of a learner's arrays: its text
 # The engine imports SymPy only inside the SymPy forms of its formulas ("one formula, one
 # object": an activation, a loss and an optimizer each hold their own), never at import time.
 ENGINE_SYMPY = {"engine/functions.py", "engine/optim.py"}

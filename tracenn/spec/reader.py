@@ -26,8 +26,9 @@ KEYS = {
     "layer": {"weights", "biases", "shared_bias", "train_bias", "neuron_names", "weight_names",
               "bias_names"},
     "training": {"learning_rate", "steps", "epochs", "mode"} | OPTIMIZER_KEYS,
-    "data": {"inputs", "targets"},
+    "data": {"inputs", "targets", "file"},
 }
+DATA_NAMES = {"inputs": ("inputs", "X"), "targets": ("targets", "T", "Y")}  # in [data] file
 COPIES = 8  # arrays the size of the weights a traced step holds (W, W_new, ∂E/∂W, records, …)
 # how far from 1 a sum of K targets may be by float rounding alone: a few ulps per target
 SUM_ROUNDING = 4 * 2.0 ** -52
@@ -122,6 +123,10 @@ class Checks:
         return [self.number(v, f"{key}[{i}]") for i, v in enumerate(value)]
 
     def matrix(self, value, key: str, rows: int | None, cols: int, what: str) -> np.ndarray:
+        if isinstance(value, str):  # weights = "w1.npy": an array file beside the spec
+            value = self.array_file(value, key)
+        if isinstance(value, np.ndarray):
+            return self.checked_array(value, key, rows, cols, what)
         if not isinstance(value, list) or not all(isinstance(r, list) for r in value):
             self.fail(key, f"expected a list of rows (lists of numbers), {what}")
         if rows is not None and len(value) != rows:
@@ -131,6 +136,36 @@ class Checks:
                 self.fail(f"{key}[{i}]", f"expected {cols} number(s) ({what}), got {len(row)}")
         out = [[self.number(v, f"{key}[{i}][{k}]") for k, v in enumerate(r)] for i, r in enumerate(value)]
         return np.array(out, dtype=np.float64).reshape(len(out), cols)
+
+    def array_file(self, name: str, key: str, member: str | None = None) -> np.ndarray:
+        """An .npy file (or one array of an .npz), relative to the spec's own folder."""
+        from pathlib import Path
+
+        base = Path(self.source).parent if Path(self.source).is_file() else Path.cwd()
+        path = base / name
+        try:
+            loaded = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            self.fail(key, f"no such array file: {path}")
+        except (OSError, ValueError) as exc:
+            self.fail(key, f"{path} is no .npy or .npz array file: {exc}")
+        if member is None:
+            if not isinstance(loaded, np.ndarray):
+                self.fail(key, f"{path} holds several arrays; give an .npy file")
+            return loaded
+        for candidate in DATA_NAMES[member]:
+            if candidate in loaded.files:
+                return loaded[candidate]
+        self.fail(key, f"{path} holds no {' or '.join(DATA_NAMES[member])} array "
+                  f"(it has {', '.join(loaded.files)})")
+
+    def checked_array(self, value: np.ndarray, key: str, rows, cols: int, what: str) -> np.ndarray:
+        if value.ndim != 2 or value.shape[1] != cols or rows is not None and value.shape[0] != rows:
+            self.fail(key, f"expected shape ({rows if rows is not None else 'n'}, {cols}) "
+                      f"({what}), got {value.shape}")
+        if not np.issubdtype(value.dtype, np.number) or not np.all(np.isfinite(value)):
+            self.fail(key, "expected finite numbers")
+        return np.array(value, dtype=np.float64)
 
     def names(self, value, key: str, length: int) -> list[str]:
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
@@ -289,6 +324,10 @@ class Reader(Checks):
             seen.add(name)
 
     def read_data(self, data_t: dict, sizes: list[int], loss: str):
+        if "file" in data_t:  # [data] file = "data.npz": inputs and targets in one .npz
+            name = self.string(data_t["file"], "data.file")
+            data_t = {**{k: self.array_file(name, "data.file", k) for k in DATA_NAMES},
+                      **{k: v for k, v in data_t.items() if k != "file"}}
         if "inputs" not in data_t or "targets" not in data_t:
             self.fail("data", "expected both inputs and targets")
         X = self.matrix(data_t["inputs"], "data.inputs", None, sizes[0],
