@@ -194,3 +194,33 @@ def check_arrays(spec, step: int = 1, *, tolerance: float | None = None, **array
     chk = Checker(spec, tolerance=tolerance)
     chk.step(step, **arrays)
     return chk.report()
+
+
+def read_npz(path: str, step: int | None = None) -> dict[int, dict]:
+    """The arrays of an np.savez file, by step: one step (`step`, default 1), or, stacked per
+    step along a first axis, every step — when the file holds a `steps` array of step numbers
+    (or, without one, when its arrays are 3-D: Z1 of shape (steps, n1, m))."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+    except FileNotFoundError:
+        raise ValuesError(path, "no such file") from None
+    except (OSError, ValueError) as exc:
+        raise ValuesError(path, f"is no .npz file of arrays (np.savez; lists saved as zs_0, "
+                          f"zs_1, …): {exc}") from None
+    numbers = arrays.pop("steps", None)
+    if numbers is None and (step is not None or not any(a.ndim == 3 for a in arrays.values())):
+        return {step or 1: arrays}
+    numbers = list(range(1, 1 + len(next(iter(arrays.values()))))) if numbers is None \
+        else [int(s) for s in np.ravel(numbers)]
+    bad = [k for k, a in arrays.items() if a.ndim == 0 or len(a) != len(numbers)]
+    if bad:
+        raise ValuesError(path, f"{bad[0]} is not stacked per step: expected a first axis of "
+                          f"{len(numbers)} (one per step), got shape {arrays[bad[0]].shape}")
+    chosen = {s: {k: a[i] for k, a in arrays.items()} for i, s in enumerate(numbers)}
+    if step is not None:
+        if step not in chosen:
+            raise ValuesError(path, f"holds no arrays of step {step} (it holds steps "
+                              f"{numbers[0]}–{numbers[-1]})")
+        return {step: chosen[step]}
+    return chosen

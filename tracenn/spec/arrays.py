@@ -91,3 +91,32 @@ def from_arrays(weights, biases, *, activations, loss: str, inputs, targets, lr:
         "data": {"inputs": X, "targets": T},
     }
     return Reader(f"arrays ({x_how}, {how})").build(doc, None)
+
+
+def arrays_of_npz(path: str) -> tuple[list, list, np.ndarray, np.ndarray]:
+    """(weights, biases, inputs, targets) of an np.savez file: W1, b1, W2, … (or weights_0,
+    biases_0, … as Nielsen's lists), and X or inputs, Y, T or targets."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            a = {k: f[k] for k in f.files}
+    except FileNotFoundError:
+        raise SpecError(path, "", "no such file") from None
+    except (OSError, ValueError) as exc:
+        raise SpecError(path, "", f"is no .npz file of arrays (np.savez): {exc}") from None
+    for w, b, first in (("W{}", "b{}", 1), ("weights_{}", "biases_{}", 0), ("W_{}", "b_{}", 0)):
+        Ws, bs, i = [], [], first
+        while w.format(i) in a and b.format(i) in a:
+            Ws.append(a[w.format(i)])
+            bs.append(a[b.format(i)])
+            i += 1
+        if Ws:
+            break
+    else:
+        raise SpecError(path, "", f"holds no weights W1, b1, … (or weights_0, biases_0, …); it "
+                        f"has {', '.join(a) or 'no arrays'}")
+    X = next((a[k] for k in ("X", "inputs", "x") if k in a), None)
+    T = next((a[k] for k in ("Y", "T", "targets", "y") if k in a), None)
+    if X is None or T is None:
+        raise SpecError(path, "", "needs the samples too: arrays X (or inputs) and Y (or T, "
+                        "targets)")
+    return Ws, bs, X, T
