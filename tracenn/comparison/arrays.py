@@ -143,8 +143,10 @@ def _fits(e: Entry, sizes: list[int], n: int, n_b: int) -> dict[str, np.ndarray]
         if A.shape == (n_in, n_out):
             out["in_out"] = A.T
     else:
-        if A.shape in ((n_b,), (n_b, 1), (1, n_b)) or (n_b == 1 and A.shape == ()):
+        if A.shape in ((n_b,), (n_b, 1), (1, n_b)):
             out["flat" if A.ndim < 2 else "columns" if A.shape[-1] == 1 else "rows"] = A.reshape(n_b)
+        elif A.size == 1:  # one number, as np.sum(dZ) / m gives: NumPy broadcasts it to each
+            out["flat"] = np.full(n_b, float(A.reshape(-1)[0]))
     return out
 
 
