@@ -264,3 +264,23 @@ def test_spec_from_npz_command(run, tmp_path):
     back = tracenn.load(str(out))
     assert np.array_equal(back.network.layers[0].W, W1) and back.data.X.shape == (5, 60)
     assert back.mode == "batch"
+
+
+def test_the_readme_example_prints_what_the_readme_shows():
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Check your own NumPy network", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```(\w*)\n(.*?)```", section, re.S)
+    code = next(body for lang, body in blocks if lang == "python")
+    shown = next(body for lang, body in blocks if lang == "text")
+    assert "sigmoid_prime" in code  # the planted bug
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == shown
+    assert "First wrong: step 1, delta2[1]@1" in shown and "sigma-prime-of-a" in shown
