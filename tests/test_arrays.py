@@ -128,7 +128,7 @@ def test_square_weights_are_decided_by_the_values():
     step = trace(s, 1)[0]
     report = tracenn.check_arrays(s, 1, dW1=step.layers[0].grad_W.T, dW2=step.layers[1].grad_W.T)
     assert report.ok
-    assert "W as n_in×n_out, transposed (decided by the values" in report.read
+    assert "W as n_in×n_out, transposed (by the values: the shapes fit both ways)" in report.read
 
 
 def test_a_shape_that_fits_no_layout_names_the_array_and_the_shapes():
@@ -182,7 +182,8 @@ def test_sigma_prime_of_a_is_found_at_the_first_delta_and_named():
     right = trace(spec(), 1)[0].layers[1].delta[0, 0]
     assert report.first.right == pytest.approx(right, abs=0)
     assert report.mistakes[0] == "sigma-prime-of-a"
-    assert "every later step (2–3) follows from it" in report.follows
+    assert ("every later step (2–3) follows from it: it matches tracenn's run with "
+            "sigma-prime-of-a") in report.follows
     assert "delta2[1]@1 = dE/da2[1]@1" in str(report)  # the formula, for a small network
 
 

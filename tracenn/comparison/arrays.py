@@ -181,8 +181,8 @@ def _choose(family: list[tuple[Entry, dict]], options: tuple[str, str], right: S
     wrong = {o: sum(_misses(fits[o], _right(right, e), scale(e)) for e, fits in family
                     if o in fits) for o in options}
     if wrong[options[0]] == wrong[options[1]]:
-        return options[0], "shapes (both layouts fit; the values cannot tell)"
-    return min(options, key=lambda o: wrong[o]), "values (the shapes fit both)"
+        return options[0], "shapes: both fit and the values cannot tell"
+    return min(options, key=lambda o: wrong[o]), "values: the shapes fit both ways"
 
 
 def _misses(yours: np.ndarray, right: np.ndarray, scale: float = 1.0) -> int:
@@ -258,11 +258,11 @@ def _delta_scale(placed, right: Step, n: int, style: str) -> float:
 def _read_line(style, s_layout, s_how, w_layout, w_how, delta_scale, grad_scale, n) -> str:
     parts = []
     if s_layout:
-        parts.append(f"samples in {s_layout}" + (f" (decided by the {s_how})"
+        parts.append(f"samples in {s_layout}" + (f" (by the {s_how})"
                                                  if s_how != "shapes" else ""))
     if w_layout:
         parts.append("W as " + ("n_out×n_in" if w_layout == "out_in" else "n_in×n_out, transposed")
-                     + (f" (decided by the {w_how})" if w_how != "shapes" else ""))
+                     + (f" (by the {w_how})" if w_how != "shapes" else ""))
     if n > 1:
         parts.append("dZ as δ/m (scaled by 1/m early), multiplied by m" if delta_scale != 1.0
                      else "dZ as each sample's own δ")

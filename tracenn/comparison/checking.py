@@ -133,8 +133,8 @@ class Checker:
                 later = [s for s in readings if s > k
                          and first_wrong(readings[s], run[s], self.tolerance) is not None]
                 if len(out.mistakes) == 1:
-                    out.follows = (f"every later step ({k + 1}–{last}) follows from it: each "
-                                   f"matches tracenn's run with {name}" if not later and last > k
+                    span = f"step {last}" if last == k + 1 else f"every later step ({k + 1}–{last})"
+                    out.follows = (f"{span} follows from it: it matches tracenn's run with {name}" if not later and last > k
                                    else "" if last == k else
                                    f"steps {', '.join(map(str, later[:5]))} differ even from "
                                    f"tracenn's run with {name}")
