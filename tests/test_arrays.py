@@ -285,3 +285,38 @@ def test_the_readme_example_prints_what_the_readme_shows():
     assert done.returncode == 0, done.stderr
     assert done.stdout == shown
     assert "First wrong: step 1, delta2[1]@1" in shown and "sigma-prime-of-a" in shown
+
+
+def test_exact_zeros_get_no_slack():
+    """xor's first sample is (0, 0): ∂E/∂W1 is exactly 0.0 there; 0.03 in its place is wrong."""
+    s = tracenn.load("xor")
+    step = trace(s, 1)[0]
+    grad = step.layers[0].grad_W.copy()
+    assert grad[0, 0] == 0.0
+    assert tracenn.check_arrays(s, 1, dW1=grad).ok
+    grad[0, 0] = 0.03
+    report = tracenn.check_arrays(s, 1, dW1=grad)
+    assert not report.ok and report.first.right == 0.0 and report.first.yours == 0.03
+
+
+def test_check_json_and_compare_files_pass_through(run, tmp_path):
+    import json
+
+    path = tmp_path / "spec.toml"
+    path.write_text(SPEC.replace("{mode}", "batch"), encoding="utf-8")
+    np.savez(tmp_path / "run.npz", **learner_loop(1, bug="sigma")[0])
+    result = run("check", path, "--values", tmp_path / "run.npz", "--json")
+    doc = json.loads(result.output)
+    assert result.exit_code == 1 and doc["kind"] == "check" and not doc["match"]
+    assert doc["first_mismatch"]["name"] == "delta2[1]@1" and doc["mistakes"] == ["sigma-prime-of-a"]
+    (tmp_path / "v.json").write_text(json.dumps({"E": 0.123}), encoding="utf-8")
+    result = run("check", path, "--values", tmp_path / "v.json")
+    assert result.exit_code == 1 and "E" in result.output
+
+
+def test_inputs_of_other_samples_are_said_first():
+    s = spec()
+    arrays = course(trace(s, 1)[0])
+    arrays["A0"] = arrays["A0"][:, ::-1]  # the samples in another order
+    report = tracenn.check_arrays(s, 1, **arrays)
+    assert report.first.name.startswith("x1@1 (an input")

@@ -157,7 +157,16 @@ def judge(spec, values: dict, step: int, tolerance: float, options: dict):
 
 
 def first_wrong(reading: Reading, right: Step, tolerance: float) -> Wrong | None:
-    """The first of the learner's numbers (in computation order) that differs from `right`."""
+    """The first of the learner's numbers (in computation order) that differs from `right`;
+    the inputs (A0, activations[0]) first: other samples than the step's explain everything."""
+    if reading.inputs is not None and reading.inputs.shape == right.x.shape:
+        bad = np.abs(reading.inputs - right.x) > tolerance * np.maximum(1.0, np.abs(right.x))
+        if bad.any():
+            s, k = (int(i) for i in np.argwhere(bad)[0])
+            lab, n = right.labels, len(right.samples)
+            return Wrong(right.step, lab.sample(lab.inputs[k], s, n) + " (an input: not the "
+                         "step's samples?)", "the input array", float(reading.inputs[s, k]),
+                         float(right.x[s, k]))
     for kind, l in sorted(reading.arrays, key=lambda key: order(*key)):
         yours = reading.arrays[kind, l]
         mine = getattr(right.layers[l - 1], kind)

@@ -15,6 +15,7 @@ from ..engine.network import INIT_SCHEMES, Network, init_layers
 from ..engine.optim import OPTIMIZERS, SETTINGS
 from ..errors import SpecError
 from ..record.labels import Labels
+from .arrayfiles import DATA_NAMES, ArrayFiles
 from .model import Spec, Training
 
 OPTIMIZER_KEYS = set(SETTINGS)
@@ -28,7 +29,6 @@ KEYS = {
     "training": {"learning_rate", "steps", "epochs", "mode"} | OPTIMIZER_KEYS,
     "data": {"inputs", "targets", "file"},
 }
-DATA_NAMES = {"inputs": ("inputs", "X"), "targets": ("targets", "T", "Y")}  # in [data] file
 COPIES = 8  # arrays the size of the weights a traced step holds (W, W_new, ∂E/∂W, records, …)
 # how far from 1 a sum of K targets may be by float rounding alone: a few ulps per target
 SUM_ROUNDING = 4 * 2.0 ** -52
@@ -50,7 +50,7 @@ def available_memory() -> int:
 OPTIMIZER_HYPER = {name: set(cls.HYPER) for name, cls in OPTIMIZERS.items()}
 
 
-class Checks:
+class Checks(ArrayFiles):
     """Typed reads of single values; every failure names its key."""
 
     def __init__(self, source: str):
@@ -136,36 +136,6 @@ class Checks:
                 self.fail(f"{key}[{i}]", f"expected {cols} number(s) ({what}), got {len(row)}")
         out = [[self.number(v, f"{key}[{i}][{k}]") for k, v in enumerate(r)] for i, r in enumerate(value)]
         return np.array(out, dtype=np.float64).reshape(len(out), cols)
-
-    def array_file(self, name: str, key: str, member: str | None = None) -> np.ndarray:
-        """An .npy file (or one array of an .npz), relative to the spec's own folder."""
-        from pathlib import Path
-
-        base = Path(self.source).parent if Path(self.source).is_file() else Path.cwd()
-        path = base / name
-        try:
-            loaded = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            self.fail(key, f"no such array file: {path}")
-        except (OSError, ValueError) as exc:
-            self.fail(key, f"{path} is no .npy or .npz array file: {exc}")
-        if member is None:
-            if not isinstance(loaded, np.ndarray):
-                self.fail(key, f"{path} holds several arrays; give an .npy file")
-            return loaded
-        for candidate in DATA_NAMES[member]:
-            if candidate in loaded.files:
-                return loaded[candidate]
-        self.fail(key, f"{path} holds no {' or '.join(DATA_NAMES[member])} array "
-                  f"(it has {', '.join(loaded.files)})")
-
-    def checked_array(self, value: np.ndarray, key: str, rows, cols: int, what: str) -> np.ndarray:
-        if value.ndim != 2 or value.shape[1] != cols or rows is not None and value.shape[0] != rows:
-            self.fail(key, f"expected shape ({rows if rows is not None else 'n'}, {cols}) "
-                      f"({what}), got {value.shape}")
-        if not np.issubdtype(value.dtype, np.number) or not np.all(np.isfinite(value)):
-            self.fail(key, "expected finite numbers")
-        return np.array(value, dtype=np.float64)
 
     def names(self, value, key: str, length: int) -> list[str]:
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
