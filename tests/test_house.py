@@ -55,7 +55,8 @@ def test_click_only_in_the_cli_and_sympy_only_in_maths():
 # - render.notebook: the `_repr_html_`/`_repr_svg_` hooks Jupyter calls on records and results
 #   (a record only says where its picture is drawn; it never draws it itself)
 # - render.text: the `__str__` hooks of the same records and results (the terminal's text)
-LAZY_UPWARD = {"render.notebook", "render.text"}
+# - render.check: `str()` of a check of a learner's arrays (its text)
+LAZY_UPWARD = {"render.notebook", "render.text", "render.check"}
 # The engine imports SymPy only inside the SymPy forms of its formulas ("one formula, one
 # object": an activation, a loss and an optimizer each hold their own), never at import time.
 ENGINE_SYMPY = {"engine/functions.py", "engine/optim.py"}

@@ -41,6 +41,7 @@ from .errors import (DataError, OptionError, OutputError, SpecError, TracennErro
 from .record.labels import Labels
 from .record.trace import LayerTrace, Run, Step, StepSummary
 from .spec import PRESETS, Spec
+from .api import check_arrays, checker, from_arrays  # a learner's own NumPy arrays
 
 __version__ = "0.2.0"
 
@@ -60,4 +61,5 @@ __all__ = [
     "Spec", "Run", "Step", "StepSummary", "LayerTrace", "Labels", "PRESETS", "MISTAKES",
     "TracennError", "SpecError", "ValuesError", "DataError", "TrainingDiverged", "OptionError",
     "UnsupportedError", "OutputError", "mnist",
+    "check_arrays", "checker", "from_arrays",
 ]

@@ -349,3 +349,33 @@ def grade(directory, *, decimals: int | None = None, relative: float | None = No
     return grade_directory(str(directory), decimals=decimals, relative=relative,
                            returned=None if returned is None else str(returned),
                            progress=progress)
+
+
+def check_arrays(spec, step: int = 1, *, tolerance: float | None = None, **arrays):
+    """A learner's own NumPy arrays of one step — course names (Z1, A1, dZ1, dW1, db1, W1, b1),
+    Nielsen's (zs, activations, deltas, nabla_w, nabla_b) or tracenn's (z, a, delta, grad_W,
+    grad_b, W_new, b_new) — in their own layout (found from the shapes) against tracenn's trace
+    of step `step`.  Returns a CheckReport (`.ok`, `.first`, `.mistakes`; print it)."""
+    from .comparison.checking import check_arrays as check
+
+    return check(load(spec), step, tolerance=tolerance, **arrays)
+
+
+def checker(spec, *, tolerance: float | None = None, lr: float | None = None, **optimizer):
+    """A checker for a learner's training loop: call `.step(Z1=Z1, …)` once per step (any
+    subset of the arrays, any steps), then `.report()`: the first step and number that go
+    wrong, the mistake it matches, whether later steps follow from it."""
+    from .comparison.checking import Checker
+
+    return Checker(load(spec), tolerance=tolerance, lr=lr, **optimizer)
+
+
+def from_arrays(weights, biases, *, activations, loss: str, inputs, targets, lr: float = 0.1,
+                mode: str = "batch", steps: int = 1, optimizer: str = "sgd") -> Spec:
+    """The spec of a learner's NumPy network: `weights`, `biases` one array per layer in their
+    own layout (W as n_out×n_in or n_in×n_out, b flat or a column: found from the shapes),
+    `inputs`, `targets` with samples in rows or columns.  `spec.source` says how it was read."""
+    from .spec.arrays import from_arrays as build
+
+    return build(weights, biases, activations=activations, loss=loss, inputs=inputs,
+                 targets=targets, lr=lr, mode=mode, steps=steps, optimizer=optimizer)

@@ -27,6 +27,7 @@ COMMANDS = {
     "draw": "draw", "html": "draw",
     "spec": "spec",
     "exercise": "exercise", "grade": "exercise",
+    "check": "check",
 }
 
 

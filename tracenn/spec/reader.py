@@ -15,6 +15,7 @@ from ..engine.network import INIT_SCHEMES, Network, init_layers
 from ..engine.optim import OPTIMIZERS, SETTINGS
 from ..errors import SpecError
 from ..record.labels import Labels
+from .arrayfiles import DATA_NAMES, ArrayFiles
 from .model import Spec, Training
 
 OPTIMIZER_KEYS = set(SETTINGS)
@@ -26,7 +27,7 @@ KEYS = {
     "layer": {"weights", "biases", "shared_bias", "train_bias", "neuron_names", "weight_names",
               "bias_names"},
     "training": {"learning_rate", "steps", "epochs", "mode"} | OPTIMIZER_KEYS,
-    "data": {"inputs", "targets"},
+    "data": {"inputs", "targets", "file"},
 }
 COPIES = 8  # arrays the size of the weights a traced step holds (W, W_new, ∂E/∂W, records, …)
 # how far from 1 a sum of K targets may be by float rounding alone: a few ulps per target
@@ -49,7 +50,7 @@ def available_memory() -> int:
 OPTIMIZER_HYPER = {name: set(cls.HYPER) for name, cls in OPTIMIZERS.items()}
 
 
-class Checks:
+class Checks(ArrayFiles):
     """Typed reads of single values; every failure names its key."""
 
     def __init__(self, source: str):
@@ -122,6 +123,10 @@ class Checks:
         return [self.number(v, f"{key}[{i}]") for i, v in enumerate(value)]
 
     def matrix(self, value, key: str, rows: int | None, cols: int, what: str) -> np.ndarray:
+        if isinstance(value, str):  # weights = "w1.npy": an array file beside the spec
+            value = self.array_file(value, key)
+        if isinstance(value, np.ndarray):
+            return self.checked_array(value, key, rows, cols, what)
         if not isinstance(value, list) or not all(isinstance(r, list) for r in value):
             self.fail(key, f"expected a list of rows (lists of numbers), {what}")
         if rows is not None and len(value) != rows:
@@ -289,6 +294,10 @@ class Reader(Checks):
             seen.add(name)
 
     def read_data(self, data_t: dict, sizes: list[int], loss: str):
+        if "file" in data_t:  # [data] file = "data.npz": inputs and targets in one .npz
+            name = self.string(data_t["file"], "data.file")
+            data_t = {**{k: self.array_file(name, "data.file", k) for k in DATA_NAMES},
+                      **{k: v for k, v in data_t.items() if k != "file"}}
         if "inputs" not in data_t or "targets" not in data_t:
             self.fail("data", "expected both inputs and targets")
         X = self.matrix(data_t["inputs"], "data.inputs", None, sizes[0],

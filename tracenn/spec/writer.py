@@ -32,8 +32,12 @@ def _float_rows(array) -> list:
     return [[float(x) for x in row] for row in array]
 
 
-def spec_to_toml(spec: Spec, *, comment: str = "") -> str:
-    """The TOML text of `spec`; `comment` lines go at the top, each behind #."""
+def spec_to_toml(spec: Spec, *, comment: str = "", weight_files: dict[int, str] | None = None,
+                 data_file: str | None = None) -> str:
+    """The TOML text of `spec`; `comment` lines go at the top, each behind #.  `weight_files`
+    (layer index from 0: file name) and `data_file` name .npy / .npz files, written by the
+    caller beside the TOML, that hold a wide layer's weights and the data instead."""
+    weight_files = weight_files or {}
     net, labels, t = spec.network, spec.labels, spec.training
     out = [f"# {line}".rstrip() for line in comment.splitlines()]
     meta = {k: v for k, v in (("title", spec.title), ("source", spec.cite), ("note", spec.note))
@@ -45,12 +49,16 @@ def spec_to_toml(spec: Spec, *, comment: str = "") -> str:
             f"loss = {_value(net.loss.name)}", f"input_names = {_value(labels.inputs)}", ""]
     for l, layer in enumerate(net.layers):
         out += ["[[layer]]",
+                f"weights = {_value(weight_files[l])}" if l in weight_files else
                 f"weights = {_value(_float_rows(layer.W))}",
                 f"biases = {_value([float(b) for b in layer.b])}",
                 f"shared_bias = {_value(layer.shared_bias)}",
                 f"train_bias = {_value(layer.bias_trainable)}"]
         if labels.blog:
             out.append(f"neuron_names = {_value(labels.neurons[l])}")
+        if l in weight_files:  # a wide layer: its names are the indexed ones, W2[1,3]
+            out.append("")
+            continue
         out += [f"weight_names = {_value(labels.weights[l])}",
                 f"bias_names = {_value(labels.biases[l])}", ""]
     out += ["[training]", f"learning_rate = {_value(float(t.learning_rate))}"]
@@ -59,6 +67,9 @@ def spec_to_toml(spec: Spec, *, comment: str = "") -> str:
     out += [f"{k} = {_value(float(v))}" for k, v in t.hyper.items()]
     if t.weight_decay is not None:
         out.append(f"weight_decay = {_value(float(t.weight_decay))}")
+    if data_file is not None:
+        out += ["", "[data]", f"file = {_value(data_file)}"]
+        return "\n".join(out) + "\n"
     out += ["", "[data]", f"inputs = {_value(_float_rows(spec.data.X))}",
             f"targets = {_value(_float_rows(spec.data.T))}"]
     return "\n".join(out) + "\n"
