@@ -125,13 +125,14 @@ def test_nielsen_sgd_replays_with_its_shuffles_recorded():
 
 def test_order_from_a_numpy_array_in_the_api(tmp_path):
     orders = np.array([[4, 3, 2, 1, 0], [0, 2, 4, 1, 3]])
-    spec = tracenn.load(spec_text("batch_size = 2\nepochs = 1"))
-    from tracenn.spec.batches import read_orders
-    from tracenn.spec.reader import Checks
-
-    spec.training.order = read_orders(Checks("api"), orders, 5)
-    spec.training.epochs = 2
-    assert_replays(tracenn.trace(spec), [[4, 3], [2, 1], [0], [0, 2], [4, 1], [3]])
+    spec = tracenn.load(spec_text("batch_size = 2\nepochs = 2"))
+    mine = spec.with_mini_batches(2, order=orders)
+    assert_replays(tracenn.trace(mine), [[4, 3], [2, 1], [0], [0, 2], [4, 1], [3]])
+    assert spec.training.order is None  # a copy
+    with pytest.raises(tracenn.SpecError, match=r"training.order\[1\]: expected a permutation"):
+        spec.with_mini_batches(2, order=np.array([[0, 1, 2, 3, 4], [0, 0, 1, 2, 3]]))
+    own = spec.with_mini_batches(batches=[np.array([1, 0]), [2, 3, 4]])
+    assert [s.samples for s in tracenn.trace(own, 3).steps] == [[1, 0], [2, 3, 4], [1, 0]]
 
 
 def test_json_records_each_batchs_indices(run, tmp_path):

@@ -54,10 +54,10 @@ def _indices(checks, value, key: str, N: int) -> list[int]:
     if not isinstance(value, list) or not value:
         checks.fail(key, f"expected a non-empty list of sample indices (0 to {N - 1})")
     for i, v in enumerate(value):
-        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < N:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= v < N:
             checks.fail(f"{key}[{i}]", f"expected a sample index, a whole number from 0 to "
                         f"{N - 1} (counted from 0, as in NumPy), got {v!r}")
-    return value
+    return [int(v) for v in value]
 
 
 def _outer(checks, value, key: str, what: str) -> list:

@@ -106,6 +106,24 @@ class Spec:
 
         return spec_svg(self)
 
+    def with_mini_batches(self, batch_size: int | None = None, *, shuffle: bool = False,
+                          seed: int = 0, order=None, batches=None) -> "Spec":
+        """A copy trained in mini-batches, keys as [training]'s: `batch_size` with `shuffle`
+        and `seed`, or the learner's own per-epoch `order` (a list or a NumPy array, one
+        permutation of the sample indices per row), or the learner's own `batches`.  Raises
+        SpecError as the reader does."""
+        from .batches import read_mini_batch
+        from .reader import Checks
+
+        keys = {"batch_size": batch_size, "order": order, "batches": batches}
+        table = {k: v for k, v in keys.items() if v is not None}
+        if shuffle:
+            table.update(shuffle=True, seed=seed)
+        out = self.copy()
+        out.training.mode = "mini-batch"
+        read_mini_batch(Checks(self.source), table, out.training, len(self.data))
+        return out
+
     def with_biases_trained(self) -> "Spec":
         """A copy in which every bias is updated (the --update-biases option)."""
         out = self.copy()
