@@ -123,6 +123,64 @@ def test_nielsen_sgd_replays_with_its_shuffles_recorded():
         np.testing.assert_allclose(s.layers[0].b_new, ref[1], rtol=0, atol=1e-12)
 
 
+class NielsenNetwork:
+    """network.py's Network, as Nielsen writes it: column vectors, biases (n, 1), backprop one
+    sample at a time, nabla summed over the mini-batch, w − (η/m)·nabla_w."""
+
+    def __init__(self):
+        self.weights = [np.array(W1), np.array(W2)]
+        self.biases = [np.array(B1).reshape(-1, 1), np.array(B2).reshape(-1, 1)]
+
+    def SGD(self, training_data, epochs, mini_batch_size, eta):
+        n = len(training_data)
+        for _ in range(epochs):
+            random.shuffle(training_data)
+            for k in range(0, n, mini_batch_size):
+                self.update_mini_batch(training_data[k:k + mini_batch_size], eta)
+                yield [i for i, _, _ in training_data[k:k + mini_batch_size]], \
+                    [w.copy() for w in self.weights], [b.copy() for b in self.biases]
+
+    def update_mini_batch(self, mini_batch, eta):
+        nabla_b = [np.zeros(b.shape) for b in self.biases]
+        nabla_w = [np.zeros(w.shape) for w in self.weights]
+        for _, x, y in mini_batch:
+            delta_nabla_b, delta_nabla_w = self.backprop(x, y)
+            nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
+            nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
+        self.weights = [w - (eta / len(mini_batch)) * nw for w, nw in zip(self.weights, nabla_w)]
+        self.biases = [b - (eta / len(mini_batch)) * nb for b, nb in zip(self.biases, nabla_b)]
+
+    def backprop(self, x, y):
+        activation, activations, zs = x, [x], []
+        for b, w in zip(self.biases, self.weights):
+            z = np.dot(w, activation) + b
+            zs.append(z)
+            activation = sigmoid(z)
+            activations.append(activation)
+        delta = (activations[-1] - y) * sigmoid(zs[-1]) * (1 - sigmoid(zs[-1]))
+        nabla_b, nabla_w = [None, delta], [None, np.dot(delta, activations[-2].T)]
+        sp = sigmoid(zs[0]) * (1 - sigmoid(zs[0]))
+        delta = np.dot(self.weights[1].T, delta) * sp
+        nabla_b[0], nabla_w[0] = delta, np.dot(delta, activations[0].T)
+        return nabla_b, nabla_w
+
+
+def test_nielsens_own_network_py_loop_replays():
+    data = [(i, np.array(x).reshape(-1, 1), np.array(t).reshape(-1, 1))
+            for i, (x, t) in enumerate(zip(X, T))]
+    random.seed(21)
+    seen = list(NielsenNetwork().SGD(data, 3, 2, 0.5))
+    orders = [sum((b for b, _, _ in seen[e * 3:(e + 1) * 3]), []) for e in range(3)]
+    run = tracenn.trace(spec_text(f"batch_size = 2\norder = {orders}\nepochs = 3",
+                                  loss="half-sse"))
+    assert len(run.steps) == len(seen) == 9
+    for s, (batch, weights, biases) in zip(run.steps, seen):
+        assert s.samples == batch
+        for l in range(2):
+            np.testing.assert_allclose(s.layers[l].W_new, weights[l], rtol=0, atol=1e-12)
+            np.testing.assert_allclose(s.layers[l].b_new, biases[l].ravel(), rtol=0, atol=1e-12)
+
+
 def test_order_from_a_numpy_array_in_the_api(tmp_path):
     orders = np.array([[4, 3, 2, 1, 0], [0, 2, 4, 1, 3]])
     spec = tracenn.load(spec_text("batch_size = 2\nepochs = 2"))
