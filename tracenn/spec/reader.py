@@ -327,8 +327,8 @@ class Reader(Checks):
             steps = self.integer(training.get("steps", 1), "training.steps", 1)
         mode = self.string(training.get("mode", "online"), "training.mode")
         if mode not in MODES:
-            self.fail("training.mode", "expected \"online\", \"batch\" or \"mini-batch\", "
-                      f"got {mode!r}")
+            self.fail("training.mode", "expected \"online\" or \"batch\", or \"mini-batch\" with "
+                      f"batch_size or batches, got {mode!r}")
         optimizer = self.choice(training.get("optimizer", "sgd"), "training.optimizer", list(OPTIMIZERS))
         hyper = {}
         for key in sorted(OPTIMIZER_KEYS - {"optimizer", "weight_decay"}):
