@@ -84,3 +84,36 @@ def test_every_command_runs(run, tmp_path, optimizer, net, mode):
             assert "Unknown names" not in result.stdout, where
         if name.startswith("verify") and name != "verify --latex":
             assert "FAIL" not in result.stdout, where
+
+
+# Mini-batches (issue 20): three samples in shuffled batches of two, so the steps swept hold a
+# batch of two, a last batch of one and the first batch of a new epoch.
+MINI_BATCH = SPEC.replace('mode = "{mode}"', 'mode = "mini-batch"\nbatch_size = 2\n'
+                          'shuffle = true\nseed = 1').replace(
+    "inputs = [[0.05, 0.1], [1.0, 0.0]]", "inputs = [[0.05, 0.1], [1.0, 0.0], [0.0, 0.0]]").replace(
+    "targets = [[0.0, 1.0], [1.0, 0.0]]", "targets = [[0.0, 1.0], [1.0, 0.0], [1.0, 0.0]]")
+
+
+@pytest.mark.parametrize("net", sorted(NETS))
+@pytest.mark.parametrize("optimizer", ["sgd", "adamw", "nesterov"])
+def test_every_command_runs_on_mini_batches(run, tmp_path, optimizer, net):
+    hidden, output, loss = NETS[net]
+    spec = tmp_path / "net.toml"
+    spec.write_text(MINI_BATCH.format(hidden=hidden, output=output, loss=loss))
+    options = OPTIMIZERS[optimizer]
+    values = tmp_path / "own.jsonl"
+    own = run("trace", spec, "--json", "--every", "1", *options)
+    assert own.exit_code == 0, own.output
+    assert [json.loads(l)["samples"] for l in own.stdout.splitlines()
+            if '"samples"' in l][:2] in ([[0, 2], [1]], [[2, 0], [1]], [[1, 0], [2]],
+                                         [[0, 1], [2]], [[1, 2], [0]], [[2, 1], [0]])
+    values.write_text(own.stdout)
+    for name, args in _commands(spec, tmp_path, values).items():
+        result = run(*args, *options)
+        where = f"{name} {' '.join(options)} ({net}, mini-batch)"
+        assert result.exit_code == 0, f"{where}: exit {result.exit_code}\n{result.output[-2000:]}"
+        assert "Traceback" not in result.output, where
+        if name == "compare":
+            assert "Every value you gave matches" in result.stdout, where
+        if name.startswith("verify") and name != "verify --latex":
+            assert "FAIL" not in result.stdout, where

@@ -102,7 +102,9 @@ def iter_trace(spec: Spec, *, steps: int, show=None, lr: float | None = None, mi
     opt = optimizer_for(run, lr, **optimizer)
     opt.mistakes = check_mistakes(mistakes, opt, run)
     recorder = Recorder(run.labels, opt, opt.mistakes.names)
-    for ev in iterate(run.network, run.data, opt, steps=steps, batch_size=run.batch_size,
+    plan = run.batch_order()
+    check_order_length(plan, steps, len(run.data))
+    for ev in iterate(run.network, run.data, opt, steps=steps, batch_order=plan,
                       detail=lambda step: show(step) >= FULL, mistakes=opt.mistakes):
         level = show(ev.step)
         if level >= FULL:
@@ -111,6 +113,15 @@ def iter_trace(spec: Spec, *, steps: int, show=None, lr: float | None = None, mi
             yield recorder.summary(run.network, ev.record, ev.step, ev.epoch)
         if progress is not None:
             progress(ev.step)
+
+
+def check_order_length(plan, steps: int, N: int) -> None:
+    """Refuse, in one line, more steps than the learner's own per-epoch order gives."""
+    epochs = plan.epochs_given()
+    if epochs is not None and steps > epochs * plan.per_epoch(N):
+        raise OptionError(f"{steps} steps asked for, but the spec's training.order gives "
+                          f"{epochs} epoch(s) of {plan.per_epoch(N)} step(s) = "
+                          f"{epochs * plan.per_epoch(N)} steps; give fewer steps or more orders")
 
 
 def trace_one_step(spec: Spec, step: int, *, lr: float | None = None, mistakes=(),

@@ -90,7 +90,8 @@ def _length(spec) -> str:
     """How the spec sets the run's length, in words."""
     if spec.epochs is None:
         return f"the spec's steps = {spec.steps}"
-    per, mode = spec.steps_per_epoch, "full-batch" if spec.mode == "batch" else "online"
+    per = spec.steps_per_epoch
+    mode = {"batch": "full-batch", "mini-batch": "mini-batch"}.get(spec.mode, "online")
     return f"the spec's epochs = {spec.epochs}, {per} {mode} step{'s' * (per != 1)} per epoch"
 
 

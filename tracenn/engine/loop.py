@@ -41,6 +41,44 @@ class ArrayData:
             yield idx, self.X[idx], self.T[idx]
 
 
+class BatchOrder:
+    """Which samples each step of an epoch takes (a step is one update on one batch).
+
+    Consecutive slices of `batch_size` samples (the last may be smaller) of: the samples in
+    order; a new permutation each epoch drawn from `rng` (shuffled mini-batches); or the
+    learner's own permutation for each epoch, `orders[e - 1]` (as Nielsen's `SGD` shuffles,
+    recorded).  Or the learner's own `batches`, the same every epoch.  Online training is
+    batch_size 1, full batch batch_size N: every mode is a batch order."""
+
+    def __init__(self, batch_size: int = 1, rng: np.random.Generator | None = None,
+                 orders: Sequence[Sequence[int]] | None = None,
+                 batches: Sequence[Sequence[int]] | None = None):
+        self.batch_size, self.rng = batch_size, rng
+        self.orders = None if orders is None else [np.asarray(o, dtype=np.intp) for o in orders]
+        self.batches = None if batches is None else [np.asarray(b, dtype=np.intp) for b in batches]
+
+    def per_epoch(self, N: int) -> int:
+        """Steps in an epoch of N samples."""
+        return len(self.batches) if self.batches is not None else -(-N // self.batch_size)
+
+    def epochs_given(self) -> int | None:
+        """How many epochs the order can run (None: any number)."""
+        return None if self.orders is None else len(self.orders)
+
+    def epoch(self, epoch: int, N: int) -> list[np.ndarray]:
+        """The sample indices of each step of epoch `epoch` (counted from 1)."""
+        if self.batches is not None:
+            return self.batches
+        if self.orders is not None:
+            if epoch > len(self.orders):
+                raise ValueError(f"the batch order gives {len(self.orders)} epoch(s); "
+                                 f"epoch {epoch} has none")
+            order = self.orders[epoch - 1]
+        else:
+            order = self.rng.permutation(N) if self.rng is not None else np.arange(N)
+        return list(_index_batches(order, self.batch_size))
+
+
 class Observer:
     """Watches training.  `needs(step)` says how much of a step it wants (NONE, SUMMARY or
     FULL: FULL makes the engine keep the arrays from before the update and the optimizer's
@@ -82,24 +120,31 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
             epochs: int | None = None, batch_size: int = 1, rng: np.random.Generator | None = None,
             detail: Callable[[int], bool] = lambda step: False,
             mistakes: Mistakes = NO_MISTAKES, chunk_size: int | None = None,
-            on_chunk: Callable[[StepRecord, np.ndarray], None] | None = None) -> Iterator[Event]:
+            on_chunk: Callable[[StepRecord, np.ndarray], None] | None = None,
+            batch_order: BatchOrder | None = None) -> Iterator[Event]:
     """Train until `steps` updates or `epochs` passes over `data`, whichever comes first,
     yielding each step as it is made.  Batches are taken in order, or shuffled each epoch when
     `rng` is given; the last batch of an epoch may be smaller.  `detail(step)` says which steps
     keep everything (see train_step).  With `chunk_size`, a batch larger than that is stepped
     in chunks of that many samples (train_step_chunked; `on_chunk(record, indices)` sees each
     chunk), unless mistakes are active or the step is kept in detail.  Raises TrainingDiverged
-    naming the step, the layer and the quantity that stopped being finite."""
+    naming the step, the layer and the quantity that stopped being finite.  `batch_order`
+    (a BatchOrder) replaces `batch_size` and `rng` with any order of batches."""
     N = len(data)
-    per_epoch = -(-N // batch_size)  # batches
-    chunked = chunk_size is not None and batch_size > chunk_size and not mistakes
+    plan = batch_order or BatchOrder(batch_size, rng)
+    per_epoch = plan.per_epoch(N)  # batches
+    chunked = chunk_size is not None and batch_size > chunk_size and not mistakes \
+        and batch_order is None
     step = epoch = 0
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         while (steps is None or step < steps) and (epochs is None or epoch < epochs):
             epoch += 1
-            order = rng.permutation(N) if rng is not None else np.arange(N)
-            batches = _index_batches(order, batch_size) if chunked else \
-                data.batches(order, batch_size)
+            if batch_order is None:  # the data's own slicing (MNIST reads its batches)
+                order = rng.permutation(N) if rng is not None else np.arange(N)
+                batches = _index_batches(order, batch_size) if chunked else \
+                    data.batches(order, batch_size)
+            else:
+                batches = (next(data.batches(idx, len(idx))) for idx in plan.epoch(epoch, N))
             for batch, item in enumerate(batches, 1):
                 step += 1
                 full = detail(step)

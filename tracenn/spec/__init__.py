@@ -21,7 +21,11 @@ every key and builds the network, its names and its data; every mistake in the f
     [training]
     learning_rate = 0.5
     steps = 1   or   epochs = 1000
-    mode = "online"             or "batch"
+    mode = "online"             or "batch", or "mini-batch" with
+    batch_size = 2              samples per update (the last batch of an epoch may be smaller)
+    shuffle = true, seed = 0    a new order each epoch (default false: the samples in order)
+    order = [[2, 0, 3, 1], ...] or the learner's own permutation for each epoch
+    batches = [[2, 0], [1, 3]]  or the learner's own batches, the same each epoch (alone)
     optimizer = "sgd"           or momentum, nesterov, rmsprop, adam, adamw, with momentum,
                                 beta1, beta2, epsilon, alpha, weight_decay (torch.optim's defaults)
     [data]

@@ -6,7 +6,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from ..engine.loop import ArrayData
+import numpy as np
+
+from ..engine.loop import ArrayData, BatchOrder
 from ..engine.network import Network
 from ..record.labels import Labels
 
@@ -19,10 +21,17 @@ class Training:
     learning_rate: float = 0.1
     steps: int | None = 1
     epochs: int | None = None
-    mode: str = "online"  # or "batch"
+    mode: str = "online"  # or "batch", "mini-batch"
     optimizer: str = "sgd"
     hyper: dict[str, float] = field(default_factory=dict)  # momentum, beta1, beta2, epsilon, alpha
     weight_decay: float | None = None  # None: the optimizer's default (AdamW 0.01, else 0)
+    # mode = "mini-batch": slices of batch_size, of the samples in order, shuffled each epoch
+    # (from `seed`), or of the learner's own per-epoch `order`; or the learner's own `batches`
+    batch_size: int | None = None
+    shuffle: bool = False
+    seed: int = 0
+    batches: list[list[int]] | None = None
+    order: list[list[int]] | None = None
 
 
 @dataclass
@@ -58,11 +67,26 @@ class Spec:
 
     @property
     def batch_size(self) -> int:
+        """Samples in a step (the largest, where the learner's own batches differ in size)."""
+        t = self.training
+        if self.mode == "mini-batch":
+            return t.batch_size if t.batches is None else max(len(b) for b in t.batches)
         return 1 if self.mode == "online" else len(self.data)
 
     @property
     def steps_per_epoch(self) -> int:
-        return -(-len(self.data) // self.batch_size)
+        return self.batch_order().per_epoch(len(self.data))
+
+    def batch_order(self) -> BatchOrder:
+        """The engine's order of batches for a run of this spec (a shuffle starts afresh from
+        the spec's seed each run, so every command replays the same order)."""
+        t = self.training
+        if self.mode != "mini-batch":
+            return BatchOrder(self.batch_size)
+        if t.batches is not None:
+            return BatchOrder(batches=t.batches)
+        rng = np.random.default_rng(t.seed) if t.shuffle else None
+        return BatchOrder(t.batch_size, rng, orders=t.order)
 
     @property
     def total_steps(self) -> int:
@@ -81,6 +105,24 @@ class Spec:
         from ..render.notebook import spec_svg
 
         return spec_svg(self)
+
+    def with_mini_batches(self, batch_size: int | None = None, *, shuffle: bool = False,
+                          seed: int = 0, order=None, batches=None) -> "Spec":
+        """A copy trained in mini-batches, keys as [training]'s: `batch_size` with `shuffle`
+        and `seed`, or the learner's own per-epoch `order` (a list or a NumPy array, one
+        permutation of the sample indices per row), or the learner's own `batches`.  Raises
+        SpecError as the reader does."""
+        from .batches import read_mini_batch
+        from .reader import Checks
+
+        keys = {"batch_size": batch_size, "order": order, "batches": batches}
+        table = {k: v for k, v in keys.items() if v is not None}
+        if shuffle:
+            table.update(shuffle=True, seed=seed)
+        out = self.copy()
+        out.training.mode = "mini-batch"
+        read_mini_batch(Checks(self.source), table, out.training, len(self.data))
+        return out
 
     def with_biases_trained(self) -> "Spec":
         """A copy in which every bias is updated (the --update-biases option)."""

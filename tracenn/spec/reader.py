@@ -16,9 +16,12 @@ from ..engine.optim import OPTIMIZERS, SETTINGS
 from ..errors import SpecError
 from ..record.labels import Labels
 from .arrayfiles import DATA_NAMES, ArrayFiles
+from .batches import read_mini_batch
 from .model import Spec, Training
 
 OPTIMIZER_KEYS = set(SETTINGS)
+MINI_BATCH_KEYS = {"batch_size", "shuffle", "seed", "batches", "order"}
+MODES = ("online", "batch", "mini-batch")
 KEYS = {
     "": {"meta", "network", "layer", "training", "data"},
     "meta": {"title", "source", "note"},
@@ -26,7 +29,7 @@ KEYS = {
                 "shared_bias", "train_bias"},
     "layer": {"weights", "biases", "shared_bias", "train_bias", "neuron_names", "weight_names",
               "bias_names"},
-    "training": {"learning_rate", "steps", "epochs", "mode"} | OPTIMIZER_KEYS,
+    "training": {"learning_rate", "steps", "epochs", "mode"} | OPTIMIZER_KEYS | MINI_BATCH_KEYS,
     "data": {"inputs", "targets", "file"},
 }
 COPIES = 8  # arrays the size of the weights a traced step holds (W, W_new, ∂E/∂W, records, …)
@@ -175,7 +178,7 @@ class Reader(Checks):
         X, T = self.read_data(data_t, sizes, loss.name)
         return Spec(
             source=self.source, network=Network(layers, loss), labels=labels,
-            data=ArrayData(X, T), training=self.read_training(training),
+            data=ArrayData(X, T), training=self.read_training(training, X.shape[0]),
             title=self.string(meta.get("title", ""), "meta.title"),
             note=self.string(meta.get("note", ""), "meta.note").strip(), seed=seed,
             cite=self.string(meta.get("source", ""), "meta.source"),
@@ -322,7 +325,7 @@ class Reader(Checks):
                           f"that sum to 1 (a probability distribution), got sum {sums[bad[0]]!r}")
         return X, T
 
-    def read_training(self, training: dict) -> Training:
+    def read_training(self, training: dict, n_samples: int) -> Training:
         eta = self.positive(training.get("learning_rate", 0.1), "training.learning_rate")
         if "steps" in training and "epochs" in training:
             self.fail("training", "give steps or epochs, not both")
@@ -332,8 +335,9 @@ class Reader(Checks):
         else:
             steps = self.integer(training.get("steps", 1), "training.steps", 1)
         mode = self.string(training.get("mode", "online"), "training.mode")
-        if mode not in ("online", "batch"):
-            self.fail("training.mode", f"expected \"online\" or \"batch\", got {mode!r}")
+        if mode not in MODES:
+            self.fail("training.mode", "expected \"online\" or \"batch\", or \"mini-batch\" with "
+                      f"batch_size or batches, got {mode!r}")
         optimizer = self.choice(training.get("optimizer", "sgd"), "training.optimizer", list(OPTIMIZERS))
         hyper = {}
         for key in sorted(OPTIMIZER_KEYS - {"optimizer", "weight_decay"}):
@@ -348,7 +352,9 @@ class Reader(Checks):
             decay = self.number(training["weight_decay"], "training.weight_decay")
             if decay < 0:
                 self.fail("training.weight_decay", f"expected a number ≥ 0, got {decay:g}")
-        return Training(eta, steps, epochs, mode, optimizer, hyper, decay)
+        out = Training(eta, steps, epochs, mode, optimizer, hyper, decay)
+        read_mini_batch(self, training, out, n_samples)
+        return out
 
     def read_hyper(self, value, key: str) -> float:
         x = self.number(value, key)

@@ -64,6 +64,8 @@ def spec_to_toml(spec: Spec, *, comment: str = "", weight_files: dict[int, str] 
     out += ["[training]", f"learning_rate = {_value(float(t.learning_rate))}"]
     out.append(f"epochs = {t.epochs}" if t.epochs is not None else f"steps = {t.steps or 1}")
     out += [f"mode = {_value(t.mode)}", f"optimizer = {_value(t.optimizer)}"]
+    if t.mode == "mini-batch":
+        out += _mini_batch(t)
     out += [f"{k} = {_value(float(v))}" for k, v in t.hyper.items()]
     if t.weight_decay is not None:
         out.append(f"weight_decay = {_value(float(t.weight_decay))}")
@@ -73,3 +75,15 @@ def spec_to_toml(spec: Spec, *, comment: str = "", weight_files: dict[int, str] 
     out += ["", "[data]", f"inputs = {_value(_float_rows(spec.data.X))}",
             f"targets = {_value(_float_rows(spec.data.T))}"]
     return "\n".join(out) + "\n"
+
+
+def _mini_batch(t) -> list[str]:
+    """The mini-batch keys of [training], as the reader takes them."""
+    if t.batches is not None:
+        return [f"batches = {_value([list(b) for b in t.batches])}"]
+    out = [f"batch_size = {t.batch_size}", f"shuffle = {_value(t.shuffle)}"]
+    if t.shuffle:
+        out.append(f"seed = {t.seed}")
+    if t.order is not None:
+        out.append(f"order = {_value([list(o) for o in t.order])}")
+    return out
