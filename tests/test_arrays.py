@@ -320,3 +320,31 @@ def test_inputs_of_other_samples_are_said_first():
     arrays["A0"] = arrays["A0"][:, ::-1]  # the samples in another order
     report = tracenn.check_arrays(s, 1, **arrays)
     assert report.first.name.startswith("x1@1 (an input")
+
+
+def test_the_checker_follows_a_mini_batch_loop_in_the_learners_order():
+    """A course-style loop over mini-batches of 2 in its own shuffled order (written here in
+    NumPy, independently of tracenn) matches step by step; a change of one number in step 3 is
+    named there and nowhere earlier."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+    from arrays import learner_mini_batches, spec_784
+
+    Ws, bs, X, T = spec_784([4, 3, 2], n=8)
+    order = np.random.default_rng(3).permutation(8)
+    spec = tracenn.from_arrays(Ws, bs, activations="sigmoid", loss="half-sse", inputs=X,
+                               targets=T, lr=0.5, steps=4).with_mini_batches(2, order=[order])
+    arrays = learner_mini_batches(spec, order, 2)
+    assert len(arrays) == 4
+    chk = tracenn.checker(spec)
+    for a in arrays:
+        chk.step(**a)
+    assert chk.report().ok
+    arrays[2]["dW1"][1, 0] += 1e-3
+    chk = tracenn.checker(spec)
+    for a in arrays:
+        chk.step(**a)
+    text = str(chk.report())
+    assert "step 3, dE/dW1[2,1]" in text, text

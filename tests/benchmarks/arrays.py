@@ -43,6 +43,25 @@ def learner_run(spec, steps):
     return out
 
 
+def learner_mini_batches(spec, order, size):
+    """The arrays of a correct course-style loop over mini-batches of `size` in `order`."""
+    X, Y = spec.data.X.T, spec.data.T.T
+    (W1, b1), (W2, b2) = [(l.W.copy(), l.b[:, None].copy()) for l in spec.network.layers]
+    eta, out = spec.learning_rate, []
+    for start in range(0, len(order), size):
+        idx = order[start:start + size]
+        x, y, m = X[:, idx], Y[:, idx], len(idx)
+        Z1 = W1 @ x + b1; A1 = sig(Z1); Z2 = W2 @ A1 + b2; A2 = sig(Z2)
+        dZ2 = (A2 - y) * A2 * (1 - A2)
+        dW2 = dZ2 @ A1.T / m; db2 = dZ2.sum(axis=1, keepdims=True) / m
+        dZ1 = (W2.T @ dZ2) * A1 * (1 - A1)
+        dW1 = dZ1 @ x.T / m; db1 = dZ1.sum(axis=1, keepdims=True) / m
+        out.append(dict(Z1=Z1, A1=A1, Z2=Z2, A2=A2, dZ2=dZ2, dW2=dW2, db2=db2, dZ1=dZ1, dW1=dW1,
+                        db1=db1))
+        W1, b1, W2, b2 = W1 - eta * dW1, b1 - eta * db1, W2 - eta * dW2, b2 - eta * db2
+    return out
+
+
 def timed(fn, rounds):
     cpu, wall = [], []
     for _ in range(rounds):
@@ -78,6 +97,20 @@ def main():
         assert chk.report().ok
 
     results = {"check 20 steps 784-30-10": timed(check, rounds)}
+    # the issue's case: 20 mini-batch steps (batches of 10 of 200 samples, the learner's order)
+    Ws, bs, X, T = spec_784([784, 30, 10], n=200)
+    order = np.random.default_rng(1).permutation(200)
+    mini = tracenn.from_arrays(Ws, bs, activations="sigmoid", loss="half-sse", inputs=X,
+                               targets=T, lr=0.5, steps=20).with_mini_batches(10, order=[order])
+    mini_arrays = learner_mini_batches(mini, order, 10)
+
+    def check_mini():
+        chk = tracenn.checker(mini)
+        for a in mini_arrays:
+            chk.step(**a)
+        assert chk.report().ok
+
+    results["check 20 mini-batch steps 784-30-10"] = timed(check_mini, rounds)
     Ws, bs, X, T = spec_784([784, 128, 64, 10], n=32)
     results["from_arrays 784-128-64-10"] = timed(lambda: tracenn.from_arrays(
         [W.T for W in Ws], [b[:, None] for b in bs], activations=["sigmoid", "sigmoid", "softmax"],
