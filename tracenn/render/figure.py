@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..notation import layer_name, num
+from ..notation import layer_name
+from ..notation import num as _table_num
 from ..record.labels import Labels
 from ..record.trace import Step
 
@@ -74,6 +75,18 @@ class Figure:
         self.texts[key] = text
         if names:
             self.names[key] = list(names)
+
+
+def num(x: float, precision: int) -> str:
+    """A picture's one number format: fixed point at `precision` decimals throughout (no
+    scientific notation beside 0.0000 — a value too small to show reads as 0.0000 like its
+    neighbours; the tables keep every digit), except infinities and values of a billion or
+    more, which keep the tables' form."""
+    x = float(x) + 0.0
+    if x != x or abs(x) >= 1e9:
+        return _table_num(x, precision)
+    text = f"{x:.{precision}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
 
 
 def _symbols(labels: Labels) -> tuple[str, str]:
@@ -155,10 +168,19 @@ def _layer_texts(fig: Figure, step: Step, l: int, layer, view: str, p: int, s: i
             _bias_text(fig, f"{key}:3", lab.biases[l - 1][j], layer, j, view, p, prefix=True)
         for k, w in enumerate(lab.weights[l - 1][j]):
             _weight_text(fig, f"w:{l}:{j}:{k}", w, layer, j, k, view, p)
+        fig.put(f"mh:{l}:{j}", f"into {neuron}")
+    _list_caption(fig, l, layer.name, view)
     if layer.shared_bias:
         name = lab.biases[l - 1][0]
         fig.put(f"bias:{l}:0", name)
         _bias_text(fig, f"bias:{l}:1", name, layer, 0, view, p, prefix=view == "backward")
+
+
+def _list_caption(fig: Figure, l: int, name: str, view: str) -> None:
+    """The caption of a layer pair's labels when the layout writes them as a list."""
+    what = {"forward": "weights", "backward": "∂E/∂w", "update": "weights old → new",
+            "network": "weights"}[view]
+    fig.put(f"mcap:{l}", f"edges into {name} ({what}), by the neuron they feed:")
 
 
 def _bias_text(fig: Figure, key: str, name: str, layer, j: int, view: str, p: int,
@@ -229,6 +251,8 @@ def network_figure(spec, precision: int, title: str = "") -> Figure:
                            prefix=True)
             for k, w in enumerate(lab.weights[l - 1][j]):
                 _weight_text(fig, f"w:{l}:{j}:{k}", w, layer, j, k, "forward", p)
+            fig.put(f"mh:{l}:{j}", f"into {neuron}")
+        _list_caption(fig, l, layer_name(l - 1, L), "network")
         if layer.shared_bias:
             bias = lab.biases[l - 1][0]
             fig.put(f"bias:{l}:0", bias)
