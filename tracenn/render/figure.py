@@ -165,7 +165,8 @@ def _layer_texts(fig: Figure, step: Step, l: int, layer, view: str, p: int, s: i
             if view == "update":
                 fig.muted |= {f"{key}:1", f"{key}:2"}
         if not layer.shared_bias:
-            _bias_text(fig, f"{key}:3", lab.biases[l - 1][j], layer, j, view, p, prefix=True)
+            _bias_text(fig, f"{key}:3", lab.biases[l - 1][j], layer, j, view, p, prefix=True,
+                       state_key=f"{key}:4")
         for k, w in enumerate(lab.weights[l - 1][j]):
             _weight_text(fig, f"w:{l}:{j}:{k}", w, layer, j, k, view, p)
         fig.put(f"mh:{l}:{j}", f"into {neuron}")
@@ -173,7 +174,8 @@ def _layer_texts(fig: Figure, step: Step, l: int, layer, view: str, p: int, s: i
     if layer.shared_bias:
         name = lab.biases[l - 1][0]
         fig.put(f"bias:{l}:0", name)
-        _bias_text(fig, f"bias:{l}:1", name, layer, 0, view, p, prefix=view == "backward")
+        _bias_text(fig, f"bias:{l}:1", name, layer, 0, view, p, prefix=view == "backward",
+                   state_key=f"bias:{l}:2")
 
 
 def _list_caption(fig: Figure, l: int, name: str, view: str) -> None:
@@ -184,7 +186,9 @@ def _list_caption(fig: Figure, l: int, name: str, view: str) -> None:
 
 
 def _bias_text(fig: Figure, key: str, name: str, layer, j: int, view: str, p: int,
-               prefix: bool) -> None:
+               prefix: bool, state_key: str = "") -> None:
+    """The bias line of a card; in the update view the optimizer's state goes on the line
+    `state_key` below it, so that a card stays narrow."""
     if view == "forward":
         fig.put(key, (f"{name} " if prefix else "") + num(layer.b[j], p), name)
     elif view == "backward":
@@ -192,7 +196,10 @@ def _bias_text(fig: Figure, key: str, name: str, layer, j: int, view: str, p: in
     else:
         frozen = "" if layer.bias_trainable else " (frozen)"
         fig.put(key, (f"{name} " if prefix else "") + _arrow(layer.b[j], layer.b_new[j], p)
-                + frozen + _state(layer.update_b, (j,), p), name, Labels.new(name))
+                + frozen, name, Labels.new(name))
+        state = _state(layer.update_b, (j,), p)
+        if state:
+            fig.put(state_key, state.removeprefix(" · "))
 
 
 def _weight_text(fig: Figure, key: str, name: str, layer, j: int, k: int, view: str,

@@ -39,6 +39,7 @@ PAD = 6.0  # inside a card
 VGAP = 24.0  # between cards of a column
 MARGIN = 16.0
 MIN_GAP = 90.0  # between columns
+TIGHT_GAP = 50.0  # between columns, in a picture too wide whose labels are all listed
 ERROR_GAP = 44.0
 LABEL_MARGIN = 3.0  # kept free around an edge label
 MAX_TRIES = 12
@@ -154,12 +155,13 @@ class _Builder:
         s, L = self.shape, self.shape.L
         cols = [[(f"in:{k}", [f"in:{k}:0", f"in:{k}:1"], "input") for k in range(s.sizes[0])]]
         for l in range(1, L + 1):
-            lines = [0, 1, 2] + ([] if s.shared[l - 1] else [3])
+            lines = [0, 1, 2] + ([] if s.shared[l - 1] else [3, 4])
             cols.append([(f"n:{l}:{j}", [f"n:{l}:{j}:{i}" for i in lines], "neuron")
                          for j in range(s.sizes[l])])
         for l in range(1, L + 1):
             if s.shared[l - 1]:
-                cols[l - 1].append((f"bias:{l}", [f"bias:{l}:0", f"bias:{l}:1"], "bias"))
+                cols[l - 1].append((f"bias:{l}", [f"bias:{l}:0", f"bias:{l}:1", f"bias:{l}:2"],
+                                    "bias"))
         if s.errors:
             cols.append([(f"err:{k}", [f"err:{k}:{i}" for i in range(3)], "error")
                          for k in range(s.sizes[-1])] + [("total", ["total:0", "total:1"], "total")])
@@ -287,9 +289,14 @@ def build_layout(shape: Shape, figures: list[Figure]) -> Layout:
         lay.tabled = [l for l in range(1, shape.L + 1) if not b.labelled[l - 1]]
         _finish(b, lay, _place_lists(b, lay, bottom))
         labelled = [l for l in range(1, shape.L + 1) if b.labelled[l - 1]]
-        if lay.width <= MAX_WIDTH or not labelled:
+        if lay.width <= MAX_WIDTH:
             return lay
-        _table(b, max(labelled, key=lambda l: b.gaps[l - 1]))
+        if labelled:
+            _table(b, max(labelled, key=lambda l: b.gaps[l - 1]))
+        elif max(b.gaps) > TIGHT_GAP:  # no label left on an edge: the columns may close up
+            b.gaps = [TIGHT_GAP] * len(b.gaps)
+        else:
+            return lay
 
 
 def _table(b: "_Builder", l: int) -> None:
