@@ -24,11 +24,12 @@ from ..notation import num as _table_num
 from ..record.labels import Labels
 from ..record.trace import Step
 
-VIEWS = ("forward", "backward", "update")
+VIEWS = ("forward", "backward", "update", "chain")
 VIEW_TITLES = {
     "forward": "forward pass: net and out of every neuron, the error",
     "backward": "backward pass: δ of every neuron, ∂E/∂w on every edge",
     "update": "update: every weight old → new",
+    "chain": "the chain: ▸ value forward and ◂ ∂E/∂w = δ · value backward on each wire",
     "network": "the network before training",
 }
 
@@ -101,6 +102,10 @@ def step_figure(step: Step, view: str, precision: int, sample: int = 0, title: s
                 loss: str = "") -> Figure:
     """The picture of `step` in `view`; per-sample values (net, out, δ, …) of sample `sample`
     (0-based position in the step's batch).  `title` names the network, `loss` its loss."""
+    if view == "chain":
+        from .chain import chain_figure
+
+        return chain_figure(step, precision, sample, title, loss)
     fig = Figure(view, edge_quantity="∂E/∂w" if view == "backward" else "w")
     lab, p, n, s = step.labels, precision, len(step.samples), sample
     _titles(fig, step, view, title, sample)

@@ -155,7 +155,7 @@ class _Builder:
         s, L = self.shape, self.shape.L
         cols = [[(f"in:{k}", [f"in:{k}:0", f"in:{k}:1"], "input") for k in range(s.sizes[0])]]
         for l in range(1, L + 1):
-            lines = [0, 1, 2] + ([] if s.shared[l - 1] else [3, 4])
+            lines = [0, 1, 2, 5] + ([] if s.shared[l - 1] else [3, 4])
             cols.append([(f"n:{l}:{j}", [f"n:{l}:{j}:{i}" for i in lines], "neuron")
                          for j in range(s.sizes[l])])
         for l in range(1, L + 1):

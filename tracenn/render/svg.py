@@ -19,6 +19,7 @@ FONT_FAMILY = "DejaVu Sans Mono, Menlo, Consolas, Liberation Mono, monospace"
 POSITIVE, NEGATIVE, ZERO = "#2b6cb0", "#dd6b20", "#a0aec0"
 WRONG, RIGHT = "#c00000", "#1e7b34"
 INK, MUTED = "#1a202c", "#a0aec0"
+CHAIN_FORWARD, CHAIN_BACKWARD = "#22568c", "#9c2f2f"  # the chain view: value ▸, gradient ◂
 CARD_STYLE = {
     "input": 'fill="#f7fafc" stroke="#4a5568"',
     "neuron": 'fill="#ffffff" stroke="#2d3748"',
@@ -137,7 +138,12 @@ def _texts(layout: Layout, fig: Figure, marks: dict[str, str], every_slot: bool,
             out.append(f'<rect data-key="{key}" class="label" x="{_f(x0)}" y="{_f(y0)}" '
                        f'width="{_f(x1 - x0)}" height="{_f(y1 - y0)}" rx="3" fill="#ffffff" '
                        'fill-opacity="0.9"/>')
-        out.append(f'<text {" ".join(attrs)} {style}>{escape(text)}</text>'.replace(" >", ">"))
+        body = escape(text)
+        if fig.view == "chain" and " ◂ " in text and not marks.get(key):
+            forward, backward = text.split(" ◂ ", 1)  # two colours: value ▸, gradient ◂
+            body = (f'<tspan fill="{CHAIN_FORWARD}">{escape(forward)}</tspan>'
+                    f'<tspan fill="{CHAIN_BACKWARD}"> ◂ {escape(backward)}</tspan>')
+        out.append(f'<text {" ".join(attrs)} {style}>{body}</text>'.replace(" >", ">"))
     out.append("</g>")
     return out
 
