@@ -125,7 +125,8 @@ def test_a_wide_layer_pair_lists_its_labels_under_the_picture():
             for k in range(layer.W.shape[1]):
                 t = texts[f"w:{l}:{j}:{k}"]
                 assert float(t.get("y")) > lowest_card
-                old, new = re.findall(r"−?-?\d+\.\d{4}", t.text)[-2:]
+                found = re.findall(r"−?-?\d+\.\d{4}", t.text)
+                old, new = found[0], found[-1]  # w old − η·g = new
                 assert float(old) == pytest.approx(layer.W[j, k], abs=0.51e-4)
                 assert float(new) == pytest.approx(layer.W_new[j, k], abs=0.51e-4)
 

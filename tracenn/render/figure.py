@@ -174,6 +174,8 @@ def _layer_texts(fig: Figure, step: Step, l: int, layer, view: str, p: int, s: i
                        state_key=f"{key}:4")
         for k, w in enumerate(lab.weights[l - 1][j]):
             _weight_text(fig, f"w:{l}:{j}:{k}", w, layer, j, k, view, p)
+            if view == "update" and _plain_sgd(step):
+                _sgd_text(fig, f"w:{l}:{j}:{k}", w, layer, j, k, step.eta, p)
         fig.put(f"mh:{l}:{j}", f"into {neuron}")
     _list_caption(fig, l, layer.name, view)
     if layer.shared_bias:
@@ -219,6 +221,23 @@ def _weight_text(fig: Figure, key: str, name: str, layer, j: int, k: int, view: 
         fig.put(key, f"{name} {_arrow(layer.W[j, k], layer.W_new[j, k], p)}"
                 + _state(layer.update_W, (j, k), p), name, Labels.new(name))
         fig.edges[key] = float(layer.W_new[j, k])
+
+
+def _plain_sgd(step: Step) -> bool:
+    """Whether the step's update is w − η·∂E/∂w exactly: plain SGD, no weight decay, no
+    learner's mistake in the update."""
+    opt = step.optimizer
+    plain = opt is None or (opt.name == "sgd" and not opt.settings.get("weight_decay"))
+    return plain and not step.mistakes
+
+
+def _sgd_text(fig: Figure, key: str, name: str, layer, j: int, k: int, eta: float,
+              p: int) -> None:
+    """The update as the sum a learner checks by hand: w5 0.4000 − 0.5·0.0822 = 0.3589 (each
+    number the trace's; "η" names the learning rate in the names of its numbers)."""
+    rate = f"{eta:g}" + (".0" if f"{eta:g}".isdigit() else "")  # 1.0, so it reads as a number
+    fig.put(key, f"{name} {num(layer.W[j, k], p)} − {rate}·{num(layer.grad_W[j, k], p)} = "
+                 f"{num(layer.W_new[j, k], p)}", name, "η", Labels.grad(name), Labels.new(name))
 
 
 def _state(update, index: tuple, p: int) -> str:
