@@ -125,9 +125,12 @@ def test_fragment_opens_that_step_with_its_numbers(browser, mazur_page, mazur_st
     assert output[2][0].startswith("w7") and output[2][3] == f4(step["delta_o2"])
     hidden = rows(browser, "backward:1")
     assert hidden[0][3] == f4(step["delta_h1"]) and hidden[2][3] == f4(step["delta_h2"])
-    # the backward phase shows δ on the picture
+    # the backward phase shows the chain view (issue 22): δ with its formula's numbers
     open_page(browser, mazur_page, "#step=3&phase=backward")
-    assert text(browser, "[data-key='n:2:0:2']") == f"δ {f4(step['delta_o1'])}"
+    assert text(browser, "[data-key='n:2:0:2']") == "δ = ∂E/∂out · σ′"
+    assert text(browser, "[data-key='n:2:0:5']").startswith(f"δ {f4(step['delta_o1'])} = ")
+    wire = text(browser, "[data-key='w:2:0:0']")  # ▸ out_h1 ◂ ∂E/∂w5, after a step change
+    assert wire.strip() == f"▸ {f4(step['out_h1'])} ◂ {f4(step['dE/dw5'])}"
 
 
 def test_next_advances_and_arrow_keys_move(browser, mazur_page, mazur_steps):
