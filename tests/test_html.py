@@ -287,6 +287,15 @@ def test_plane_is_the_engines_output_after_the_step(xor_page):
                                [0.9167, 0.0833, 0]]
 
 
+def test_a_step_not_kept_opens_the_nearest_kept_one_and_says_so(browser, xor_page):
+    # issue 22: #step=210 opens step 200 (10 away), not step 300 (90 away)
+    open_page(browser, xor_page, "#step=210")
+    assert browser.find_element("id", "step-label").text.startswith("step 200 of 400")
+    notice = browser.find_element("id", "notice").text
+    assert "Step 210 is not kept in full" in notice and "showing step 200" in notice
+    assert browser.find_element("id", "notice").is_displayed()
+
+
 def test_plane_is_painted_and_keeps_steps_it_does_not_hold(browser, xor_page):
     open_page(browser, xor_page, "#step=250")
     assert browser.find_element("id", "step-label").text.startswith("step 300 of 400")

@@ -158,6 +158,7 @@
     if (!m) { go(0, phase); return; }
     var wanted = Number(m[1]), i = 0;
     while (i < last && steps[i] < wanted) { i++; }
+    if (i > 0 && wanted - steps[i - 1] < steps[i] - wanted) { i--; }  // the nearest kept step
     if (wanted < 1 || wanted > data.total) {
       notice("There is no step " + wanted + ": this trace has steps 1 to " + data.total + ".");
     } else if (steps[i] !== wanted) {
