@@ -125,9 +125,12 @@ def test_fragment_opens_that_step_with_its_numbers(browser, mazur_page, mazur_st
     assert output[2][0].startswith("w7") and output[2][3] == f4(step["delta_o2"])
     hidden = rows(browser, "backward:1")
     assert hidden[0][3] == f4(step["delta_h1"]) and hidden[2][3] == f4(step["delta_h2"])
-    # the backward phase shows δ on the picture
+    # the backward phase shows the chain view (issue 22): δ with its formula's numbers
     open_page(browser, mazur_page, "#step=3&phase=backward")
-    assert text(browser, "[data-key='n:2:0:2']") == f"δ {f4(step['delta_o1'])}"
+    assert text(browser, "[data-key='n:2:0:2']") == "δ = ∂E/∂out · σ′"
+    assert text(browser, "[data-key='n:2:0:5']").startswith(f"δ {f4(step['delta_o1'])} = ")
+    wire = text(browser, "[data-key='w:2:0:0']")  # ▸ out_h1 ◂ ∂E/∂w5, after a step change
+    assert wire.strip() == f"▸ {f4(step['out_h1'])} ◂ {f4(step['dE/dw5'])}"
 
 
 def test_next_advances_and_arrow_keys_move(browser, mazur_page, mazur_steps):
@@ -282,6 +285,15 @@ def test_plane_is_the_engines_output_after_the_step(xor_page):
             assert abs(levels[row * n + col] - round(255 * y)) <= 1, (step_no, row, col)
     assert plane["points"] == [[0.0833, 0.9167, 0], [0.0833, 0.0833, 1], [0.9167, 0.9167, 1],
                                [0.9167, 0.0833, 0]]
+
+
+def test_a_step_not_kept_opens_the_nearest_kept_one_and_says_so(browser, xor_page):
+    # issue 22: #step=210 opens step 200 (10 away), not step 300 (90 away)
+    open_page(browser, xor_page, "#step=210")
+    assert browser.find_element("id", "step-label").text.startswith("step 200 of 400")
+    notice = browser.find_element("id", "notice").text
+    assert "Step 210 is not kept in full" in notice and "showing step 200" in notice
+    assert browser.find_element("id", "notice").is_displayed()
 
 
 def test_plane_is_painted_and_keeps_steps_it_does_not_hold(browser, xor_page):

@@ -201,8 +201,8 @@ def draw(spec, step: int = 1, *, view: str = "forward", precision: int = PICTURE
     on each edge); numbers at `precision` decimals (default 4).  The trace has `steps` steps
     (default: the spec's) and `step` must lie in it; `sample` (1..n) picks whose values a batch
     step shows.  With `comparison` (the result of `compare`), the step compare traced is drawn
-    and the learner's first wrong number is marked, with the right value beside it.  Layers
-    wider than 12 units lose their edge labels (a PictureNote warning says so); wider than 32
+    and the learner's first wrong number is marked, with the right value beside it.  A layer
+    pair of more than 20 edges lists its edge labels under the picture; layers wider than 32
     are refused (UnsupportedError)."""
     from .pictures import drawing, warn_notes
 
@@ -224,14 +224,12 @@ def html(spec, steps: int | None = None, *, every: int | None = None,
     after each step).  Steps 1, the last and every `every`-th are kept in full (default: about
     200 in all); the page embeds the trace as JSON Lines in format 1.  Numbers at `precision`
     decimals (default 4).  `progress(step)` is called as training goes."""
-    from .pictures import unlabelled_notes, warn_notes
     from .player import play
     from .render.html import player_html
-    from .render.layout import check_size, too_wide
+    from .render.layout import check_size
 
     spec = _prepare(spec, seed, update_biases)
     check_size(spec.network.sizes)
-    warn_notes(unlabelled_notes(too_wide(spec.network.sizes), spec.network.sizes))
     run = play(spec, steps or spec.total_steps, every=every, lr=lr, mistakes=mistakes,
                progress=progress, **_optimizer_options(optimizer))
     return player_html(run, precision)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .errors import OptionError
 from .notation import PICTURE_PRECISION, num
 from .render.figure import VIEWS, Figure, Shape, step_figure
-from .render.layout import MAX_LABELLED, check_size, too_wide
+from .render.layout import MAX_EDGE_LABELS, check_size, too_wide
 from .render.svg import figure_svg
 from .runs import trace_one_step
 from .spec import Spec
@@ -84,11 +84,14 @@ def drawing(spec: Spec, step: int = 1, *, view: str = "forward",
 
 
 def unlabelled_notes(layers: list[int], sizes: list[int]) -> list[str]:
-    """Why each of `layers` (of a network of `sizes`) is drawn without edge labels."""
+    """Why the labels of each of `layers` (of a network of `sizes`) are written as a list under
+    the picture instead of on the edges."""
     wide = too_wide(sizes)
-    return [f"the edges into layer {l} are drawn without labels: "
-            + (f"more than {MAX_LABELLED} units on one side would leave no room for them"
-               if l in wide else "their labels do not fit between the cards without overlapping")
+    return [f"the edges into layer {l} are drawn without labels on them, their values listed "
+            "under the picture: "
+            + (f"more than {MAX_EDGE_LABELS} edges would leave no room for them"
+               if l in wide else "their labels do not fit between the cards without overlapping"
+               " or crossing another edge, or would make the picture too wide")
             for l in layers]
 
 

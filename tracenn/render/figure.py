@@ -19,15 +19,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..notation import layer_name, num
+from ..notation import layer_name
+from ..notation import num as _table_num
 from ..record.labels import Labels
 from ..record.trace import Step
 
-VIEWS = ("forward", "backward", "update")
+VIEWS = ("forward", "backward", "update", "chain")
 VIEW_TITLES = {
     "forward": "forward pass: net and out of every neuron, the error",
     "backward": "backward pass: δ of every neuron, ∂E/∂w on every edge",
     "update": "update: every weight old → new",
+    "chain": "the chain: ▸ value forward and ◂ ∂E/∂w = δ · value backward on each wire",
     "network": "the network before training",
 }
 
@@ -76,6 +78,18 @@ class Figure:
             self.names[key] = list(names)
 
 
+def num(x: float, precision: int) -> str:
+    """A picture's one number format: fixed point at `precision` decimals throughout (no
+    scientific notation beside 0.0000 — a value too small to show reads as 0.0000 like its
+    neighbours; the tables keep every digit), except infinities and values of a billion or
+    more, which keep the tables' form."""
+    x = float(x) + 0.0
+    if x != x or abs(x) >= 1e9:
+        return _table_num(x, precision)
+    text = f"{x:.{precision}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
+
+
 def _symbols(labels: Labels) -> tuple[str, str]:
     return ("net", "out") if labels.blog else ("z", "a")
 
@@ -88,6 +102,10 @@ def step_figure(step: Step, view: str, precision: int, sample: int = 0, title: s
                 loss: str = "") -> Figure:
     """The picture of `step` in `view`; per-sample values (net, out, δ, …) of sample `sample`
     (0-based position in the step's batch).  `title` names the network, `loss` its loss."""
+    if view == "chain":
+        from .chain import chain_figure
+
+        return chain_figure(step, precision, sample, title, loss)
     fig = Figure(view, edge_quantity="∂E/∂w" if view == "backward" else "w")
     lab, p, n, s = step.labels, precision, len(step.samples), sample
     _titles(fig, step, view, title, sample)
@@ -152,17 +170,32 @@ def _layer_texts(fig: Figure, step: Step, l: int, layer, view: str, p: int, s: i
             if view == "update":
                 fig.muted |= {f"{key}:1", f"{key}:2"}
         if not layer.shared_bias:
-            _bias_text(fig, f"{key}:3", lab.biases[l - 1][j], layer, j, view, p, prefix=True)
+            _bias_text(fig, f"{key}:3", lab.biases[l - 1][j], layer, j, view, p, prefix=True,
+                       state_key=f"{key}:4")
         for k, w in enumerate(lab.weights[l - 1][j]):
             _weight_text(fig, f"w:{l}:{j}:{k}", w, layer, j, k, view, p)
+            if view == "update" and _plain_sgd(step):
+                _sgd_text(fig, f"w:{l}:{j}:{k}", w, layer, j, k, step.eta, p)
+        fig.put(f"mh:{l}:{j}", f"into {neuron}")
+    _list_caption(fig, l, layer.name, view)
     if layer.shared_bias:
         name = lab.biases[l - 1][0]
         fig.put(f"bias:{l}:0", name)
-        _bias_text(fig, f"bias:{l}:1", name, layer, 0, view, p, prefix=view == "backward")
+        _bias_text(fig, f"bias:{l}:1", name, layer, 0, view, p, prefix=view == "backward",
+                   state_key=f"bias:{l}:2")
+
+
+def _list_caption(fig: Figure, l: int, name: str, view: str) -> None:
+    """The caption of a layer pair's labels when the layout writes them as a list."""
+    what = {"forward": "weights", "backward": "∂E/∂w", "update": "weights old → new",
+            "network": "weights"}[view]
+    fig.put(f"mcap:{l}", f"edges into {name} ({what}), by the neuron they feed:")
 
 
 def _bias_text(fig: Figure, key: str, name: str, layer, j: int, view: str, p: int,
-               prefix: bool) -> None:
+               prefix: bool, state_key: str = "") -> None:
+    """The bias line of a card; in the update view the optimizer's state goes on the line
+    `state_key` below it, so that a card stays narrow."""
     if view == "forward":
         fig.put(key, (f"{name} " if prefix else "") + num(layer.b[j], p), name)
     elif view == "backward":
@@ -170,7 +203,10 @@ def _bias_text(fig: Figure, key: str, name: str, layer, j: int, view: str, p: in
     else:
         frozen = "" if layer.bias_trainable else " (frozen)"
         fig.put(key, (f"{name} " if prefix else "") + _arrow(layer.b[j], layer.b_new[j], p)
-                + frozen + _state(layer.update_b, (j,), p), name, Labels.new(name))
+                + frozen, name, Labels.new(name))
+        state = _state(layer.update_b, (j,), p)
+        if state:
+            fig.put(state_key, state.removeprefix(" · "))
 
 
 def _weight_text(fig: Figure, key: str, name: str, layer, j: int, k: int, view: str,
@@ -185,6 +221,23 @@ def _weight_text(fig: Figure, key: str, name: str, layer, j: int, k: int, view: 
         fig.put(key, f"{name} {_arrow(layer.W[j, k], layer.W_new[j, k], p)}"
                 + _state(layer.update_W, (j, k), p), name, Labels.new(name))
         fig.edges[key] = float(layer.W_new[j, k])
+
+
+def _plain_sgd(step: Step) -> bool:
+    """Whether the step's update is w − η·∂E/∂w exactly: plain SGD, no weight decay, no
+    learner's mistake in the update."""
+    opt = step.optimizer
+    plain = opt is None or (opt.name == "sgd" and not opt.settings.get("weight_decay"))
+    return plain and not step.mistakes
+
+
+def _sgd_text(fig: Figure, key: str, name: str, layer, j: int, k: int, eta: float,
+              p: int) -> None:
+    """The update as the sum a learner checks by hand: w5 0.4000 − 0.5·0.0822 = 0.3589 (each
+    number the trace's; "η" names the learning rate in the names of its numbers)."""
+    rate = f"{eta:g}" + (".0" if f"{eta:g}".isdigit() else "")  # 1.0, so it reads as a number
+    fig.put(key, f"{name} {num(layer.W[j, k], p)} − {rate}·{num(layer.grad_W[j, k], p)} = "
+                 f"{num(layer.W_new[j, k], p)}", name, "η", Labels.grad(name), Labels.new(name))
 
 
 def _state(update, index: tuple, p: int) -> str:
@@ -229,6 +282,8 @@ def network_figure(spec, precision: int, title: str = "") -> Figure:
                            prefix=True)
             for k, w in enumerate(lab.weights[l - 1][j]):
                 _weight_text(fig, f"w:{l}:{j}:{k}", w, layer, j, k, "forward", p)
+            fig.put(f"mh:{l}:{j}", f"into {neuron}")
+        _list_caption(fig, l, layer_name(l - 1, L), "network")
         if layer.shared_bias:
             bias = lab.biases[l - 1][0]
             fig.put(f"bias:{l}:0", bias)

@@ -25,7 +25,11 @@ from ..notation import PICTURE_PRECISION
 from ..record.jsonl import dumps
 from ..record.trace import Step
 from .charts import PALETTE, Chart, Series
-from .figure import VIEWS, Figure, Shape, step_figure
+from .figure import Figure, Shape, step_figure
+
+# the player's pictures: its backward phase shows the chain view (value forward and gradient
+# backward on each wire, δ's formula with its numbers on each neuron)
+VIEWS = ("forward", "chain", "update")
 from .layout import build_layout
 from .steps import step_tables
 from .tables import column_align

@@ -11,8 +11,11 @@ pictures use a monospaced font, whose characters are 0.6 em wide).  The layout r
 each slot the longest text any of the figures it serves puts there, so one layout serves every
 view and every step of a player.
 
-Layers of more than MAX_LABELLED neurons are drawn without edge labels (`unlabelled` says
-which); layers of more than MAX_DRAWN are refused.
+Each label sits near its own edge's end (the neuron the weight feeds), where no other edge
+runs through its box, and is drawn in its edge's colour (svg.py).  A layer pair of more than
+MAX_EDGE_LABELS edges, or one whose labels find no such place, or the layer pair whose labels
+would make the picture wider than MAX_WIDTH, writes its labels instead as a list under the
+picture, one block per neuron (`tabled` says which); layers of more than MAX_DRAWN are refused.
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ from dataclasses import dataclass, field
 from ..errors import UnsupportedError
 from .figure import Figure, Shape
 
-MAX_LABELLED = 12  # neurons of a layer whose edges still carry labels
+MAX_LABELLED = 12  # kept for callers that name it; the rule is MAX_EDGE_LABELS
+MAX_EDGE_LABELS = 20  # edges of a layer pair that are still labelled on the edge
+MAX_WIDTH = 1000.0  # px: a picture wider than this writes a layer pair's labels as a list
+PREFERRED_T = 0.72  # where along its edge a label would rather sit (1 = the neuron it feeds)
 MAX_DRAWN = 32  # neurons of a layer that can be drawn at all
 FONT = 11.0  # px, every label
 TITLE_FONT = 14.0
@@ -33,6 +39,7 @@ PAD = 6.0  # inside a card
 VGAP = 24.0  # between cards of a column
 MARGIN = 16.0
 MIN_GAP = 90.0  # between columns
+TIGHT_GAP = 50.0  # between columns, in a picture too wide whose labels are all listed
 ERROR_GAP = 44.0
 LABEL_MARGIN = 3.0  # kept free around an edge label
 MAX_TRIES = 12
@@ -90,7 +97,8 @@ class Layout:
     cards: list[Card] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     texts: dict[str, Text] = field(default_factory=dict)
-    unlabelled: list[int] = field(default_factory=list)  # layers drawn without edge labels
+    unlabelled: list[int] = field(default_factory=list)  # layers drawn without their labels: none
+    tabled: list[int] = field(default_factory=list)  # layers whose labels are listed underneath
 
 
 def _overlap(a, b) -> bool:
@@ -98,9 +106,9 @@ def _overlap(a, b) -> bool:
 
 
 def too_wide(sizes: list[int]) -> list[int]:
-    """The layers whose edges are drawn without labels: more than MAX_LABELLED units on one
-    side."""
-    return [l for l in range(1, len(sizes)) if max(sizes[l - 1], sizes[l]) > MAX_LABELLED]
+    """The layers whose edge labels are written as a list under the picture: more than
+    MAX_EDGE_LABELS edges between them and the layer before."""
+    return [l for l in range(1, len(sizes)) if sizes[l - 1] * sizes[l] > MAX_EDGE_LABELS]
 
 
 def check_size(sizes: list[int]) -> None:
@@ -147,12 +155,13 @@ class _Builder:
         s, L = self.shape, self.shape.L
         cols = [[(f"in:{k}", [f"in:{k}:0", f"in:{k}:1"], "input") for k in range(s.sizes[0])]]
         for l in range(1, L + 1):
-            lines = [0, 1, 2] + ([] if s.shared[l - 1] else [3])
+            lines = [0, 1, 2, 5] + ([] if s.shared[l - 1] else [3, 4])
             cols.append([(f"n:{l}:{j}", [f"n:{l}:{j}:{i}" for i in lines], "neuron")
                          for j in range(s.sizes[l])])
         for l in range(1, L + 1):
             if s.shared[l - 1]:
-                cols[l - 1].append((f"bias:{l}", [f"bias:{l}:0", f"bias:{l}:1"], "bias"))
+                cols[l - 1].append((f"bias:{l}", [f"bias:{l}:0", f"bias:{l}:1", f"bias:{l}:2"],
+                                    "bias"))
         if s.errors:
             cols.append([(f"err:{k}", [f"err:{k}:{i}" for i in range(3)], "error")
                          for k in range(s.sizes[-1])] + [("total", ["total:0", "total:1"], "total")])
@@ -218,17 +227,15 @@ class _Builder:
         """Put the labels of layer l's edges where they overlap nothing; False if one finds no
         place."""
         edges = [link for link in lay.links if link.key.startswith(f"w:{l}:")]
-        n_out = self.shape.sizes[l]
+        others = [link for link in lay.links if link.cls in ("weight", "bias")]
         for link in edges:
-            _, _, j, _ = link.key.split(":")
-            pref = 0.5 if n_out == 1 else 0.3 + 0.4 * int(j) / (n_out - 1)
             best = None
-            for t in [i / 40 for i in range(5, 36)]:
+            for t in [i / 40 for i in range(4, 37)]:
                 text = self._label_at(link, t)
                 box = text.box(LABEL_MARGIN)
-                if any(_overlap(box, other) for other in taken):
-                    continue
-                cost = abs(t - pref) + 0.2 * _crossings(box, edges, link)
+                if any(_overlap(box, other) for other in taken) or _crossings(box, others, link):
+                    continue  # a foreign edge through the box would make the label look its
+                cost = abs(t - PREFERRED_T)
                 if best is None or cost < best[0]:
                     best = (cost, text, box)
             if best is None:
@@ -263,23 +270,63 @@ def _crossings(box, edges: list[Link], own: Link) -> int:
 
 def build_layout(shape: Shape, figures: list[Figure]) -> Layout:
     """The geometry for a network of `shape` that fits every text of `figures`: a layer whose
-    edge labels do not fit gets a wider gap, MAX_TRIES times, and is then drawn unlabelled."""
+    edge labels do not fit gets a wider gap, MAX_TRIES times, and then writes its labels as a
+    list; while the picture is wider than MAX_WIDTH, so does the labelled layer of the widest
+    gap."""
     check_size(shape.sizes)
     b = _Builder(shape, figures)
     tries = 0
     while True:
         lay, bottom, failed = _attempt(b)
-        if not failed:
-            break
-        tries += 1
-        for l in failed:
-            if tries < MAX_TRIES:
-                b.gaps[l - 1] *= 1.3
-            else:
-                b.labelled[l - 1] = False
-    lay.unlabelled = [l for l in range(1, shape.L + 1) if not b.labelled[l - 1]]
-    _finish(b, lay, bottom)
-    return lay
+        if failed:
+            tries += 1
+            for l in failed:
+                if tries < MAX_TRIES:
+                    b.gaps[l - 1] *= 1.3
+                else:
+                    _table(b, l)
+            continue
+        lay.tabled = [l for l in range(1, shape.L + 1) if not b.labelled[l - 1]]
+        _finish(b, lay, _place_lists(b, lay, bottom))
+        labelled = [l for l in range(1, shape.L + 1) if b.labelled[l - 1]]
+        if lay.width <= MAX_WIDTH:
+            return lay
+        if labelled:
+            _table(b, max(labelled, key=lambda l: b.gaps[l - 1]))
+        elif max(b.gaps) > TIGHT_GAP:  # no label left on an edge: the columns may close up
+            b.gaps = [TIGHT_GAP] * len(b.gaps)
+        else:
+            return lay
+
+
+def _table(b: "_Builder", l: int) -> None:
+    b.labelled[l - 1] = False
+    b.gaps[l - 1] = MIN_GAP
+
+
+def _place_lists(b: "_Builder", lay: Layout, bottom: float) -> float:
+    """The labels of each tabled layer pair under the picture: a caption, then one block per
+    neuron (its name, then one line per incoming edge), blocks flowing left to right and
+    wrapping at MAX_WIDTH; the new bottom."""
+    lh = LINE * FONT
+    y = bottom + 1.5 * FONT
+    for l in [l for l in range(1, b.shape.L + 1) if not b.labelled[l - 1]]:
+        n_in = b.shape.sizes[l - 1]
+        cap = f"mcap:{l}"
+        y += lh + 0.6 * FONT
+        lay.texts[cap] = Text(cap, MARGIN, y, FONT, "start", b.chars.get(cap, 0), "caption")
+        x, row_top = MARGIN, y + 4
+        for j in range(b.shape.sizes[l]):
+            keys = [f"mh:{l}:{j}"] + [f"w:{l}:{j}:{k}" for k in range(n_in)]
+            w = max(b.chars.get(key, 0) for key in keys) * CHAR * FONT + 2 * PAD + 8
+            if x > MARGIN and x + w > MAX_WIDTH - MARGIN:
+                x, row_top = MARGIN, row_top + (n_in + 1) * lh + PAD
+            for i, key in enumerate(keys):
+                lay.texts[key] = Text(key, x, row_top + (i + 1) * lh, FONT, "start",
+                                      b.chars.get(key, 0), "head" if i == 0 else "cell")
+            x += w
+        y = row_top + (n_in + 1) * lh
+    return y
 
 
 def _attempt(b: _Builder) -> tuple[Layout, float, list[int]]:

@@ -5,7 +5,7 @@
   "use strict";
   var data = JSON.parse(document.getElementById("tracenn-view").textContent);
   var PHASES = ["forward", "error", "backward", "update"];
-  var VIEW_OF = { forward: "forward", error: "forward", backward: "backward", update: "update" };
+  var VIEW_OF = { forward: "forward", error: "forward", backward: "chain", update: "update" };
   var TABLES_OF = {
     forward: function (k) { return k === "forward"; },
     error: function (k) { return k === "error"; },
@@ -28,11 +28,21 @@
   var state = { index: 0, phase: 0, timer: null };
   var steps = data.steps, last = steps.length - 1;
 
+  function setText(el, text) {  // a chain label keeps its two colours: value ▸, gradient ◂
+    var spans = el.getElementsByTagName("tspan"), cut = text.indexOf(" \u25C2 ");
+    if (spans.length === 2 && cut >= 0) {
+      spans[0].textContent = text.slice(0, cut);
+      spans[1].textContent = text.slice(cut);
+    } else {
+      el.textContent = text;
+    }
+  }
+
   function drawFigure(v) {
     var texts = data.views[v], row = texts.texts[state.index];
     texts.keys.forEach(function (key, i) {
       var el = slots[v].texts[key];
-      if (el) { el.textContent = row[i]; }
+      if (el) { setText(el, row[i]); }
     });
     var styles = data.edges[v][state.index];
     data.edge_keys.forEach(function (key, i) {
@@ -148,6 +158,7 @@
     if (!m) { go(0, phase); return; }
     var wanted = Number(m[1]), i = 0;
     while (i < last && steps[i] < wanted) { i++; }
+    if (i > 0 && wanted - steps[i - 1] < steps[i] - wanted) { i--; }  // the nearest kept step
     if (wanted < 1 || wanted > data.total) {
       notice("There is no step " + wanted + ": this trace has steps 1 to " + data.total + ".");
     } else if (steps[i] !== wanted) {

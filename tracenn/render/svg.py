@@ -19,6 +19,7 @@ FONT_FAMILY = "DejaVu Sans Mono, Menlo, Consolas, Liberation Mono, monospace"
 POSITIVE, NEGATIVE, ZERO = "#2b6cb0", "#dd6b20", "#a0aec0"
 WRONG, RIGHT = "#c00000", "#1e7b34"
 INK, MUTED = "#1a202c", "#a0aec0"
+CHAIN_FORWARD, CHAIN_BACKWARD = "#22568c", "#9c2f2f"  # the chain view: value ▸, gradient ◂
 CARD_STYLE = {
     "input": 'fill="#f7fafc" stroke="#4a5568"',
     "neuron": 'fill="#ffffff" stroke="#2d3748"',
@@ -75,7 +76,7 @@ def render_svg(layout: Layout, fig: Figure, *, scale: float | None = None,
            f'<rect width="{layout.width}" height="{layout.height}" fill="#ffffff"/>']
     out += _links(layout, fig, scale)
     out += _cards(layout, marks)
-    out += _texts(layout, fig, marks, every_slot)
+    out += _texts(layout, fig, marks, every_slot, scale)
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -108,7 +109,8 @@ def _cards(layout: Layout, marks: dict[str, str]) -> list[str]:
     return out
 
 
-def _texts(layout: Layout, fig: Figure, marks: dict[str, str], every_slot: bool) -> list[str]:
+def _texts(layout: Layout, fig: Figure, marks: dict[str, str], every_slot: bool,
+           scale: float) -> list[str]:
     out = ["<g>"]
     for key, t in layout.texts.items():
         text = fig.texts.get(key, "")
@@ -129,14 +131,27 @@ def _texts(layout: Layout, fig: Figure, marks: dict[str, str], every_slot: bool)
             style += f' fill="{RIGHT}" font-weight="bold"'
         elif key in fig.muted:
             style += f' fill="{MUTED}"'
+        elif t.cls in ("edge", "cell"):  # a label wears its edge's colour
+            style += f' fill="{_label_colour(fig.edges.get(key, 0.0))}"'
         if t.cls == "edge":  # a backing so that the edges behind the label do not strike it
             x0, y0, x1, y1 = t.box(1.5)
             out.append(f'<rect data-key="{key}" class="label" x="{_f(x0)}" y="{_f(y0)}" '
                        f'width="{_f(x1 - x0)}" height="{_f(y1 - y0)}" rx="3" fill="#ffffff" '
                        'fill-opacity="0.9"/>')
-        out.append(f'<text {" ".join(attrs)} {style}>{escape(text)}</text>'.replace(" >", ">"))
+        body = escape(text)
+        if fig.view == "chain" and " ◂ " in text and not marks.get(key):
+            forward, backward = text.split(" ◂ ", 1)  # two colours: value ▸, gradient ◂
+            body = (f'<tspan fill="{CHAIN_FORWARD}">{escape(forward)}</tspan>'
+                    f'<tspan fill="{CHAIN_BACKWARD}"> ◂ {escape(backward)}</tspan>')
+        out.append(f'<text {" ".join(attrs)} {style}>{body}</text>'.replace(" >", ">"))
     out.append("</g>")
     return out
+
+
+def _label_colour(value: float) -> str:
+    """An edge's colour, darkened so that a label of a thin grey edge stays legible."""
+    colour = edge_style(value, 1.0)[0]
+    return {POSITIVE: "#22568c", NEGATIVE: "#b5541a", ZERO: "#4a5568"}[colour]
 
 
 def figure_svg(shape: Shape, fig: Figure, marks: dict[str, str] | None = None) -> tuple[str, Layout]:
