@@ -168,7 +168,46 @@ def named(entries: list[tuple[str, str | None, object]], qs: StepQuantities) -> 
         seen[name] = where
         out.values[name] = value
     out.notes = _collapsed(out.notes)
+    _judge_precision(out)
     return out
+
+
+# A file whose values mostly carry this many significant digits was written by a program
+MACHINE_DIGITS = 12
+
+
+def _significant(value) -> int:
+    """The significant digits a Written value carries (0 for an exact zero or a whole number)."""
+    decimals = getattr(value, "decimals", None)
+    if decimals is None or float(value) == 0.0:
+        return 0
+    return decimals + math.floor(math.log10(abs(float(value)))) + 1
+
+
+def _untold(value) -> bool:
+    """Whether the written precision of a value cannot be told: 0.0, 1.0, 0.5, -2.0 — a whole
+    number or a half with at most one decimal is how a program prints an exact value (repr,
+    str and json write 0 as 0.0), so it earns no hand-rounding slack."""
+    decimals = getattr(value, "decimals", None)
+    return decimals is not None and decimals <= 1 and float(2 * float(value)).is_integer()
+
+
+def _judge_precision(out: Answers) -> None:
+    """No rounding slack where the written precision cannot be told; every value of a file
+    whose values mostly carry 12+ significant digits judged as machine precision."""
+    written = [v for v in out.values.values() if getattr(v, "decimals", None) is not None]
+    machine = sum(_significant(v) >= MACHINE_DIGITS for v in written)
+    if machine >= 2 and 2 * machine >= len(written):
+        out.values = {k: _exact(v) for k, v in out.values.items()}
+        out.notes.append(f"{machine} of {len(written)} values carry {MACHINE_DIGITS} or more "
+                         "significant digits (written by a program): every value is judged "
+                         "to machine precision, none as rounded by hand")
+        return
+    out.values = {k: _exact(v) if _untold(v) else v for k, v in out.values.items()}
+
+
+def _exact(value):
+    return Written(float(value), None) if isinstance(value, Written) else value
 
 
 GUESSES = {"(a decimal comma)": "written with a decimal comma, read with a point",

@@ -1,0 +1,111 @@
+"""Verdicts that cannot be fooled by how a number is written: an exact zero printed `0.0` (as
+repr, str and json write it) earns no hand-rounding slack, and a file of machine-written numbers
+(17 digits) is judged to machine precision — so a wrong value beside them is always caught."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import tracenn
+from tracenn.comparison.reading import Answers, _judge_precision, parse_number
+from tracenn.comparison.tolerance import Tolerance
+
+# A 2-3-2 net whose third hidden ReLU is dead on this sample (z = −0.5 − 0.4 − 0.3 < 0): its
+# bias gradient, its incoming weights' gradients and its δ are exact zeros.
+DEAD_RELU = """
+[network]
+sizes = [2, 3, 2]
+activations = ["relu", "sigmoid"]
+loss = "half-sse"
+[[layer]]
+weights = [[0.3, -0.2], [0.25, 0.4], [-0.5, -0.4]]
+biases = [0.1, -0.1, -0.3]
+[[layer]]
+weights = [[0.2, -0.3, 0.5], [0.4, 0.1, -0.6]]
+biases = [0.05, -0.05]
+[training]
+learning_rate = 0.5
+steps = 1
+[data]
+inputs = [[1.0, 1.0]]
+targets = [[1.0, 0.0]]
+"""
+
+
+@pytest.fixture()
+def spec(tmp_path):
+    path = tmp_path / "dead.toml"
+    path.write_text(DEAD_RELU, encoding="utf-8")
+    return str(path)
+
+
+def machine_values(spec) -> dict[str, float]:
+    return dict(tracenn.trace(spec).steps[0].values())
+
+
+def write(tmp_path, values, name="mine.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(values), encoding="utf-8")
+    return str(path)
+
+
+def test_the_dead_units_bias_gradient_is_an_exact_zero(spec):
+    # hand computation: z = −0.5·1 − 0.4·1 − 0.3 = −1.2 < 0, so relu′ = 0 and ∂E/∂b = 0
+    values = machine_values(spec)
+    assert values["dE/db1[3]"] == 0.0
+
+
+def test_a_wrong_value_beside_an_exact_zero_written_0_0_is_caught(spec, tmp_path):
+    values = machine_values(spec)
+    values["dE/db1[3]"] = 0.03
+    text = json.dumps(values)
+    assert '0.0,' in text or '0.0}' in text  # zeros are written 0.0, as json writes them
+    result = tracenn.compare(spec, write(tmp_path, values))
+    assert not result.ok and result.first.name == "dE/db1[3]"
+    assert any("machine precision" in note for note in result.notes)
+
+
+@pytest.mark.parametrize("written, right", [("0.0", 0.03), ("0", 0.03), ("0.5", 0.47),
+                                            ("1.0", 1.04), ("-2.0", -2.04)])
+def test_a_value_whose_precision_cannot_be_told_gets_no_slack(written, right):
+    """As rounded by hand, "0.0" would stand for anything in ± 0.05 and pass against 0.03;
+    written the way a program writes an exact value, it gets no slack."""
+    value, _ = parse_number(written)
+    answers = Answers(values={"x": value})
+    _judge_precision(answers)
+    assert not Tolerance().close(answers.values["x"], right)
+    assert Tolerance().close(answers.values["x"], float(written))
+
+
+@pytest.mark.parametrize("written, right", [("0.3", 0.27), ("0.68", 0.680267), ("2.5", 2.46)])
+def test_values_rounded_by_hand_keep_their_slack_at_the_unit(written, right):
+    value, _ = parse_number(written)
+    answers = Answers(values={"x": value})
+    _judge_precision(answers)
+    assert Tolerance().close(answers.values["x"], right) == (written != "2.5")
+
+
+def test_hand_rounded_values_keep_their_slack(spec, tmp_path):
+    right = machine_values(spec)
+    path = tmp_path / "hand.csv"
+    names = [n for n in right if right[n] != 0][:6]
+    path.write_text("".join(f"{n},{right[n]:.4f}\n" for n in names), encoding="utf-8")
+    assert tracenn.compare(spec, str(path)).ok
+
+
+def test_a_perturbation_sweep_over_the_machine_written_values(spec, tmp_path):
+    """Every single-value change of a full-precision file is named as the first wrong number;
+    the unchanged file matches."""
+    values = machine_values(spec)
+    assert tracenn.compare(spec, write(tmp_path, values)).ok
+    changes = 0
+    for name, value in values.items():
+        for delta in ((1e-6 * abs(value) or 1e-6), (0.03 if value == 0 else 0.01 * abs(value))):
+            changed = dict(values)
+            changed[name] = value + delta
+            result = tracenn.compare(spec, write(tmp_path, changed, "sweep.json"))
+            assert not result.ok and result.first.name == name, (name, value, delta)
+            changes += 1
+    assert changes >= 100
