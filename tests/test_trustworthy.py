@@ -109,3 +109,48 @@ def test_a_perturbation_sweep_over_the_machine_written_values(spec, tmp_path):
             assert not result.ok and result.first.name == name, (name, value, delta)
             changes += 1
     assert changes >= 100
+
+
+def _own_trace(tmp_path, edit):
+    """tracenn's own JSON Lines trace of Mazur's step 1, with `edit` applied to its first step."""
+    from click.testing import CliRunner
+
+    from tracenn.cli import cli as main
+
+    lines = CliRunner().invoke(main, ["trace", "mazur", "--json"]).output.splitlines()
+    first = json.loads(lines[0])
+    edit(first)
+    path = tmp_path / "own.jsonl"
+    path.write_text("\n".join([json.dumps(first)] + lines[1:]) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_the_json_lines_reader_takes_the_per_layer_arrays(tmp_path):
+    """A wrong gradient in layers[].grad_W (W[j][k]: input k to neuron j, so [0][0] is w5 of
+    the output layer) is caught where the file gives it only there."""
+    def wrong_grad_w(step):
+        step["layers"][1]["grad_W"][0][0] += 0.01
+        del step["grads"]
+    result = tracenn.compare("mazur", _own_trace(tmp_path, wrong_grad_w))
+    assert not result.ok and result.first.name == "dE/dw5"
+    # the blog's value of ∂E/∂w5 is 0.082167041; the file says 0.092167041
+    assert abs(result.first.right - 0.082167041) < 1e-9
+
+    def wrong_w_new(step):
+        step["layers"][0]["W_new"][1][0] -= 0.001
+        del step["params"]
+    result = tracenn.compare("mazur", _own_trace(tmp_path, wrong_w_new))
+    assert not result.ok and result.first.name == "w3+"
+
+
+def test_two_values_for_one_number_in_a_trace_are_refused(tmp_path):
+    from click.testing import CliRunner
+
+    from tracenn.cli import cli as main
+
+    path = _own_trace(tmp_path, lambda s: s["layers"][1]["grad_b"].__setitem__(0, 0.2))
+    result = CliRunner().invoke(main, ["compare", "mazur", "--values", path])
+    assert result.exit_code == 2
+    assert "two values for one number" in result.output and "grad_b[0]" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    assert tracenn.compare("mazur", _own_trace(tmp_path, lambda s: None)).ok

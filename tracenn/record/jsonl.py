@@ -151,7 +151,42 @@ def step_values(obj: dict, labels: Labels) -> dict[str, object]:
                     out[labels.state(name, param)] = v
     out.update({labels.grad(k): v for k, v in _dict(obj.get("grads"), "grads").items()})
     out.update({labels.new(k): v for k, v in _dict(obj.get("params"), "params").items()})
+    for name, where, v in _layer_arrays(layers, labels):
+        if name in out and out[name] != v:
+            raise ValueError(f"{where} = {v} but the same quantity {name} is {out[name]} "
+                             "elsewhere in the step: it gives two values for one number")
+        out[name] = v
     return out
+
+
+def _layer_arrays(layers: list, labels: Labels):
+    """(name, where, value) of each entry of the per-layer arrays grad_W, grad_b, W_new, b_new
+    (W[j][k]: input k to neuron j), under the parameter names of `labels`."""
+    for l, layer in enumerate(layers, start=1):
+        w_names, b_names = labels.weights[l - 1], labels.biases[l - 1]
+        for key, rename in (("grad_W", labels.grad), ("W_new", labels.new)):
+            if key not in layer:
+                continue
+            rows = _list(layer[key], f"layers[{l - 1}].{key}")
+            if len(rows) != len(w_names):
+                raise ValueError(f"layers[{l - 1}].{key} has {len(rows)} rows; this network's "
+                                 f"layer {l} has {len(w_names)} neurons")
+            for j, (row, names) in enumerate(zip(rows, w_names)):
+                row = _list(row, f"layers[{l - 1}].{key}[{j}]")
+                if len(row) != len(names):
+                    raise ValueError(f"layers[{l - 1}].{key}[{j}] has {len(row)} entries; "
+                                     f"layer {l} has {len(names)} inputs")
+                for k, v in enumerate(row):
+                    yield rename(names[k]), f"layers[{l - 1}].{key}[{j}][{k}]", v
+        for key, rename in (("grad_b", labels.grad), ("b_new", labels.new)):
+            if key not in layer:
+                continue
+            values = _list(layer[key], f"layers[{l - 1}].{key}")
+            if len(values) != len(b_names):
+                raise ValueError(f"layers[{l - 1}].{key} has {len(values)} entries; layer {l} "
+                                 f"has {len(b_names)} biases")
+            for j, v in enumerate(values):
+                yield rename(b_names[j]), f"layers[{l - 1}].{key}[{j}]", v
 
 
 def check_network(obj: dict, labels: Labels) -> None:
