@@ -154,3 +154,25 @@ def test_two_values_for_one_number_in_a_trace_are_refused(tmp_path):
     assert "two values for one number" in result.output and "grad_b[0]" in result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
     assert tracenn.compare("mazur", _own_trace(tmp_path, lambda s: None)).ok
+
+
+def test_every_independent_wrong_value_is_listed(spec):
+    """The first wrong value in full, then the later ones that are wrong even given the
+    learner's own earlier numbers ("also wrong, not following from it"), in text, JSON and the
+    notebook view; a value that follows from the first is not among them."""
+    values = machine_values(spec)
+    values["dE/dW2[1,1]"] += 0.01   # wrong on its own
+    values["dE/db1[1]"] += 0.002    # wrong on its own, later in the walk
+    values["dE/db1[3]"] = 0.03      # the dead unit's exact zero
+    result = tracenn.compare(spec, values)
+    assert result.first.name == "dE/dW2[1,1]"
+    assert sorted(n for n, _, _ in result.also_wrong) == ["dE/db1[1]", "dE/db1[3]"]
+    yours = {n: y for n, y, _ in result.also_wrong}
+    assert yours["dE/db1[3]"] == 0.03
+    assert {n: r for n, _, r in result.also_wrong}["dE/db1[3]"] == 0.0
+    text = str(result)
+    assert "also wrong, not following from it: 2 values" in text and "dE/db1[3]" in text
+    assert [d["name"] for d in result.to_json()["also_wrong"]] == [n for n, _, _ in
+                                                                   result.also_wrong]
+    assert "also wrong, not following from it" in result._repr_html_()
+    assert not tracenn.compare(spec, machine_values(spec)).also_wrong

@@ -45,6 +45,8 @@ class Comparison:
     first: Mismatch | None
     mistakes: list = field(default_factory=list)  # Diagnosis objects
     follows: list[str] = field(default_factory=list)  # later values that follow from an error
+    # later wrong values that do not follow from the first: (name, yours, right), in order
+    also_wrong: list[tuple[str, float, float]] = field(default_factory=list)
     convention: Convention | None = None  # the (t − o) convention, when the numbers use it
     notes: list[str] = field(default_factory=list)  # how a value in the file was read
     tolerance: str = ""  # the rule a value had to meet, in words
@@ -62,6 +64,7 @@ class Comparison:
             not_given=self.not_given, unknown=self.unknown,
             first_mismatch=None if self.first is None else self.first.to_json(),
             mistakes=[d.to_json() for d in self.mistakes], follows=self.follows,
+            also_wrong=[{"name": n, "yours": y, "right": r} for n, y, r in self.also_wrong],
             convention=None if self.convention is None else self.convention.to_json(),
             notes=self.notes, tolerance=self.tolerance)
 
@@ -103,6 +106,7 @@ def compare(qs: StepQuantities, learner: dict[str, float], unknown: list[str],
     return Comparison(qs.step.step, [v.name for v in verdicts],
                       sum(1 for q in qs.items if q.name not in learner), unknown, first,
                       follows=[v.name for v in verdicts if v.status == FOLLOWS],
+                      also_wrong=[(v.name, float(v.yours), float(v.right)) for v in wrong[1:]],
                       convention=convention, tolerance=tol.describe(), verdicts=verdicts,
                       values=values, right=qs.step)
 

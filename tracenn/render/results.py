@@ -88,6 +88,10 @@ def precision_table(rows, dps: int) -> Table:
 # --------------------------------------------------------------------------------------------
 
 
+# the later independent wrong values shown with their numbers; the rest are named only
+ALSO_SHOWN = 3
+
+
 def render_comparison(result, precision: int) -> str:
     lines = [f"Step {result.step}: compared {len(result.checked)} of your values "
              f"({result.not_given} quantities not given)."]
@@ -115,6 +119,14 @@ def render_comparison(result, precision: int) -> str:
     if result.follows:
         lines.append(f"  after it: {len(result.follows)} of your later values follow from it "
                      f"(right given your earlier numbers): {', '.join(result.follows)}")
+    if result.also_wrong:
+        shown = ", ".join(f"{name} (yours {num(yours, precision)}, right {num(right, precision)})"
+                          for name, yours, right in result.also_wrong[:ALSO_SHOWN])
+        if len(result.also_wrong) > ALSO_SHOWN:
+            rest = ", ".join(name for name, _, _ in result.also_wrong[ALSO_SHOWN:])
+            shown += f"; and {rest}"
+        lines.append(f"  also wrong, not following from it: {len(result.also_wrong)} "
+                     f"value{'s' if len(result.also_wrong) > 1 else ''}: {shown}")
     if result.mistakes:
         lines.append("")
         for d in result.mistakes:
