@@ -1,11 +1,16 @@
-"""Rewrite the golden outputs and the walkthroughs, deliberately: python3 tests/regenerate.py
+"""Rewrite the golden outputs and the walkthroughs, deliberately: python3 tests/regenerate.py [GOLDEN ...]
+
+With names (paths from the repo root, or file names such as xor.jsonl) only those are
+rewritten.  A JSON golden whose values are equal within GOLDEN_RELATIVE is kept as committed.
 
 Run this only after a change that is meant to alter the output, and read the diff before you
 commit it: the tests compare against these files, so rewriting them to make a red test green
 hides the bug instead of fixing it.
 """
 
+import json
 import shutil
+import sys
 import tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -41,6 +46,37 @@ FOLDERS = {
 }
 
 
+# 1e-14 relative: three times the largest difference measured between kernels, and ten orders
+# of magnitude below any change of a formula
+GOLDEN_RELATIVE = 1e-14
+
+
+def differences(expected, produced, where="") -> list[str]:
+    """Where two parsed JSON values differ beyond GOLDEN_RELATIVE (floats) or at all (the rest)."""
+    if isinstance(expected, float) and isinstance(produced, float):
+        scale = max(abs(expected), abs(produced))
+        close = expected == produced or abs(expected - produced) <= GOLDEN_RELATIVE * scale
+        return [] if close else [f"{where}: {produced!r} where the golden has {expected!r}"]
+    if type(expected) is not type(produced):
+        return [f"{where}: {produced!r} where the golden has {expected!r}"]
+    if isinstance(expected, dict):
+        if list(expected) != list(produced):
+            return [f"{where}: keys {list(produced)} where the golden has {list(expected)}"]
+        return [d for key in expected
+                for d in differences(expected[key], produced[key], f"{where}.{key}")]
+    if isinstance(expected, list):
+        if len(expected) != len(produced):
+            return [f"{where}: {len(produced)} items where the golden has {len(expected)}"]
+        return [d for i, (e, p) in enumerate(zip(expected, produced))
+                for d in differences(e, p, f"{where}[{i}]")]
+    return [] if expected == produced else [f"{where}: {produced!r} where the golden has {expected!r}"]
+
+
+def parsed(rel: str, text: str) -> list:
+    """A JSON golden's values: one per line for JSON Lines, one for a JSON file."""
+    return [json.loads(line) for line in text.splitlines()] if rel.endswith(".jsonl") \
+        else [json.loads(text)]
+
 def produce_folder(args: list[str]) -> dict[str, str]:
     """The files `tracenn ARGS -o FOLDER` writes, by path relative to FOLDER."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -73,15 +109,47 @@ def produce(args: list[str], name: str | None = None) -> str:
     return written[name or args[args.index("-o") + 1]]
 
 
-def main() -> None:
-    for rel, args in OUTPUTS.items():
+def same(rel: str, old: str | None, new: str) -> bool:
+    """Whether a golden needs no rewrite: byte-equal, or (JSON) equal within GOLDEN_RELATIVE, so
+    that regenerating on another CPU does not commit that CPU's last digits."""
+    if old is None:
+        return False
+    if old == new or not rel.endswith((".json", ".jsonl")):
+        return old == new
+    return not differences(parsed(rel, old), parsed(rel, new))
+
+
+def chosen(names: list[str]) -> tuple[dict, dict]:
+    """The goldens named on the command line (paths relative to the repo root, or file names),
+    or all of them."""
+    if not names:
+        return OUTPUTS, FOLDERS
+    known = {**OUTPUTS, **FOLDERS}
+    picked = {}
+    for name in names:
+        rel = name.rstrip("/")
+        matches = [k for k in known if k == rel or Path(k).name == Path(rel).name]
+        if not matches:
+            raise SystemExit(f"no golden called {name!r}; the goldens are: " + ", ".join(known))
+        picked.update({k: known[k] for k in matches})
+    return ({k: v for k, v in picked.items() if k in OUTPUTS},
+            {k: v for k, v in picked.items() if k in FOLDERS})
+
+
+def main(names: list[str]) -> None:
+    outputs, folders = chosen(names)
+    for rel, args in outputs.items():
         path = ROOT / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         text = produce(args, path.name)
         old = path.read_text(encoding="utf-8") if path.exists() else None
+        if same(rel, old, text):
+            print(f"unchanged {rel}" + ("" if old == text else
+                                       f" (equal within {GOLDEN_RELATIVE:g}: kept as committed)"))
+            continue
         path.write_text(text, encoding="utf-8")
-        print(f"{'unchanged' if old == text else 'rewrote  '} {rel}")
-    for rel, args in FOLDERS.items():
+        print(f"rewrote   {rel}")
+    for rel, args in folders.items():
         folder = ROOT / rel
         files = produce_folder(args)
         old = {str(p.relative_to(folder)): p.read_text(encoding="utf-8")
@@ -95,4 +163,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

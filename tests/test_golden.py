@@ -22,39 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from regenerate import FOLDERS, OUTPUTS, ROOT, produce, produce_folder
-
-# 1e-14 relative: three times the largest difference measured between kernels, and ten orders
-# of magnitude below any change of a formula
-GOLDEN_RELATIVE = 1e-14
-
-
-def differences(expected, produced, where="") -> list[str]:
-    """Where two parsed JSON values differ beyond GOLDEN_RELATIVE (floats) or at all (the rest)."""
-    if isinstance(expected, float) and isinstance(produced, float):
-        scale = max(abs(expected), abs(produced))
-        close = expected == produced or abs(expected - produced) <= GOLDEN_RELATIVE * scale
-        return [] if close else [f"{where}: {produced!r} where the golden has {expected!r}"]
-    if type(expected) is not type(produced):
-        return [f"{where}: {produced!r} where the golden has {expected!r}"]
-    if isinstance(expected, dict):
-        if list(expected) != list(produced):
-            return [f"{where}: keys {list(produced)} where the golden has {list(expected)}"]
-        return [d for key in expected
-                for d in differences(expected[key], produced[key], f"{where}.{key}")]
-    if isinstance(expected, list):
-        if len(expected) != len(produced):
-            return [f"{where}: {len(produced)} items where the golden has {len(expected)}"]
-        return [d for i, (e, p) in enumerate(zip(expected, produced))
-                for d in differences(e, p, f"{where}[{i}]")]
-    return [] if expected == produced else [f"{where}: {produced!r} where the golden has {expected!r}"]
-
-
-def parsed(rel: str, text: str) -> list:
-    """A JSON golden's values: one per line for JSON Lines, one for a JSON file."""
-    return [json.loads(line) for line in text.splitlines()] if rel.endswith(".jsonl") \
-        else [json.loads(text)]
-
+from regenerate import FOLDERS, GOLDEN_RELATIVE, OUTPUTS, ROOT, differences, parsed, \
+    produce, produce_folder
 
 def assert_same(rel: str, expected: str, produced: str) -> None:
     if not rel.endswith((".json", ".jsonl")):
@@ -118,3 +87,16 @@ def test_goldens_hold_under_every_kernel(name):
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"under {name}:\n{result.stdout[-3000:]}{result.stderr[-2000:]}"
+
+
+def test_regenerating_keeps_a_json_golden_equal_within_the_tolerance():
+    """tests/regenerate.py must not commit this CPU's last digits: a value one ulp away keeps
+    the committed file; a value changed at the 12th digit (a real change) is rewritten."""
+    from regenerate import same
+    old = '{"E": 0.29837110876000272, "step": 1}\n'
+    ulp = '{"E": 0.29837110876000278, "step": 1}\n'
+    real = '{"E": 0.29837110876100272, "step": 1}\n'
+    assert same("tests/golden/x.jsonl", old, ulp)
+    assert not same("tests/golden/x.jsonl", old, real)
+    assert not same("tests/golden/x.txt", "0.2984\n", "0.2985\n")
+    assert not same("tests/golden/x.jsonl", None, old)
