@@ -293,3 +293,20 @@ def test_the_spec_writer_round_trips_the_mini_batch_keys():
         assert again.training == spec.training
         assert [s.samples for s in tracenn.trace(again).steps] == \
             [s.samples for s in tracenn.trace(spec).steps]
+
+
+def test_order_from_an_npy_file_beside_the_spec(run, tmp_path):
+    """A learner's per-epoch permutations saved with np.save (one row per epoch) replay as the
+    NumPy loop written above; a file that is not a permutation is refused in one line."""
+    np.save(tmp_path / "order.npy", np.array([[4, 3, 2, 1, 0], [0, 2, 4, 1, 3]]))
+    path = tmp_path / "mb.toml"
+    path.write_text(spec_text('batch_size = 2\norder = "order.npy"\nepochs = 2'))
+    assert_replays(tracenn.trace(tracenn.load(path)),
+                   [[4, 3], [2, 1], [0], [0, 2], [4, 1], [3]])
+    np.save(tmp_path / "order.npy", np.array([0, 0, 1, 2, 3]))
+    result = run("trace", path, "--steps", "1")
+    assert result.exit_code == 2
+    assert "training.order[0]: expected a permutation of the 5 sample indices" in result.output
+    path.write_text(spec_text('batch_size = 2\norder = "missing.npy"'))
+    result = run("trace", path, "--steps", "1")
+    assert result.exit_code == 2 and "training.order: no such array file" in result.output

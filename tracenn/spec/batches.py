@@ -10,7 +10,10 @@ import numpy as np
 def read_mini_batch(checks, training: dict, out, N: int) -> None:
     """The mini-batch keys of `training` into `out` (a Training) for a data set of N samples;
     they are refused in any mode but "mini-batch", where either batch_size or batches is
-    required."""
+    required.  `order` and `batches` may name an .npy file beside the spec (a learner's
+    per-epoch permutations saved with np.save, one row per epoch)."""
+    training = {k: (checks.array_file(v, f"training.{k}") if k in ("order", "batches")
+                    and isinstance(v, str) else v) for k, v in training.items()}
     given = [k for k in ("batch_size", "shuffle", "seed", "batches", "order") if k in training]
     if out.mode != "mini-batch":
         if given:
@@ -89,7 +92,10 @@ def read_batches(checks, value, N: int) -> list[list[int]]:
 
 
 def read_orders(checks, value, N: int) -> list[list[int]]:
-    """The learner's per-epoch orders: each a permutation of the N sample indices."""
+    """The learner's per-epoch orders: each a permutation of the N sample indices (a single
+    permutation, as a flat list or a 1-d array, is one epoch's)."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = [value]
     orders = _outer(checks, value, "training.order", "per-epoch orders (permutations of the "
                     f"{N} sample indices)")
     out = []
