@@ -69,3 +69,9 @@ class UnsupportedError(TracennError, ValueError):
 
 class OutputError(TracennError, OSError):
     """Writing a result failed (a full disk, a closed pipe, a folder that cannot be written)."""
+
+
+class CircuitError(TracennError, ValueError):
+    """A circuit (`tracenn graph`) cannot be traced: a construct outside the allowed grammar
+    (named with its line:column), a missing or unknown input value, a value outside a gate's
+    domain."""
