@@ -17,12 +17,13 @@ and return plain records that show every number:
     tracenn.html("xor", steps=2000)                                    # the step player's page
     tracenn.exercise("mazur", 30, seed=1, output="ex")                 # a class's worksheets
     tracenn.grade("ex").summary()                                      # … and their grades
+    tracenn.graph("(x + y) * z", x=-2, y=5, z=-4).grads                # a circuit, gate by gate
 
 In a notebook, runs, steps, verifications and comparisons display themselves as tables; a step
 also shows its picture, and a spec the picture of its network.
 
 Functions: load, trace, iter_trace, step, verify, compare, walkthrough, draw, html, xor,
-exercise, grade; `tracenn.mnist.train` for MNIST; from_torch, check_torch and load_torch for
+exercise, grade, graph (a scalar expression or one neuron as a circuit); `tracenn.mnist.train` for MNIST; from_torch, check_torch and load_torch for
 a learner's PyTorch model (with the `torch` extra).  Errors: TracennError and its kinds
 SpecError, ValuesError, DataError, TrainingDiverged, OptionError, UnsupportedError,
 OutputError.  MISTAKES is the catalogue of classic mistakes (name → description) that
@@ -33,10 +34,10 @@ neuron j, so row j of W holds the weights into neuron j; arrays hold samples in 
 the loss of a batch is the mean of its samples' losses.
 """
 
-from .api import (check_torch, compare, draw, exercise, from_torch, grade, html, iter_trace,
-                  load, load_torch, step, trace, verify, walkthrough, xor)
+from .api import (check_torch, compare, draw, exercise, from_torch, grade, graph, html,
+                  iter_trace, load, load_torch, step, trace, verify, walkthrough, xor)
 from .engine.mistakes import MISTAKES
-from .errors import (DataError, OptionError, OutputError, SpecError, TracennError,
+from .errors import (CircuitError, DataError, OptionError, OutputError, SpecError, TracennError,
                      TrainingDiverged, UnsupportedError, ValuesError)
 from .record.labels import Labels
 from .record.trace import LayerTrace, Run, Step, StepSummary
@@ -56,6 +57,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "load", "trace", "iter_trace", "step", "verify", "compare", "walkthrough", "xor", "draw", "html",
+    "graph", "CircuitError",
     "from_torch", "check_torch", "load_torch",
     "exercise", "grade",
     "Spec", "Run", "Step", "StepSummary", "LayerTrace", "Labels", "PRESETS", "MISTAKES",

@@ -256,8 +256,7 @@ def _check_values(builder: Builder, values: dict) -> None:
     if builder.missing:
         raise CircuitError(f"no value for the input(s) {', '.join(builder.missing)}; give every "
                            f"input a value: --at {','.join(f'{n}=…' for n in names)}")
-    unknown = [k for k in values if k not in names or k in builder.assigned
-               and k not in builder.defined]
+    unknown = [k for k in values if k not in names]
     if unknown:
         raise CircuitError(f"--at {', '.join(unknown)}: no such input; the circuit's inputs "
                            f"are {', '.join(names)}")

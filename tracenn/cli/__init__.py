@@ -28,6 +28,7 @@ COMMANDS = {
     "spec": "spec",
     "exercise": "exercise", "grade": "exercise",
     "check": "check",
+    "graph": "graph",
 }
 
 
