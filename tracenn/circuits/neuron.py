@@ -215,7 +215,7 @@ def bridge(trace: CircuitTrace, step, l: int, j: int) -> NeuronBridge:
     out = NeuronBridge(lab.neurons[l - 1][j], l, step.step, n)
 
     def row(quantity, circuit, circuit_value, trace_value):
-        ok = abs(circuit_value - trace_value) <= TOLERANCE * max(1.0, abs(trace_value))
+        ok = bool(abs(circuit_value - trace_value) <= TOLERANCE * max(1.0, abs(trace_value)))
         out.rows.append(BridgeRow(quantity, circuit, circuit_value, float(trace_value), ok))
 
     for s in range(n):

@@ -79,10 +79,12 @@ def _notes(trace: CircuitTrace) -> list[str]:
 def verdict(trace: CircuitTrace) -> str:
     check = trace.check
     kinks = f"; at a kink: {', '.join(check.kinks)}" if check.kinks else ""
+    how = ("SymPy's derivative of the composed expression" if check.method == "diff" else
+           "a 40-digit central difference of the composed circuit evaluated by SymPy (too "
+           "large as one expression for SymPy's diff)")
     if check.ok:
-        return (f"Verified: every input's gradient equals SymPy's derivative of the composed "
-                f"expression (within {check.tolerance:g}) and a central difference "
-                f"(within 1e-05){kinks}.")
+        return (f"Verified: every input's gradient equals {how} (within {check.tolerance:g}) "
+                f"and a central difference (within 1e-05){kinks}.")
     wrong = ", ".join(r.input for r in check.rows if not r.ok)
     return f"NOT verified: the gradient of {wrong} disagrees{kinks}."
 
