@@ -1,0 +1,128 @@
+"""The circuit's pictures (issue 23): the SVG of `tracenn graph … --svg`, its page and its
+notebook display.  The numbers on the drawing are read back from the SVG and compared with
+the trace and with CS231n's published numbers; the labels' boxes must not overlap."""
+
+import itertools
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import tracenn
+from tracenn.circuits.layout import circuit_layout, depths
+from tracenn.render.circuit_svg import circuit_svg
+
+SVG = "{http://www.w3.org/2000/svg}"
+CS231N = ("(x + y) * z", {"x": -2, "y": 5, "z": -4})
+PROGRAM = "a = x\nb = y\nc = a + b\nd = a*b + b**3\nc += c + 1\ne = (b - a).relu()\nf = e * d + c\n"
+
+
+def circuits():
+    yield tracenn.graph(*CS231N[:1], **CS231N[1])
+    yield tracenn.graph("1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))",
+                        w0=2, x0=-1, w1=-3, x1=-2, w2=-3)
+    yield tracenn.graph(PROGRAM, x=-4, y=2)
+    yield tracenn.graph("max(x, y) * x + x * x", x=3, y=-1)
+    yield tracenn.graph("mazur", neuron="o1")
+    yield tracenn.graph("mazur", neuron="h1")
+
+
+def texts(svg: str) -> dict[str, ET.Element]:
+    root = ET.fromstring(svg)
+    return {t.get("data-key"): t for t in root.iter(f"{SVG}text")}
+
+
+def test_cs231n_numbers_on_the_backward_drawing():
+    """CS231n's figure: -2, 5, -4 on the inputs' wires, 3 after the add gate, -12 out; the
+    gradients -4, -4 (x, y), 3 (z), -4 into the mul gate from q, 1 at the output."""
+    t = texts(circuit_svg(tracenn.graph(CS231N[0], **CS231N[1]), "backward"))
+    shown = {k: float(e.text) for k, e in t.items() if k[:2] in ("v:", "d:")}
+    assert shown == {"v:g1.0": -2, "d:g1.0": -4, "v:g1.1": 5, "d:g1.1": -4,
+                     "v:g2.0": 3, "d:g2.0": -4, "v:g2.1": -4, "d:g2.1": 3,
+                     "v:out": -12, "d:out": 1}
+    assert t["s:g1"].text == "+" and t["s:g2"].text == "×"
+    assert [t[f"n:i{i}"].text for i in (1, 2, 3)] == ["x", "y", "z"]
+
+
+def test_the_forward_view_has_values_and_no_gradients():
+    t = texts(circuit_svg(tracenn.graph(CS231N[0], **CS231N[1]), "forward"))
+    assert not [k for k in t if k.startswith("d:")]
+    assert float(t["v:out"].text) == -12 and t["v:out"].get("fill") != "#c00000"
+
+
+@pytest.mark.parametrize("view", ["forward", "backward"])
+def test_the_svgs_equal_the_committed_goldens(view):
+    from pathlib import Path
+
+    golden = Path(__file__).parent / "golden" / f"circuit-cs231n-{view}.svg"
+    assert circuit_svg(tracenn.graph(CS231N[0], **CS231N[1]), view) == \
+        golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("trace", list(circuits()), ids=lambda t: t.program[:20])
+def test_every_number_on_the_drawing_is_the_traces(trace):
+    """Each wire's value is its source node's value and its gradient what the gate it feeds
+    sent back at that input (found here from the trace's own records)."""
+    t = texts(circuit_svg(trace, "backward"))
+    sent = {(b.gate, i): s.downstream for b in trace.backward for i, s in enumerate(b.locals)}
+    for g in trace.gates:
+        for i, a in enumerate(g.args):
+            assert float(t[f"v:{g.id}.{i}"].text) == pytest.approx(trace.node(a).value, abs=5e-5)
+            assert float(t[f"d:{g.id}.{i}"].text) == pytest.approx(sent[g.id, i], abs=5e-5)
+    assert float(t["v:out"].text) == pytest.approx(trace.value, abs=5e-5)
+    assert float(t["d:out"].text) == 1.0
+    count = sum(len(g.args) for g in trace.gates) + 1
+    assert len([k for k in t if k.startswith("v:")]) == len([k for k in t if k[:2] == "d:"]) \
+        == count
+
+
+def overlaps(layout) -> list[tuple[str, str]]:
+    boxes = [(lab.key, lab.box()) for lab in layout.labels]
+    boxes += [(p.id, (p.x - p.w / 2, p.y - p.h / 2, p.x + p.w / 2, p.y + p.h / 2))
+              for p in layout.places]
+    out = []
+    for (k1, a), (k2, b) in itertools.combinations(boxes, 2):
+        if k1.endswith(k2) or k2.endswith(k1):  # a node's own name or symbol inside it
+            continue
+        if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
+            out.append((k1, k2))
+    return out
+
+
+@pytest.mark.parametrize("trace", list(circuits()), ids=lambda t: t.program[:20])
+def test_labels_do_not_overlap_and_stay_on_the_canvas(trace):
+    lay = circuit_layout(trace)
+    assert overlaps(lay) == []
+    for lab in lay.labels:
+        left, top, right, bottom = lab.box()
+        assert 0 <= left and right <= lay.width and 0 <= top and bottom <= lay.height, lab.key
+
+
+def test_the_overlap_check_can_fail():
+    lay = circuit_layout(tracenn.graph(CS231N[0], **CS231N[1]))
+    moved = lay.label("d:g1.0")
+    moved.y = lay.label("v:g1.0").y + 3
+    assert ("v:g1.0", "d:g1.0") in overlaps(lay)
+
+
+@pytest.mark.parametrize("trace", list(circuits()), ids=lambda t: t.program[:20])
+def test_inputs_on_the_left_every_gate_right_of_what_it_reads(trace):
+    lay = circuit_layout(trace)
+    x = {p.id: p.x for p in lay.places}
+    col = depths(trace)
+    for g in trace.gates:
+        assert all(x[a] < x[g.id] and col[a] < col[g.id] for a in g.args), g.id
+    assert max(x[n.id] for n in trace.inputs) < min(x[g.id] for g in trace.gates)
+    assert x[trace.output] == max(x.values())
+
+
+def test_cli_writes_the_svg_atomically_and_refuses_a_missing_folder(run, tmp_path):
+    path = tmp_path / "f.svg"
+    result = run("graph", CS231N[0], "--at", "x=-2,y=5,z=-4", "--svg", path, "--view", "forward")
+    assert result.exit_code == 0, result.stderr
+    assert "Backward pass" in result.stdout  # the tables still printed
+    assert path.read_text(encoding="utf-8") == circuit_svg(
+        tracenn.graph(CS231N[0], **CS231N[1]), "forward")
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+    bad = run("graph", CS231N[0], "--at", "x=-2,y=5,z=-4", "--svg", tmp_path / "no" / "f.svg")
+    assert bad.exit_code == 2 and len(bad.stderr.strip().splitlines()) == 1
+    assert "does not exist" in bad.stderr
