@@ -126,3 +126,96 @@ def test_cli_writes_the_svg_atomically_and_refuses_a_missing_folder(run, tmp_pat
     bad = run("graph", CS231N[0], "--at", "x=-2,y=5,z=-4", "--svg", tmp_path / "no" / "f.svg")
     assert bad.exit_code == 2 and len(bad.stderr.strip().splitlines()) == 1
     assert "does not exist" in bad.stderr
+
+
+# The page, in a real browser (the fixture and the page opener of test_html.py)
+from test_html import browser, open_page  # noqa: E402,F401
+
+
+def visible_numbers(driver) -> dict[str, float]:
+    return driver.execute_script(
+        "const out = {};"
+        "document.querySelectorAll('#picture text[data-key]').forEach(t => {"
+        "  const k = t.dataset.key;"
+        "  if ((k.startsWith('v:') || k.startsWith('d:')) &&"
+        "      getComputedStyle(t).visibility !== 'hidden') out[k] = Number(t.textContent); });"
+        "return out;")
+
+
+def lit(driver) -> list[str]:
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#picture .lit')).map(e => e.dataset.key)")
+
+
+@pytest.fixture(scope="module")
+def cs231n_page(tmp_path_factory):
+    from tracenn.cli import cli
+    from click.testing import CliRunner
+
+    path = tmp_path_factory.mktemp("circuit") / "f.html"
+    result = CliRunner().invoke(cli, ["graph", CS231N[0], "--at", "x=-2,y=5,z=-4", "--html",
+                                      str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_the_page_plays_forward_then_backward_one_gate_a_step(browser, cs231n_page):
+    url, requested = open_page(browser, cs231n_page)
+    assert requested == [url]  # nothing from elsewhere
+    label = lambda: browser.find_element("id", "step-label").text  # noqa: E731
+    arith = lambda: browser.find_element("id", "arith").text  # noqa: E731
+    nxt = browser.find_element("id", "next")
+    # 1: the inputs' values on their wires, nothing else
+    assert label().startswith("step 1 of 7")
+    assert visible_numbers(browser) == {"v:g1.0": -2, "v:g1.1": 5, "v:g2.1": -4}
+    nxt.click()  # 2: the add gate: q = x + y = 3
+    assert "g1 = x + y = (-2.0000) + 5.0000 = 3.0000" in arith()
+    assert visible_numbers(browser)["v:g2.0"] == 3 and "d:out" not in visible_numbers(browser)
+    assert set(lit(browser)) == {"g1", "g2.0"}
+    nxt.click()  # 3: the mul gate: f = 3 × -4 = -12
+    assert "f = g1 * z = 3.0000 * (-4.0000) = -12.0000" in arith()
+    assert visible_numbers(browser)["v:out"] == -12
+    nxt.click()  # 4: the backward pass starts with ∂f/∂f = 1
+    assert label().endswith("(backward)") and visible_numbers(browser)["d:out"] == 1
+    nxt.click()  # 5: the mul gate swaps: ∂f/∂q = z = -4, ∂f/∂z = q = 3
+    assert "∂f/∂g1 = z = -4.0000;  downstream = -4.0000 × 1.0000 = -4.0000" in arith()
+    assert "∂f/∂z = g1 = 3.0000;  downstream = 3.0000 × 1.0000 = 3.0000" in arith()
+    shown = visible_numbers(browser)
+    assert shown["d:g2.0"] == -4 and shown["d:g2.1"] == 3 and "d:g1.0" not in shown
+    nxt.click()  # 6: the add gate distributes -4 to x and y
+    shown = visible_numbers(browser)
+    assert shown["d:g1.0"] == shown["d:g1.1"] == -4
+    nxt.click()  # 7: the gradients, checked
+    assert "∂f/∂x = -4.0000" in arith() and "∂f/∂z = 3.0000" in arith()
+    assert "Verified" in arith()
+    assert browser.current_url.endswith("#step=7")
+
+
+def test_the_address_opens_a_step_and_the_keys_move(browser, cs231n_page):
+    from selenium.webdriver.common.keys import Keys
+
+    open_page(browser, cs231n_page, "#step=5")
+    assert browser.find_element("id", "step-label").text.startswith("step 5 of 7")
+    browser.find_element("tag name", "body").send_keys(Keys.ARROW_LEFT)
+    assert browser.find_element("id", "step-label").text.startswith("step 4 of 7")
+    assert "d:g2.0" not in visible_numbers(browser)
+
+
+@pytest.mark.parametrize("width", [1400, 400])
+def test_the_page_fits_the_window(browser, tmp_path, width):
+    """At a phone's width the page does not scroll sideways (the picture may, in its box)."""
+    path = tmp_path / "h1.html"
+    from tracenn.render.circuit_html import circuit_page
+
+    path.write_text(circuit_page(tracenn.graph("mazur", neuron="h1")), encoding="utf-8")
+    browser.set_window_size(width, 900)
+    try:
+        open_page(browser, path)
+        wide = browser.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert wide <= 0
+        svg_w = browser.execute_script(
+            "return document.querySelector('#picture svg').getBoundingClientRect().width")
+        assert svg_w >= 0.7 * circuit_layout(tracenn.graph("mazur", neuron="h1")).width - 1
+    finally:
+        browser.set_window_size(1500, 1100)

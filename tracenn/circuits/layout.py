@@ -169,8 +169,10 @@ def _wires_and_labels(lay: CircuitLayout, trace: CircuitTrace, lead: float, prec
         else:
             lay.labels.append(Label(f"n:{n.id}", n.label, p.x, p.y + 0.3 * FONT, "middle",
                                     "name"))
+        # ports top to bottom in the order of their sources' heights, so wires do not cross
+        rank = sorted(range(len(n.args)), key=lambda i: (at[n.args[i]].y, i))
         for i, a in enumerate(n.args):
-            dy = (i - (len(n.args) - 1) / 2) * PORT_GAP
+            dy = (rank.index(i) - (len(n.args) - 1) / 2) * PORT_GAP
             src = at[a]
             start = (round(src.x + src.w / 2, 1), src.y)
             end_x = p.x - max(R * R - dy * dy, 0.0) ** 0.5
