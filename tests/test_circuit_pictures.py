@@ -219,3 +219,26 @@ def test_the_page_fits_the_window(browser, tmp_path, width):
         assert svg_w >= 0.7 * circuit_layout(tracenn.graph("mazur", neuron="h1")).width - 1
     finally:
         browser.set_window_size(1500, 1100)
+
+
+def test_a_notebook_shows_the_picture_above_the_tables():
+    trace = tracenn.graph(CS231N[0], **CS231N[1])
+    page = trace._repr_html_()
+    assert page.index("<svg") < page.index("Forward pass") < page.index("Backward pass") \
+        < page.index("Gradient of every input")
+    assert circuit_svg(trace, "backward") in page  # the same picture, gradients shown
+    tables = page[page.index("</svg>"):]
+    assert tables.count("<table>") == 3 and "<td>-12.000000000</td>" in tables
+    assert "Verified" in tables
+
+
+def test_a_notebook_shows_the_picture_when_jupyter_runs_it(tmp_path):
+    """In a real kernel (nbclient): the cell's text/html output holds the SVG and tables."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import tracenn\ntracenn.graph('(x + y) * z', x=-2, y=5, z=-4)")]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    html = nb.cells[0].outputs[0]["data"]["text/html"]
+    assert "<svg" in html and 'data-key="v:out"' in html and "<table>" in html
