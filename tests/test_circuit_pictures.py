@@ -242,3 +242,50 @@ def test_a_notebook_shows_the_picture_when_jupyter_runs_it(tmp_path):
     nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     html = nb.cells[0].outputs[0]["data"]["text/html"]
     assert "<svg" in html and 'data-key="v:out"' in html and "<table>" in html
+
+
+# The walkthrough (Markdown with LaTeX), its formulas rendered by MathJax and KaTeX
+def test_the_walkthrough_writes_the_chain_rule_in_numbers():
+    from tracenn.render.circuit_markdown import circuit_walkthrough
+
+    text = circuit_walkthrough(tracenn.graph(CS231N[0], **CS231N[1]))
+    assert "f = g_{1} \\cdot z = 3.0000 \\cdot (-4.0000) = (-12.0000)" in text
+    assert "g_{1} = x + y = (-2.0000) + 5.0000 = 3.0000" in text
+    # the mul gate swaps its inputs; the add gate hands -4 on to x and to y
+    assert ("\\frac{\\partial f}{\\partial z} = \\frac{\\partial f}{\\partial f} \\, "
+            "\\frac{\\partial f}{\\partial z} = 1.0000 \\cdot 3.0000 = 3.0000") in text
+    assert ("\\frac{\\partial f}{\\partial x} = \\frac{\\partial f}{\\partial g_{1}} \\, "
+            "\\frac{\\partial g_{1}}{\\partial x} = (-4.0000) \\cdot 1.0000 = (-4.0000)") in text
+    assert "Verified" in text
+
+
+def test_the_walkthrough_says_where_a_gradient_accumulates():
+    from tracenn.render.circuit_markdown import circuit_walkthrough
+
+    text = circuit_walkthrough(tracenn.graph("c = a + b\nc += c + 1\nd = 2.0 * c", a=1, b=2))
+    # by hand: d = 2(2(a + b) + 1), so ∂d/∂c (the first c) = 2 + 2 = 4
+    assert "\\frac{\\partial d}{\\partial c} \\mathrel{+}=" in text
+    assert "\\frac{\\partial d}{\\partial c} = 2.0000 + 2.0000 = 4.0000" in text
+
+
+@pytest.mark.parametrize("trace", list(circuits()), ids=lambda t: t.program[:20])
+def test_the_walkthroughs_formulas_render(trace):
+    from test_latex_render import failures, walkthrough_blocks
+    from tracenn.render.circuit_markdown import circuit_walkthrough
+
+    items = walkthrough_blocks(trace.program[:20], circuit_walkthrough(trace))
+    assert len(items) > len(trace.gates)
+    assert failures(items) == []
+
+
+def test_cli_writes_the_walkthrough_with_its_pictures(run, tmp_path):
+    path = tmp_path / "f.md"
+    result = run("graph", CS231N[0], "--at", "x=-2,y=5,z=-4", "--walkthrough", path)
+    assert result.exit_code == 0, result.stderr
+    text = path.read_text(encoding="utf-8")
+    trace = tracenn.graph(CS231N[0], **CS231N[1])
+    for view in ("forward", "backward"):
+        assert f"](f-{view}.svg)" in text
+        assert (tmp_path / f"f-{view}.svg").read_text(encoding="utf-8") == circuit_svg(trace, view)
+    printed = run("graph", CS231N[0], "--at", "x=-2,y=5,z=-4", "--walkthrough", "-")
+    assert printed.stdout.startswith("# Walkthrough") and "](" not in printed.stdout

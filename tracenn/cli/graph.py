@@ -59,9 +59,13 @@ class Assignments(click.ParamType):
 @click.option("--html", "html_file", metavar="FILE.html", default=None,
               help="Also write a self-contained page to FILE.html that plays the circuit gate "
               "by gate, forward then backward, with each gate's arithmetic.")
+@click.option("--walkthrough", "walk_file", metavar="FILE.md", default=None,
+              help="Also write a Markdown walkthrough (LaTeX in $$ blocks) to FILE.md, with "
+              "the forward and backward pictures beside it (FILE-forward.svg, "
+              "FILE-backward.svg); - prints it without pictures.")
 @output_options
-def graph(target, at, output, neuron, step_no, svg_file, view, html_file, fmt, precision,
-          as_json):
+def graph(target, at, output, neuron, step_no, svg_file, view, html_file, walk_file, fmt,
+          precision, as_json):
     """Backprop on a circuit, gate by gate.
 
     TARGET is a scalar expression ("(x + y) * z"), a short Python file of micrograd-style
@@ -83,7 +87,8 @@ def graph(target, at, output, neuron, step_no, svg_file, view, html_file, fmt, p
             values[name] = value
     trace = api.graph(target, values, output=output, neuron=neuron, step=step_no)
     _pictures(trace, svg_file, view, html_file)
-    if "-" in (svg_file, html_file):
+    _walkthrough(trace, walk_file)
+    if "-" in (svg_file, html_file, walk_file):
         pass
     elif as_json:
         echo(dumps(trace))
@@ -107,3 +112,26 @@ def _pictures(trace, svg_file, view, html_file):
         from ..render.circuit_html import circuit_page
 
         write_output(html_file, circuit_page(trace))
+
+
+def _walkthrough(trace, path):
+    """The walkthrough, and beside a file its two pictures (all three written, or none)."""
+    if path is None:
+        return
+    from pathlib import Path
+
+    from ..files import check_destination, write_atomically
+    from ..render.circuit_markdown import circuit_walkthrough
+    from ..render.circuit_svg import circuit_svg
+    from .files import write_output
+
+    if path == "-":
+        write_output(path, circuit_walkthrough(trace))
+        return
+    where = Path(path)
+    names = {v: f"{where.stem}-{v}.svg" for v in ("forward", "backward")}
+    for target in (where, *(where.with_name(n) for n in names.values())):
+        check_destination(target)
+    for view, name in names.items():
+        write_atomically(where.with_name(name), circuit_svg(trace, view))
+    write_atomically(where, circuit_walkthrough(trace, figures=names))
