@@ -31,6 +31,11 @@ OUTPUTS = {
     "tests/golden/xor-batch.txt": ["xor", "--batch"],
     "tests/golden/xor.jsonl": ["xor", "--json"],
     "tests/golden/trace-check.txt": ["trace", str(ROOT / "tests/specs/net-3-4-4-2.toml"), "--check"],
+    # CS231n's circuit f = (x + y)·z at x = −2, y = 5, z = −4, drawn (issue 23)
+    "tests/golden/circuit-cs231n-forward.svg": ["graph", "(x + y) * z", "--at", "x=-2,y=5,z=-4",
+                                                "--svg", "-", "--view", "forward"],
+    "tests/golden/circuit-cs231n-backward.svg": ["graph", "(x + y) * z", "--at", "x=-2,y=5,z=-4",
+                                                 "--svg", "-", "--view", "backward"],
 }
 WALKTHROUGHS = {name: command.split()[1:] for name, command in SHIPPED.items()}
 for _name, _args in WALKTHROUGHS.items():  # each written with -o, its two pictures beside it

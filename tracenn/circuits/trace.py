@@ -139,6 +139,6 @@ class CircuitTrace:
         return circuit_text(self)
 
     def _repr_html_(self) -> str:
-        from .text import circuit_html
+        from ..render.notebook import circuit_html
 
         return circuit_html(self)

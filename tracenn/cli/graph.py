@@ -50,8 +50,22 @@ class Assignments(click.ParamType):
               "--step as a circuit, set beside the network trace's δ and ∂E/∂w.")
 @click.option("--step", "step_no", type=click.IntRange(min=1), default=1, show_default=True,
               help="With --neuron: the step of the network's trace.")
+@click.option("--svg", "svg_file", metavar="FILE.svg", default=None,
+              help="Also draw the circuit as SVG to FILE.svg (- for stdout, instead of the "
+              "tables): inputs left, output right, the gate's symbol in each node, the value "
+              "above each wire and, in the backward --view, the gradient below it.")
+@click.option("--view", type=click.Choice(["forward", "backward"]), default="backward",
+              show_default=True, help="With --svg: forward shows the values only.")
+@click.option("--html", "html_file", metavar="FILE.html", default=None,
+              help="Also write a self-contained page to FILE.html that plays the circuit gate "
+              "by gate, forward then backward, with each gate's arithmetic.")
+@click.option("--walkthrough", "walk_file", metavar="FILE.md", default=None,
+              help="Also write a Markdown walkthrough (LaTeX in $$ blocks) to FILE.md, with "
+              "the forward and backward pictures beside it (FILE-forward.svg, "
+              "FILE-backward.svg); - prints it without pictures.")
 @output_options
-def graph(target, at, output, neuron, step_no, fmt, precision, as_json):
+def graph(target, at, output, neuron, step_no, svg_file, view, html_file, walk_file, fmt,
+          precision, as_json):
     """Backprop on a circuit, gate by gate.
 
     TARGET is a scalar expression ("(x + y) * z"), a short Python file of micrograd-style
@@ -72,7 +86,11 @@ def graph(target, at, output, neuron, step_no, fmt, precision, as_json):
                 raise click.BadParameter(f"{name} is given twice", param_hint="--at")
             values[name] = value
     trace = api.graph(target, values, output=output, neuron=neuron, step=step_no)
-    if as_json:
+    _pictures(trace, svg_file, view, html_file)
+    _walkthrough(trace, walk_file)
+    if "-" in (svg_file, html_file, walk_file):
+        pass
+    elif as_json:
         echo(dumps(trace))
     else:
         from ..circuits.text import circuit_text
@@ -80,3 +98,40 @@ def graph(target, at, output, neuron, step_no, fmt, precision, as_json):
         echo(circuit_text(trace, fmt, precision))
     checked = trace.check is None or trace.check.ok
     return 0 if checked and (trace.bridge is None or trace.bridge.ok) else 1
+
+
+def _pictures(trace, svg_file, view, html_file):
+    """The circuit's picture and page, written atomically (or to stdout for -)."""
+    from .files import write_output
+
+    if svg_file is not None:
+        from ..render.circuit_svg import circuit_svg
+
+        write_output(svg_file, circuit_svg(trace, view))
+    if html_file is not None:
+        from ..render.circuit_html import circuit_page
+
+        write_output(html_file, circuit_page(trace))
+
+
+def _walkthrough(trace, path):
+    """The walkthrough, and beside a file its two pictures (all three written, or none)."""
+    if path is None:
+        return
+    from pathlib import Path
+
+    from ..files import check_destination, write_atomically
+    from ..render.circuit_markdown import circuit_walkthrough
+    from ..render.circuit_svg import circuit_svg
+    from .files import write_output
+
+    if path == "-":
+        write_output(path, circuit_walkthrough(trace))
+        return
+    where = Path(path)
+    names = {v: f"{where.stem}-{v}.svg" for v in ("forward", "backward")}
+    for target in (where, *(where.with_name(n) for n in names.values())):
+        check_destination(target)
+    for view, name in names.items():
+        write_atomically(where.with_name(name), circuit_svg(trace, view))
+    write_atomically(where, circuit_walkthrough(trace, figures=names))

@@ -80,3 +80,13 @@ def summary_html(summary, epochs: int | None = None) -> str:
     from .results import mnist_summary_table
 
     return tables_html([mnist_summary_table(summary, epochs or summary.epoch)])
+
+
+def circuit_html(trace, precision: int = DEFAULT_PRECISION) -> str:
+    """A circuit (tracenn.graph): its picture in the backward view (values and gradients)
+    above the forward, backward and gradient tables."""
+    from ..circuits.text import circuit_html as circuit_tables
+    from .circuit_svg import circuit_svg
+
+    return (f"<div class=\"tracenn\">{circuit_svg(trace, 'backward')}</div>"
+            + circuit_tables(trace, precision))
