@@ -50,8 +50,11 @@ class Assignments(click.ParamType):
               "--step as a circuit, set beside the network trace's δ and ∂E/∂w.")
 @click.option("--step", "step_no", type=click.IntRange(min=1), default=1, show_default=True,
               help="With --neuron: the step of the network's trace.")
+@click.option("--mistake", metavar="NAME", default=None,
+              help="Make a classic mistake in the backward pass on purpose and show the wrong "
+              "gradients it gives: fork-overwritten, mul-not-swapped, max-to-both, no-upstream.")
 @output_options
-def graph(target, at, output, neuron, step_no, fmt, precision, as_json):
+def graph(target, at, output, neuron, step_no, mistake, fmt, precision, as_json):
     """Backprop on a circuit, gate by gate.
 
     TARGET is a scalar expression ("(x + y) * z"), a short Python file of micrograd-style
@@ -72,6 +75,10 @@ def graph(target, at, output, neuron, step_no, fmt, precision, as_json):
                 raise click.BadParameter(f"{name} is given twice", param_hint="--at")
             values[name] = value
     trace = api.graph(target, values, output=output, neuron=neuron, step=step_no)
+    if mistake is not None:
+        from ..circuits.mistakes import mistake_named, with_mistake
+
+        trace = with_mistake(trace, mistake_named(mistake))
     if as_json:
         echo(dumps(trace))
     else:
