@@ -59,7 +59,7 @@ class CircuitExercise:
 
     @property
     def title(self) -> str:
-        return f"backprop on the circuit {self.source}"
+        return "backprop on the circuit " + "; ".join(self.source.strip().splitlines())
 
     def manifest(self) -> dict:
         return envelope("exercise", target="graph", title=self.title, seed=self.seed,
@@ -136,14 +136,14 @@ def make_circuit_exercise(program: str, source: str, students: int, seed: int, *
     lo, hi = (float(b) for b in inputs)
     if not lo <= hi:
         raise OptionError(f"--inputs {lo:g}:{hi:g}: expected LOW ≤ HIGH")
-    names = input_names(program)
+    reads = input_names(program)
     ex = CircuitExercise(program, output, source, seed, decimals, given_decimals, (lo, hi),
                          names=list(names))
     width = max(2, len(str(students)))
     for n in range(1, students + 1):
         sid = f"student-{n:0{width}d}"
         ex.students.append(draw_circuit_student(program, output, sid, student_seed(seed, n),
-                                                (lo, hi), given_decimals, decimals, names))
+                                                (lo, hi), given_decimals, decimals, reads))
         if progress:
             progress(n, students)
     ex.asked = questions(ex.students[0].trace)

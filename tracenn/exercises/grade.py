@@ -257,11 +257,16 @@ def grade_directory(directory: str, *, decimals: int | None = None,
     folder, ids = Path(directory), [s["id"] for s in manifest["students"]]
     names = roster_names(folder)
     files, notes = _returned(returned, ids, names)
-    grades = []
+    grades, grading = [], grade_student
+    if "circuit" in manifest:  # an exercise on a circuit (exercises/circuit.py)
+        from functools import partial
+
+        from .circuit_grade import grade_circuit_student
+        grading = partial(grade_circuit_student, manifest)
     for n, sid in enumerate(ids, start=1):
         given = None if files is None else files.get(sid, Path(returned) / f"{sid}.csv")
-        grade = grade_student(folder, sid, manifest["asked"], tol,
-                              decimals if precision is None else precision, given)
+        grade = grading(folder, sid, manifest["asked"], tol,
+                        decimals if precision is None else precision, given)
         grade.name = names.get(sid, "")
         grades.append(grade)
         if progress:
