@@ -93,10 +93,11 @@ def test_learners_names(name):
 
 def test_cli_lines_and_json(run, tmp_path):
     lines = tmp_path / "mine.txt"
-    lines.write_text("# by hand\ndx = 3\ndy = 3\ndz = -4\n", encoding="utf-8")
+    lines.write_text("# by hand\n∂f/∂x = 3\ndy = 3\ndz = −4\n", encoding="utf-8")
     out = run("compare", "graph", "(x + y) * z", "--at", "x=-2,y=5,z=-4", "--values", lines)
     assert out.exit_code == 1, out.output
     assert "First wrong gradient: ∂/∂z" in out.output and "mul-not-swapped" in out.output
+    assert out.output.startswith("Your gradients on (x + y) * z, in backward order")
     good = tmp_path / "good.json"
     good.write_text(json.dumps({"x": -4, "y": -4, "z": 3}), encoding="utf-8")
     out = run("compare", "graph", "(x + y) * z", "--at", "x=-2,y=5,z=-4", "--values", good,

@@ -190,7 +190,8 @@ def compare_gradients(trace: CircuitTrace, yours: dict[str, float], tolerance=No
             verdict = WRONG
             first = first or n.id
         rows.append(GradientVerdict(n.label, None if y is None else y, n.grad, own, verdict))
-    result = CircuitComparison(trace.source, rows, first and trace.node(first).label,
+    shown = trace.program.strip() if trace.source == "expression" else trace.source
+    result = CircuitComparison(shown, rows, first and trace.node(first).label,
                                tolerance=tol.describe())
     if first is not None:
         result.mistake = diagnose(trace, yours, first, tol)
