@@ -132,3 +132,9 @@ def test_graph_shows_a_mistake(run):
     assert json.loads(out.output)["grads"] == {"a": 3.0}
     out = run("graph", "(x + y) * z", "--at", "x=-2,y=5,z=-4", "--mistake", "nope")
     assert out.exit_code == 2 and "mul-not-swapped" in out.output
+
+
+def test_the_api_compares_a_trace():
+    trace = tracenn.graph("(x + y) * z", x=-2, y=5, z=-4)
+    assert trace.compare({"dx": -4, "dy": -4, "dz": 3}).ok
+    assert trace.compare({"dx": 1, "dy": 1, "dz": 3}).mistake["name"] == "no-upstream"
