@@ -128,3 +128,22 @@ def test_max_variants_have_no_tie(run, tmp_path):
 def test_bad_input_one_line(run, tmp_path, args, says):
     out = run("exercise", *args, "-o", tmp_path / "x")
     assert out.exit_code == 2 and says in out.output, out.output
+
+
+def test_a_variant_whose_gradients_all_vanish_is_drawn_again(run, tmp_path):
+    folder = make(run, tmp_path, program="relu(x * y)", students=6, seed=2)
+    for v in values_of(folder).values():
+        assert v["x"] * v["y"] > 0  # the relu is on: dx = y, dy = x
+
+
+def test_a_primed_name_typed_with_an_apostrophe(run, tmp_path):
+    folder = make(run, tmp_path, program="c = a + b\nc += c * a", students=1)
+    v = values_of(folder)["student-01"]
+    a, b = v["a"], v["b"]
+    c = a + b
+    # the output c′ = c + g2, g2 = c·a: dg2 = 1, dc = 1 + a, da = dc + c, db = dc
+    hand_in(folder, "student-01", four({"c": c, "g2": c * a, "c'": c + c * a,
+                                        "dg2": 1, "dc": 1 + a, "da": 1 + a + c, "db": 1 + a}))
+    g = grades(run, folder)["student-01"]
+    assert (g["points"], g["out_of"]) == (7, 7), g
+    assert not g["problems"], g["problems"]

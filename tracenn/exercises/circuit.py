@@ -89,7 +89,10 @@ def answers_of(trace: CircuitTrace) -> dict[str, float]:
 
 
 def _degenerate(trace: CircuitTrace, decimals: int) -> str | None:
-    """Why a variant makes a poor exercise: a tie at a max/min gate or an input at a kink."""
+    """Why a variant makes a poor exercise: a tie at a max/min gate, an input at a kink, or no
+    input's gradient that is not 0 at the asked decimals (a relu that is off at the output)."""
+    if all(round(n.grad, decimals) == 0 for n in trace.inputs):
+        return "every input's gradient is 0"
     for g in trace.gates:
         xs = [trace.node(a).value for a in g.args]
         if g.op in ("max", "min") and xs[0] == xs[1]:

@@ -50,7 +50,12 @@ def read_circuit_answers(path: Path, asked: list[str]):
     """(answers by name, unreadable names, problems) of an answers.csv as students write it."""
     label, known = path.name, set(asked) | {ID_ROW}
     values, unreadable, problems = {}, [], []
-    for where, name, value in csv_entries(path.read_text(encoding="utf-8-sig"), known.__contains__):
+    def prime(name):  # c' typed for c′, a variable assigned again
+        return name if name is None else name.replace("'", "′")
+
+    text = path.read_text(encoding="utf-8-sig")
+    for where, name, value in csv_entries(text, lambda n: prime(n) in known):
+        name = prime(name)
         if name is None:
             problems.append(f"{label} {where}: {value}")
         elif name.lower() == ID_ROW or value is None or not value.strip():
