@@ -147,3 +147,12 @@ def test_a_primed_name_typed_with_an_apostrophe(run, tmp_path):
     g = grades(run, folder)["student-01"]
     assert (g["points"], g["out_of"]) == (7, 7), g
     assert not g["problems"], g["problems"]
+
+
+def test_answers_copied_from_another_variant_are_said_so(run, tmp_path):
+    folder = make(run, tmp_path, students=2)
+    v = values_of(folder)
+    hand_in(folder, "student-02", four(by_hand(v["student-01"])))  # student-01's numbers
+    g = grades(run, folder)["student-02"]
+    assert g["fits_better"] == "student-01"
+    assert any("fit student-01's variant better" in p for p in g["problems"])

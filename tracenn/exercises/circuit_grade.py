@@ -140,3 +140,16 @@ def mismatch(trace: CircuitTrace, a: Answer, verdicts: dict, precision: int) -> 
     return Mismatch(a.name, "backward", a.yours, a.right,
                     f"∂{out}/∂{n.label} = Σ over the gates reading {n.label}: local × upstream",
                     f"= {terms} = {num(n.grad, precision)}", inputs)
+
+
+def circuit_variants(manifest: dict) -> dict[str, dict[str, float]]:
+    """Every student's right answers by name, to tell answers copied from another variant."""
+    from .circuit import answers_of
+
+    out = {}
+    for s in manifest.get("students", []):
+        try:
+            out[s["id"]] = answers_of(student_trace(manifest, s["id"]))
+        except (TracennError, KeyError, TypeError, StopIteration):
+            continue
+    return out
