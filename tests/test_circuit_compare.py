@@ -138,3 +138,14 @@ def test_the_api_compares_a_trace():
     trace = tracenn.graph("(x + y) * z", x=-2, y=5, z=-4)
     assert trace.compare({"dx": -4, "dy": -4, "dz": 3}).ok
     assert trace.compare({"dx": 1, "dy": 1, "dz": 3}).mistake["name"] == "no-upstream"
+
+
+def test_cli_program_file(run, tmp_path):
+    program = tmp_path / "fork.py"
+    program.write_text("b = a*a\nc = b + a\n", encoding="utf-8")
+    mine = tmp_path / "mine.txt"
+    mine.write_text("da = 6\n", encoding="utf-8")  # 2a·1 from b, the 1 from c forgotten
+    out = run("compare", "graph", program, "--at", "a=3", "--values", mine)
+    assert out.exit_code == 1 and "fork-overwritten" in out.output and "from b" in out.output
+    out = run("compare", "graph", program, "--at", "a=3", "--values", mine, "--draw", "x.svg")
+    assert out.exit_code == 2

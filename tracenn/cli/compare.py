@@ -56,6 +56,8 @@ def compare(target, circuit, at, values_file, step_no, tolerance, lr, update_bia
     local derivative without the upstream factor).
     """
     if target == "graph" or circuit is not None:
+        if draw_file is not None:
+            raise click.UsageError("--draw draws a network; a circuit's picture is tracenn graph's")
         return _compare_circuit(target, circuit, at, values_file, tolerance, precision, as_json)
     spec = api.load(target, seed=seed)
     result = api.compare(spec, values_file, step_no, tolerance=tolerance, precision=precision,
