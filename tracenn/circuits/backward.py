@@ -56,9 +56,11 @@ def derivative_text(expr) -> str:
     return expr_text(expr)
 
 
-def run_backward(trace: CircuitTrace) -> CircuitTrace:
+def run_backward(trace: CircuitTrace, mistake=None) -> CircuitTrace:
     """Fills trace.backward, every node's grad, trace.grads and the notes on accumulation and
-    ties; returns the trace."""
+    ties; returns the trace.  With `mistake` (mistakes.CircuitMistake) the pass makes that
+    classic mistake on purpose: its wrong local derivatives, no upstream factor, or a fork's
+    gradient overwritten instead of added."""
     nodes = trace._nodes()
     parts: dict[str, list[tuple[str, float]]] = {n: [] for n in nodes}
     for n in nodes.values():
@@ -70,17 +72,22 @@ def run_backward(trace: CircuitTrace) -> CircuitTrace:
         op = OPS[gate.op]
         local = op.local(*[a.value for a in args], gate.value, gate.param)
         texts = formula(gate.op, gate.param, [a.label for a in args])
+        if mistake is not None:
+            local = mistake.local(gate.op, [a.value for a in args], local)
+            texts = mistake.formulas(gate.op, [a.label for a in args], texts)
         step = BackwardStep(gate.id, gate.grad, list(parts[gate.id]), [])
         for arg, d, text in zip(args, local, texts):
-            down = d * gate.grad
-            before = bool(parts[arg.id])
+            down = d * gate.grad if mistake is None or mistake.upstream else d
+            adds = mistake is None or mistake.adds
+            before = bool(parts[arg.id]) and adds
             parts[arg.id].append((gate.id, down))
-            arg.grad += down
+            arg.grad = arg.grad + down if adds else down
             step.locals.append(Local(arg.id, text, d, down, arg.grad, before))
         step.note = _note(gate, args, step, nodes)
         trace.backward.append(step)
     trace.grads = {n.label: n.grad for n in trace.inputs}
-    trace.notes += _accumulation_notes(trace, parts)
+    if mistake is None or mistake.adds:
+        trace.notes += _accumulation_notes(trace, parts)
     return trace
 
 

@@ -243,6 +243,15 @@ def parse_circuit(text: str, values: dict[str, float], *, source: str = "express
     return _finish(builder, text, source, out)
 
 
+def input_names(text: str) -> list[str]:
+    """The names the circuit reads before assigning them, whose values must be given, in the
+    order first read (an exercise draws them).  Raises CircuitError for a refused construct."""
+    builder = Builder({})
+    for statement in _syntax(text).body:
+        builder.statement(statement)
+    return [n.label for n in builder.inputs if n.label in builder.missing]
+
+
 def _syntax(text: str) -> ast.Module:
     try:
         return ast.parse(text, mode="exec")

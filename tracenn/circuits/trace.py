@@ -127,6 +127,14 @@ class CircuitTrace:
         """The output's value."""
         return self.node(self.output).value
 
+    def compare(self, gradients, tolerance=None):
+        """A learner's gradients — a dict {"dx": -4, …} or a file of `dx = -4` lines or JSON —
+        against this trace: the first wrong one in backward order and the circuit mistake it
+        matches (compare.py)."""
+        from .compare import compare_circuit
+
+        return compare_circuit(self, gradients, tolerance)
+
     def to_json(self) -> dict:
         data = asdict(self)
         data["check"] = self.check.to_json() if self.check is not None else None

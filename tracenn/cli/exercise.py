@@ -43,7 +43,8 @@ def _range(name: str, default: str, what: str):
 
 
 @click.command()
-@click.argument("target", metavar=TARGET)
+@click.argument("target", metavar=TARGET + "|graph")
+@click.argument("circuit", metavar='["EXPR"|FILE.py]', required=False, default=None)
 @click.option("--students", type=click.IntRange(1, 999), default=None,
               help="Number of students: one variant each (default: one per name of --names, "
               "else 1).")
@@ -65,8 +66,9 @@ def _range(name: str, default: str, what: str):
 @_range("targets", "0.01:0.99", "targets (one class, one-hot, for softmax with cross-entropy)")
 @lr_option()
 @update_biases_option("Update every bias too, and ask for their gradients and updates.")
-def exercise(target, students, names_file, seed, directory, ask, decimals, given_decimals, weights, biases,
-             inputs, targets, lr, update_biases):
+@click.pass_context
+def exercise(ctx, target, circuit, students, names_file, seed, directory, ask, decimals,
+             given_decimals, weights, biases, inputs, targets, lr, update_biases):
     """Write a backprop-by-hand exercise for a class: one variant of the network per student.
 
     Each variant keeps the network's shape, names, activations, loss and learning rate and draws
@@ -83,7 +85,18 @@ def exercise(target, students, names_file, seed, directory, ask, decimals, given
     teacher, key/student-NN.md (the answer key: formula, numbers substituted, result) and
     key/student-NN.toml (the variant: tracenn trace it); roster.csv (each student's seed);
     exercise.json (for tracenn grade).
+
+    tracenn exercise graph "EXPR"|FILE.py: an exercise on a circuit. Every student gets the same
+    circuit with input values drawn from --inputs (default -5:5 for a circuit) at
+    --given-decimals, and is asked each gate's value, then the gradient of each gate and input
+    (dq, dx) in backward order; DIR gets student-NN/worksheet.md and answers.csv,
+    key/student-NN.md, roster.csv and exercise.json, and tracenn grade grades it, naming the
+    circuit mistakes (fork-overwritten, mul-not-swapped, max-to-both, no-upstream).
     """
+    if target == "graph" or circuit is not None:
+        default = ctx.get_parameter_source("inputs") == click.core.ParameterSource.DEFAULT
+        return _circuit_exercise(target, circuit, students, names_file, seed, directory,
+                                 decimals, given_decimals, (-5.0, 5.0) if default else inputs)
     with Progress("exercise", "writing the variants") as progress:
         names = None if names_file is None else [n.strip() for n in names_file if n.strip()]
         made = api.exercise(target, students, seed=seed, names=names, ask=ask, decimals=decimals,
@@ -99,6 +112,26 @@ def exercise(target, students, names_file, seed, directory, ask, decimals, given
                f"({redrawn} degenerate draw(s) rejected). Hand out {first}/"
                + ("" if first == last else f" … {last}/") + "; the keys are in key/; grade "
                f"with tracenn grade {directory}.")
+
+
+def _circuit_exercise(target, circuit, students, names_file, seed, directory, decimals,
+                      given_decimals, inputs) -> None:
+    from ..circuits.build import is_program_path, read_program
+    from ..exercises.circuit import make_circuit_exercise
+    from ..files import write_folder
+
+    if target != "graph" or circuit is None:
+        raise click.UsageError('an exercise on a circuit is made as: tracenn exercise graph '
+                               '"EXPR" --students N -o DIR')
+    program = read_program(circuit) if is_program_path(circuit) else circuit
+    names = None if names_file is None else [n.strip() for n in names_file if n.strip()]
+    made = make_circuit_exercise(program, circuit, students or len(names or []) or 1, seed,
+                                 decimals=decimals, given_decimals=given_decimals,
+                                 inputs=inputs, names=names or [])
+    write_folder(made.files(), directory)
+    click.echo(f"{directory}: {len(made.students)} variant(s) of {made.title}, "
+               f"{len(made.asked)} questions, answers to {decimals} decimals; the keys are in "
+               f"key/; grade with tracenn grade {directory}.")
 
 
 @click.command()

@@ -63,9 +63,12 @@ class Assignments(click.ParamType):
               help="Also write a Markdown walkthrough (LaTeX in $$ blocks) to FILE.md, with "
               "the forward and backward pictures beside it (FILE-forward.svg, "
               "FILE-backward.svg); - prints it without pictures.")
+@click.option("--mistake", metavar="NAME", default=None,
+              help="Make a classic mistake in the backward pass on purpose and show the wrong "
+              "gradients it gives: fork-overwritten, mul-not-swapped, max-to-both, no-upstream.")
 @output_options
-def graph(target, at, output, neuron, step_no, svg_file, view, html_file, walk_file, fmt,
-          precision, as_json):
+def graph(target, at, output, neuron, step_no, svg_file, view, html_file, walk_file, mistake,
+          fmt, precision, as_json):
     """Backprop on a circuit, gate by gate.
 
     TARGET is a scalar expression ("(x + y) * z"), a short Python file of micrograd-style
@@ -86,6 +89,10 @@ def graph(target, at, output, neuron, step_no, svg_file, view, html_file, walk_f
                 raise click.BadParameter(f"{name} is given twice", param_hint="--at")
             values[name] = value
     trace = api.graph(target, values, output=output, neuron=neuron, step=step_no)
+    if mistake is not None:
+        from ..circuits.mistakes import mistake_named, with_mistake
+
+        trace = with_mistake(trace, mistake_named(mistake))
     _pictures(trace, svg_file, view, html_file)
     _walkthrough(trace, walk_file)
     if "-" in (svg_file, html_file, walk_file):

@@ -257,16 +257,21 @@ def grade_directory(directory: str, *, decimals: int | None = None,
     folder, ids = Path(directory), [s["id"] for s in manifest["students"]]
     names = roster_names(folder)
     files, notes = _returned(returned, ids, names)
-    grades = []
+    grades, grading, variants = [], grade_student, None
+    if "circuit" in manifest:  # an exercise on a circuit (exercises/circuit.py)
+        from functools import partial
+
+        from .circuit_grade import circuit_variants, grade_circuit_student
+        grading, variants = partial(grade_circuit_student, manifest), circuit_variants(manifest)
     for n, sid in enumerate(ids, start=1):
         given = None if files is None else files.get(sid, Path(returned) / f"{sid}.csv")
-        grade = grade_student(folder, sid, manifest["asked"], tol,
-                              decimals if precision is None else precision, given)
+        grade = grading(folder, sid, manifest["asked"], tol,
+                        decimals if precision is None else precision, given)
         grade.name = names.get(sid, "")
         grades.append(grade)
         if progress:
             progress(n, len(ids))
-    _check_fits(folder, grades, tol)
+    _check_fits(folder, grades, tol, variants)
     return ClassGrades(str(directory), manifest.get("title", ""), manifest["asked"], decimals,
                        tol, grades, notes)
 
@@ -280,14 +285,17 @@ def _returned(returned: str | None, ids: list[str], names: dict) -> tuple[dict |
     return returned_files(Path(returned), ids, names)
 
 
-def _check_fits(folder: Path, grades: list[StudentGrade], tol) -> None:
-    """Say so for each student whose answers are rather the right numbers of another variant."""
-    variants = {}
-    for g in grades:
-        try:
-            variants[g.id] = trace_one_step(load_spec(variant_path(folder, g.id)), 1).values()
-        except (TracennError, OSError):
-            continue
+def _check_fits(folder: Path, grades: list[StudentGrade], tol, variants=None) -> None:
+    """Say so for each student whose answers are rather the right numbers of another variant
+    (`variants`: each student's right numbers by name; by default from their specs)."""
+    if variants is None:
+        variants = {}
+        for g in grades:
+            try:
+                variants[g.id] = trace_one_step(load_spec(variant_path(folder, g.id)),
+                                                1).values()
+            except (TracennError, OSError):
+                continue
     for g in grades:
         yours = {a.name: a.yours for a in g.answers if a.yours is not None}
         fit = better_fit(yours, g.id, variants, tol.close) if g.status == GRADED else None

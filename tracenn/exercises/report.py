@@ -52,7 +52,8 @@ def student_lines(s: StudentGrade, precision: int) -> list[str]:
                      "credit: " + ", ".join(a.name for a in follows) + ".")
     for d in s.mistakes:
         if not d.conflicts:
-            lines.append(f"Your numbers match a known mistake: {d.name} — {MISTAKES[d.name]}.")
+            about = getattr(d, "description", None) or MISTAKES[d.name]  # a circuit's own
+            lines.append(f"Your numbers match a known mistake: {d.name} — {about}.")
     lines += [f"Note: {p}" for p in s.problems]
     return [line if line.startswith("  ") else f"- {line}" for line in lines]
 
