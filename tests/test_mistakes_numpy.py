@@ -137,3 +137,18 @@ def test_a_mistake_that_cannot_apply_is_refused_in_one_line(run):
     assert "a − t and softmax′ is never taken" in result.stderr
     result = run("trace", "mazur", "--mistake", "bias-summed-over-neurons")
     assert result.exit_code == 2 and "no layer has a bias of its own" in result.stderr
+
+
+def test_the_readme_catalogue_documents_every_mistake():
+    from pathlib import Path
+
+    from tracenn.engine.mistakes import CATALOGUE
+    from tracenn.engine.mistakes_numpy import ALIASES
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(" `"): line for line in readme.splitlines()
+            if line.startswith("| `")}
+    for name in [*CATALOGUE, *ALIASES]:
+        assert name in rows, name
+    for name in NUMPY_MISTAKES:
+        assert CATALOGUE[name].symptom and len(rows[name].split("|")) == 5  # with its symptom
