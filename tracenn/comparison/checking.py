@@ -59,6 +59,11 @@ class CheckReport:
 
         return check_text(self)
 
+    def _repr_html_(self) -> str:
+        from ..render.check import check_html
+
+        return check_html(self)
+
     def to_json(self) -> dict:
         from ..record import jsonl
 
