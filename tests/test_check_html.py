@@ -101,3 +101,16 @@ def test_jupyter_shows_the_html():
         return
     data, _ = DisplayFormatter().format(report)
     assert data["text/html"] == report._repr_html_()
+
+
+def test_the_later_independent_wrong_values_are_in_text_and_json():
+    spec = tracenn.load(SPEC)
+    report = tracenn.check_arrays(spec, 1, **learner_arrays(bias_bug=True))
+    # db2[1] is wrong on its own: the bug gives every bias of a layer the same gradient
+    also = report.to_json()["also_wrong"]
+    names = [a["name"] for a in also]
+    assert "dE/db2[2]" in names and report.first.name == "dE/db2[1]"
+    right = learner_arrays(bias_bug=False)["db2"]
+    got = next(a for a in also if a["name"] == "dE/db2[2]")
+    assert abs(got["right"] - right[1, 0]) < 1e-12
+    assert f"also wrong, not following from it: {len(also)} value(s): dE/db2[2]" in str(report)

@@ -68,9 +68,12 @@ class CheckReport:
         from ..record import jsonl
 
         first = None if self.first is None else vars(self.first)
+        also = [] if self.comparison is None else [
+            {"name": n, "yours": y, "right": r} for n, y, r in self.comparison.also_wrong]
         return jsonl.envelope("check", match=self.ok, steps=self.steps, checked=self.checked,
-                              read=self.read, first_mismatch=first, wrong_steps=self.wrong_steps,
-                              mistakes=self.mistakes, follows=self.follows, unknown=self.unknown)
+                              read=self.read, first_mismatch=first, also_wrong=also,
+                              wrong_steps=self.wrong_steps, mistakes=self.mistakes,
+                              follows=self.follows, unknown=self.unknown)
 
 
 class Checker:

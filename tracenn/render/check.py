@@ -23,6 +23,7 @@ def check_text(report, precision: int = 9) -> str:
     if report.comparison is not None and report.comparison.first is not None:
         c = report.comparison.first
         lines += [f"  {c.formula}", f"  {c.substituted}"]
+        lines += also_wrong_line(report.comparison)
     if report.mistakes:
         lines.append(f"Matches the mistake {report.mistakes[0]}"
                      + (f" (also: {', '.join(report.mistakes[1:])})" if report.mistakes[1:] else "")
@@ -32,6 +33,19 @@ def check_text(report, precision: int = 9) -> str:
     if report.follows:
         lines.append(f"Later steps: {report.follows}.")
     return "\n".join(lines)
+
+
+ALSO_NAMED = 5  # the later independent wrong values named in the text; the rest are counted
+
+
+def also_wrong_line(comparison) -> list[str]:
+    """The values wrong on their own after the first (compare's also_wrong), named."""
+    names = [n for n, _, _ in comparison.also_wrong]
+    if not names:
+        return []
+    more = f", and {len(names) - ALSO_NAMED} more" if len(names) > ALSO_NAMED else ""
+    return [f"  also wrong, not following from it: {len(names)} value(s): "
+            f"{', '.join(names[:ALSO_NAMED])}{more}"]
 
 
 def check_html(report, precision: int = 9) -> str:
