@@ -152,3 +152,16 @@ def test_the_readme_catalogue_documents_every_mistake():
         assert name in rows, name
     for name in NUMPY_MISTAKES:
         assert CATALOGUE[name].symptom and len(rows[name].split("|")) == 5  # with its symptom
+
+
+@pytest.mark.parametrize("name", sorted(NETWORKS))
+@pytest.mark.parametrize("mistake", NUMPY_MISTAKES)
+def test_tracenn_check_names_the_mistake_from_an_npz(run, tmp_path, name, mistake):
+    spec, arrays = learner_step(name, mistake)
+    path = tmp_path / "net.toml"
+    path.write_text(_toml(spec))
+    np.savez(tmp_path / "mine.npz", **arrays)
+    result = run("check", path, "--values", tmp_path / "mine.npz", "--json")
+    assert result.exit_code == 1, result.stdout
+    data = json.loads(result.stdout)
+    assert data["match"] is False and data["mistakes"] == [mistake]
