@@ -165,3 +165,27 @@ def test_tracenn_check_names_the_mistake_from_an_npz(run, tmp_path, name, mistak
     assert result.exit_code == 1, result.stdout
     data = json.loads(result.stdout)
     assert data["match"] is False and data["mistakes"] == [mistake]
+
+
+@pytest.mark.parametrize("name", sorted(NETWORKS))
+def test_mean_twice_written_with_dz_scaled_early(name):
+    # dZ = (A − Y)/m, then dW = dZ·Aᵀ/m again: the deltas are δ/m, read as such
+    spec, arrays = learner_step(name, "mean-twice")
+    m = NETWORKS[name][3]
+    arrays = {k: v / m if k.startswith("dZ") else v for k, v in arrays.items()}
+    report = tracenn.check_arrays(spec, 1, **arrays)
+    assert "dZ as δ/m" in report.read and report.mistakes == ["mean-twice"]
+
+
+@pytest.mark.parametrize("name", sorted(NETWORKS))
+def test_no_mean_is_named_summed_batch_by_the_checker(name):
+    spec, arrays = learner_step(name)
+    m = NETWORKS[name][3]
+    _, Ws, bs, *_ = make(name)
+    for l in range(1, len(Ws) + 1):  # dW = dZ·Aᵀ and db = Σ dZ, never divided by m
+        arrays[f"dW{l}"] = arrays[f"dW{l}"] * m
+        arrays[f"db{l}"] = arrays[f"db{l}"] * m
+        arrays[f"W{l}_new"] = Ws[l - 1] - LR * arrays[f"dW{l}"]
+        arrays[f"b{l}_new"] = bs[l - 1] - LR * arrays[f"db{l}"]
+    report = tracenn.check_arrays(spec, 1, **arrays)
+    assert report.mistakes == ["summed-batch"], str(report)
