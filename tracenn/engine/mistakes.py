@@ -5,6 +5,10 @@ re-run the engine with each one to recognise a learner's numbers.  A mistake cha
 only through hooks: backprop (engine/backprop.py) and the optimizers (engine/optim.py) ask the
 active `Mistakes` at each point where a learner could go wrong, and the base class leaves every
 value as it is.  Each hook receives the right value first and returns the value to use.
+
+The base class and what a mistake knows of a network are in mistake_base.py; the mistakes found
+in learners' own NumPy code (softmax-diagonal, …) in mistakes_numpy.py; this module holds the
+textbook's mistakes, the catalogue of both and the Mistakes the engine asks.
 """
 
 from __future__ import annotations
