@@ -101,3 +101,29 @@ def test_one_wrong_dx_among_batch_mean_ones_is_wrong(run, tmp_path):
     values.write_text(json.dumps(step))
     data = json.loads(run("compare", path, "--values", values, "--json").stdout)
     assert data["match"] is False and data["batch_mean"] is None
+
+
+def learner_arrays(spec, dx_scale):
+    """The course-layout arrays of one batch step (samples in columns), dA0 = W1ᵀ·dZ1 · scale."""
+    (W1, b1), (W2, b2) = [(l.W, l.b[:, None]) for l in spec.network.layers]
+    X, Y = np.asarray(spec.data.X, dtype=float).T, np.asarray(spec.data.T, dtype=float).T
+    Z1 = W1 @ X + b1
+    A1 = np.tanh(Z1)
+    Z2 = W2 @ A1 + b2
+    A2 = 1 / (1 + np.exp(-Z2))
+    dZ2 = (A2 - Y) * A2 * (1 - A2)
+    dZ1 = (W2.T @ dZ2) * (1 - A1**2)
+    return dict(Z1=Z1, A1=A1, Z2=Z2, A2=A2, dZ2=dZ2, dZ1=dZ1, dA0=W1.T @ dZ1 * dx_scale)
+
+
+def test_the_checker_reads_da0_of_the_batch_mean():
+    spec = tracenn.load(SPEC)
+    mean = learner_arrays(spec, 1 / N)
+    assert np.allclose(mean["dA0"].T, torch_batch_mean_dx(spec), atol=1e-15)  # autograd's
+    report = tracenn.check_arrays(spec, 1, **mean)
+    assert report.ok and "dA0 as ∂E/∂x of the batch mean" in report.read
+    assert report.to_json()["batch_mean"]["scale"] == "1/3"
+    report = tracenn.check_arrays(spec, 1, **learner_arrays(spec, 1.0))
+    assert report.ok and report.batch_mean is None and "dA0" not in report.read
+    report = tracenn.check_arrays(spec, 1, **learner_arrays(spec, 1 / (2 * N)))
+    assert not report.ok and report.first.name == "dE/dx1@1" and report.batch_mean is None
