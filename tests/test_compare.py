@@ -23,6 +23,11 @@ inputs = [[0.5, -0.2], [-0.3, 0.8], [0.9, 0.1]]
 targets = [[1, 0], [0, 1], [1, 0]]
 """
 
+# softmax with a squared error over a batch of one-hot targets: the mistakes of issue 20
+SOFTMAX_SSE_SPEC = BATCH_SPEC.replace('"sigmoid"]', '"softmax"]').replace(
+    "sizes = [2, 3, 2]", "sizes = [2, 3, 3]").replace(
+    "targets = [[1, 0], [0, 1], [1, 0]]", "targets = [[1, 0, 0], [0, 1, 0], [0, 0, 1]]")
+
 # Each mistake on a network where it changes the numbers: (target, extra options)
 WHERE = {
     "updated-weights": ("mazur", []),
@@ -33,6 +38,11 @@ WHERE = {
     "frozen-bias-updated": ("mazur", []),
     "summed-batch": ("BATCH", []),
     "extra-sigma-prime": ("softmax", []),
+    "softmax-diagonal": ("SOFTMAX_SSE", []),
+    "bias-summed-over-neurons": ("SOFTMAX_SSE", []),
+    "w-transposed": ("SOFTMAX_SSE", []),
+    "mean-twice": ("BATCH", []),
+    "targets-one-hot-off": ("softmax", []),
 }
 
 
@@ -46,6 +56,10 @@ def target_path(target, tmp_path):
     if target == "BATCH":
         path = tmp_path / "batch.toml"
         path.write_text(BATCH_SPEC)
+        return str(path)
+    if target == "SOFTMAX_SSE":
+        path = tmp_path / "softmax-sse.toml"
+        path.write_text(SOFTMAX_SSE_SPEC)
         return str(path)
     return target
 

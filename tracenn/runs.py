@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
+import numpy as np
+
 from .engine.loop import FULL, NONE, SUMMARY, Observer, iterate, train
 from .engine.mistakes import CATALOGUE, Mistakes, applicable
 from .engine.mistakes import Network as MistakeNetwork
@@ -41,9 +43,16 @@ def network_of(spec: Spec) -> MistakeNetwork:
     net = spec.network
     out = net.layers[-1].activation.name
     trained = [layer.bias_trainable for layer in net.layers]
+    targets = np.asarray(spec.data.T, dtype=float) if len(spec.data) else None
+    one_hot = targets is not None and targets.ndim == 2 and targets.shape[1] > 1 and bool(
+        np.all((targets == 0) | (targets == 1)) and np.all(targets.sum(axis=1) == 1))
     return MistakeNetwork(net.loss.name, out in net.loss.fused,
                           tuple(layer.activation.name for layer in net.layers),
-                          not all(trained), any(trained), spec.batch_size, len(net.layers))
+                          not all(trained), any(trained), spec.batch_size, len(net.layers),
+                          separate_biases=any(len(layer.b) > 1 for layer in net.layers),
+                          square_weights=any(layer.W.shape[0] == layer.W.shape[1] > 1
+                                             for layer in net.layers),
+                          one_hot=one_hot)
 
 
 def check_mistakes(names, optimizer: Optimizer, spec: Spec | None = None) -> Mistakes:
@@ -133,20 +142,24 @@ def trace_one_step(spec: Spec, step: int, *, lr: float | None = None, mistakes=(
     return list(entries)[-1]
 
 
-def mistakes_for(spec: Spec, step: int, **optimizer) -> list[str]:
+def mistakes_for(spec: Spec, step: int, *, walkthrough: bool = False, **optimizer) -> list[str]:
     """The catalogued mistakes that can change step `step` of this spec (its network and
-    optimizer)."""
+    optimizer); with `walkthrough`, only those of the walkthrough's table."""
     opt = optimizer_for(spec, **optimizer)
-    return applicable(opt.NAME, opt.weight_decay, step, network_of(spec))
+    names = applicable(opt.NAME, opt.weight_decay, step, network_of(spec))
+    return [n for n in names if CATALOGUE[n].walkthrough] if walkthrough else names
 
 
-def mistakes_not_for(spec: Spec, step: int, **optimizer) -> list[tuple[str, str]]:
+def mistakes_not_for(spec: Spec, step: int, *, walkthrough: bool = False,
+                     **optimizer) -> list[tuple[str, str]]:
     """(name, why) for each catalogued mistake of this optimizer and step that cannot change
     anything on this spec's network (frozen biases, online updates, no half-sse, …)."""
     opt = optimizer_for(spec, **optimizer)
     network = network_of(spec)
     out = []
     for name, m in CATALOGUE.items():
+        if walkthrough and not m.walkthrough:
+            continue
         if m.applies(opt.NAME, opt.weight_decay, step) is None:
             why = m.applies(opt.NAME, opt.weight_decay, step, network)
             if why:

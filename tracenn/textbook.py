@@ -85,12 +85,13 @@ def collect(spec: Spec, target: str, step_no: int = 1, *, steps: int | None = No
         step_no = steps
     step = trace_one_step(spec, step_no, **options)
     right = StepQuantities(step, spec.network.loss)
-    cannot = mistakes_not_for(spec, step_no, **options)
+    cannot = mistakes_not_for(spec, step_no, walkthrough=True, **options)
     if earlier:
         effects = _effects_over_steps(spec, earlier + [right], **options)
         return Walkthrough(target, spec, step, right, effects, earlier, options, cannot=cannot)
     effects = []
-    for name, wrong_step in each_mistake(spec, step_no, **options):
+    for name, wrong_step in each_mistake(spec, step_no, names=mistakes_for(
+            spec, step_no, walkthrough=True, **options), **options):
         if isinstance(wrong_step, TrainingDiverged):
             effects.append(MistakeEffect(name, description(name, spec), None, None, None,
                                          None, str(wrong_step)))
@@ -121,7 +122,7 @@ def _effects_over_steps(spec: Spec, right: list[StepQuantities], **options) -> l
     number that changes, step by step (a mistake in step 1 changes every step after it)."""
     steps = len(right)
     effects = []
-    for name in mistakes_for(spec, steps, **options):
+    for name in mistakes_for(spec, steps, walkthrough=True, **options):
         try:
             wrong = list(iter_trace(spec, steps=steps, mistakes=(name,), **options))
         except TrainingDiverged as exc:

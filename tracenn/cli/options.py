@@ -7,7 +7,8 @@ import math
 import click
 from tabulate import tabulate_formats
 
-from ..engine.mistakes import MISTAKES
+from ..engine.mistakes import CATALOGUE, MISTAKES
+from ..engine.mistakes_numpy import ALIASES
 from ..engine.optim import OPTIMIZERS
 from ..notation import DEFAULT_PRECISION
 
@@ -93,9 +94,11 @@ def update_biases_option(help: str = "Update every bias, even those the spec fre
 # each optimizer's formula are in the output itself (the walkthrough's "Common mistakes", the
 # update tables' titles), in tracenn.MISTAKES and in engine/optim.py
 mistake_option = click.option(
-    "--mistake", "mistakes", multiple=True, type=click.Choice(list(MISTAKES)), metavar="NAME",
-    help="Switch on a classic backprop mistake, to see its effect (repeatable): "
-    + ", ".join(MISTAKES) + ". tracenn walkthrough explains each.")
+    "--mistake", "mistakes", multiple=True, type=click.Choice([*MISTAKES, *ALIASES]),
+    metavar="NAME",
+    help="Switch on a classic backprop mistake (repeatable): "
+    + ", ".join(n for n, m in CATALOGUE.items() if m.walkthrough)
+    + ". tracenn walkthrough explains each; the README also lists those of NumPy code.")
 
 check_option = click.option(
     "--check", is_flag=True,

@@ -71,6 +71,7 @@ class Reading:
     unknown: list[str] = field(default_factory=list)
     inputs: np.ndarray | None = None  # A0 / activations[0], when given
     given: dict[tuple[str, int], tuple[str, bool]] = field(default_factory=dict)  # name, transposed
+    x_scale: float = 1.0  # 1/n: dA0 (∂E/∂x) given as the gradient of the batch mean
 
     def where(self, kind: str, l: int, index: tuple) -> str:
         """The learner's own name of one number: dZ1[2, 0] for delta1[1]@3 in columns."""
@@ -102,7 +103,7 @@ def entries(arrays: dict, L: int) -> tuple[list[Entry], str, list[str]]:
         if m and (m.group(1), m.group(2)) in _COURSE_KIND and not (m.group(4) and m.group(1)):
             kind = _COURSE_KIND[m.group(1), m.group(2)] + (m.group(4) or "")
             l = int(m.group(3))
-            if kind in KINDS and (l <= L) and (l >= 1 or kind == "a"):
+            if kind in KINDS and (l <= L) and (l >= 1 or kind in ("a", "dE_da")):
                 found.append(Entry(key, kind, l, np.asarray(value, dtype=float)))
                 styles.add("course")
                 continue
@@ -193,7 +194,12 @@ def _misses(yours: np.ndarray, right: np.ndarray, scale: float = 1.0) -> int:
 def _right(step: Step, e: Entry) -> np.ndarray:
     if e.kind == "a" and e.l == 0:
         return step.x
-    return getattr(step.layers[e.l - 1], e.kind)
+    return right_array(step, e.kind, e.l)
+
+
+def right_array(step: Step, kind: str, l: int) -> np.ndarray:
+    """tracenn's array of a kind and layer; ∂E/∂out of layer 0 is ∂E/∂x, the inputs'."""
+    return step.dE_dx if kind == "dE_da" and l == 0 else getattr(step.layers[l - 1], kind)
 
 
 def read_arrays(arrays: dict, right: Step) -> Reading:
@@ -217,8 +223,11 @@ def read_arrays(arrays: dict, right: Step) -> Reading:
                               f"network ({'-'.join(map(str, sizes))}, {n} sample(s) a step) it "
                               f"can be {_possible(e, sizes, n, n_b)}")
         placed.append((e, fits))
-    delta_scale = _delta_scale(placed, right, n, style)
-    scale = (lambda e: delta_scale if e.kind in ("delta", "dE_da") else 1.0)
+    delta_scale = _delta_scale([p for p in placed if p[0].l >= 1], right, n, style)
+    x_scale = _delta_scale([p for p in placed if p[0].kind == "dE_da" and p[0].l == 0], right,
+                           n, style)
+    scale = (lambda e: x_scale if e.l == 0 and e.kind == "dE_da" else
+             delta_scale if e.kind in ("delta", "dE_da") else 1.0)
     samples = [(e, f) for e, f in placed if e.kind in PER_SAMPLE or e.kind == "a"]
     weights = [(e, f) for e, f in placed if e.kind in WEIGHTS]
     s_layout, s_how = _choose(samples, ("columns", "rows") if style != "tracenn"
@@ -229,7 +238,7 @@ def read_arrays(arrays: dict, right: Step) -> Reading:
     for e, fits in placed:
         if e.kind in PER_SAMPLE or e.kind == "a":
             A = fits.get(s_layout, fits.get("flat"))
-            A = A / delta_scale if e.kind in ("delta", "dE_da") else A
+            A = A / scale(e) if e.kind in ("delta", "dE_da") else A
         elif e.kind in WEIGHTS:
             A = fits[w_layout] * (grad_scale if e.kind == "grad_W" else 1.0)
         else:
@@ -241,12 +250,14 @@ def read_arrays(arrays: dict, right: Step) -> Reading:
             flipped = s_layout == "columns" if e.kind in PER_SAMPLE else \
                 w_layout == "in_out" if e.kind in WEIGHTS else False
             given[e.kind, e.l] = (e.given, flipped and e.array.ndim == 2)
-    line = _read_line(style, s_layout, s_how, w_layout, w_how, delta_scale, grad_scale, n)
-    return Reading(out, style, line, unknown, inputs, given)
+    line = _read_line(style, s_layout, s_how, w_layout, w_how, delta_scale, grad_scale, n,
+                      x_scale)
+    return Reading(out, style, line, unknown, inputs, given, x_scale)
 
 
 def _delta_scale(placed, right: Step, n: int, style: str) -> float:
-    """1 when dZ is each sample's own δ, 1/n when the code scaled it by the batch mean early."""
+    """1 when dZ is each sample's own δ, 1/n when the code scaled it by the batch mean early
+    (or, given dA0 alone, when ∂E/∂x is the batch mean's gradient)."""
     deltas = [(e, f) for e, f in placed if e.kind in ("delta", "dE_da")]
     if n == 1 or not deltas:
         return 1.0
@@ -255,7 +266,8 @@ def _delta_scale(placed, right: Step, n: int, style: str) -> float:
     return 1.0 / n if misses[1.0 / n] < misses[1.0] else 1.0
 
 
-def _read_line(style, s_layout, s_how, w_layout, w_how, delta_scale, grad_scale, n) -> str:
+def _read_line(style, s_layout, s_how, w_layout, w_how, delta_scale, grad_scale, n,
+               x_scale=1.0) -> str:
     parts = []
     if s_layout:
         parts.append(f"samples in {s_layout}" + (f" (by the {s_how})"
@@ -268,6 +280,9 @@ def _read_line(style, s_layout, s_how, w_layout, w_how, delta_scale, grad_scale,
                      else "dZ as each sample's own δ")
         parts.append("nabla_w, nabla_b summed over the batch, divided by m" if grad_scale != 1.0
                      else "dW, db as the batch-mean gradient (tracenn's batch mode)")
+    if x_scale != 1.0:
+        parts.append("dA0 as ∂E/∂x of the batch mean (1/n of tracenn's per-sample value), "
+                     "multiplied by n")
     return f"{', '.join(parts)} ({LAYOUT_NAMES[style]})"
 
 

@@ -18,7 +18,7 @@ from ..errors import TracennError, ValuesError
 from ..record.trace import Step
 from ..spec import Spec
 from ..runs import FULL, iter_trace, mistakes_for
-from .arrays import PER_SAMPLE, Reading, order, read_arrays
+from .arrays import PER_SAMPLE, Reading, order, read_arrays, right_array
 
 MACHINE = 1e-9  # arrays hold machine numbers, 17 digits: no rounding slack
 DETAILED = 400  # at most this many parameters: the first wrong number with its formula
@@ -49,6 +49,7 @@ class CheckReport:
     comparison: object = None  # compare's Comparison of the first wrong step (small networks)
     unknown: list[str] = field(default_factory=list)
     tolerance: float = MACHINE
+    batch_mean: object = None  # convention.BatchMean: dA0 given as the batch mean's ∂E/∂x
 
     @property
     def ok(self) -> bool:
@@ -59,13 +60,23 @@ class CheckReport:
 
         return check_text(self)
 
+    def _repr_html_(self) -> str:
+        from ..render.check import check_html
+
+        return check_html(self)
+
     def to_json(self) -> dict:
         from ..record import jsonl
 
         first = None if self.first is None else vars(self.first)
+        also = [] if self.comparison is None else [
+            {"name": n, "yours": y, "right": r} for n, y, r in self.comparison.also_wrong]
         return jsonl.envelope("check", match=self.ok, steps=self.steps, checked=self.checked,
-                              read=self.read, first_mismatch=first, wrong_steps=self.wrong_steps,
-                              mistakes=self.mistakes, follows=self.follows, unknown=self.unknown)
+                              read=self.read, first_mismatch=first, also_wrong=also,
+                              wrong_steps=self.wrong_steps, mistakes=self.mistakes,
+                              follows=self.follows, unknown=self.unknown,
+                              batch_mean=None if self.batch_mean is None
+                              else self.batch_mean.to_json())
 
 
 class Checker:
@@ -100,6 +111,12 @@ class Checker:
                                                  for r in readings.values()),
                           first_reading.read, unknown=first_reading.unknown,
                           tolerance=self.tolerance)
+        scaled = [s for s, r in readings.items() if r.x_scale != 1.0]
+        if scaled:
+            from .convention import BatchMean
+
+            out.batch_mean = BatchMean(len(right[scaled[0]].samples),
+                                       [readings[scaled[0]].given["dE_da", 0][0]])
         wrong = {s: first_wrong(r, right[s], self.tolerance) for s, r in
                  readings.items()}
         out.wrong_steps = [s for s, w in wrong.items() if w is not None]
@@ -169,7 +186,7 @@ def first_wrong(reading: Reading, right: Step, tolerance: float) -> Wrong | None
                          float(right.x[s, k]))
     for kind, l in sorted(reading.arrays, key=lambda key: order(*key)):
         yours = reading.arrays[kind, l]
-        mine = getattr(right.layers[l - 1], kind)
+        mine = right_array(right, kind, l)
         if yours.shape != mine.shape:
             mine = mine.reshape(yours.shape)
         bad = np.abs(yours - mine) > tolerance * np.maximum(1.0, np.abs(mine))

@@ -12,7 +12,7 @@ negative of the right one, the deltas — and each group of numbers whose signs 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..maths.quantities import StepQuantities
 from .tolerance import Tolerance
@@ -85,3 +85,53 @@ def read_convention(qs: StepQuantities, learner: dict[str, float], tol: Toleranc
     status = ("not given" if not updates else
               "agree" if all(v.status == RIGHT for v in updates) else "differ")
     return flipped, verdicts, Convention(NAME, negated, status)
+
+
+# --------------------------------------------------------------------------------------------
+# ∂E/∂x of the batch mean
+# --------------------------------------------------------------------------------------------
+
+BATCH_MEAN = ("Your ∂E/∂x is the gradient of the batch mean: 1/n of tracenn's per-sample value "
+              "(n = {n}, as autograd computes ∂(mean E)/∂x); it is read as that.")
+
+
+@dataclass
+class BatchMean:
+    """The learner's ∂E/∂x are ∂(mean E)/∂x, 1/n of tracenn's ∂E_s/∂x of each sample's own loss
+    (autograd's x.grad after loss.mean().backward()); `names` are the values read so."""
+
+    n: int
+    names: list[str]
+
+    def describe(self) -> str:
+        return BATCH_MEAN.format(n=self.n)
+
+    def to_json(self) -> dict:
+        return {"scale": f"1/{self.n}", "n": self.n, "names": self.names,
+                "description": self.describe()}
+
+
+def _times(value: float, n: int) -> float:
+    """n · value, its written decimals loosened by as many digits as n has (its slack ≥ n ×)."""
+    decimals = getattr(value, "decimals", None)
+    if decimals is None:
+        return type(value)(float(value) * n) if hasattr(value, "negated") else float(value) * n
+    return type(value)(float(value) * n, decimals - len(str(n)))
+
+
+def read_batch_mean(qs: StepQuantities, values: dict, verdicts: list, tol: Tolerance):
+    """The values and verdicts with ∂E/∂x read as the batch mean, and the BatchMean, when every
+    ∂E/∂x given that is wrong is 1/n of the right one (n ≥ 2 samples in the step) and at least
+    one is; otherwise all three unchanged (None).  A scale other than 1/n stays wrong."""
+    n = len(qs.step.samples)
+    kind = kinds(qs)
+    given = [v for v in verdicts if kind[v.name] == "dE_dx"]
+    wrong = [v for v in given if v.status != RIGHT]
+    if n < 2 or not wrong or not all(tol.close(v.yours, v.right / n) for v in given):
+        return values, verdicts, None
+    names = [v.name for v in given]
+    scaled = dict(values)
+    scaled.update({name: _times(values[name], n) for name in names})
+    verdicts = [replace(v, yours=float(scaled[v.name]), status=RIGHT) if v.name in names else v
+                for v in verdicts]
+    return scaled, verdicts, BatchMean(n, names)

@@ -11,7 +11,7 @@ from ..maths.quantities import StepQuantities
 from ..record import jsonl
 from ..record.trace import Run, Step
 from ..runs import each_mistake, trace_one_step
-from .convention import Convention, read_convention
+from .convention import BatchMean, Convention, read_batch_mean, read_convention
 from .reading import Answers, from_mapping, read_answers
 from .tolerance import Tolerance, as_tolerance
 from .walk import FOLLOWS, RIGHT, WRONG, Verdict, inputs_of
@@ -48,6 +48,7 @@ class Comparison:
     # later wrong values that do not follow from the first: (name, yours, right), in order
     also_wrong: list[tuple[str, float, float]] = field(default_factory=list)
     convention: Convention | None = None  # the (t − o) convention, when the numbers use it
+    batch_mean: BatchMean | None = None  # ∂E/∂x given as the gradient of the batch mean
     notes: list[str] = field(default_factory=list)  # how a value in the file was read
     tolerance: str = ""  # the rule a value had to meet, in words
     verdicts: list[Verdict] = field(default_factory=list, repr=False)
@@ -66,6 +67,7 @@ class Comparison:
             mistakes=[d.to_json() for d in self.mistakes], follows=self.follows,
             also_wrong=[{"name": n, "yours": y, "right": r} for n, y, r in self.also_wrong],
             convention=None if self.convention is None else self.convention.to_json(),
+            batch_mean=None if self.batch_mean is None else self.batch_mean.to_json(),
             notes=self.notes, tolerance=self.tolerance)
 
     def __str__(self) -> str:
@@ -100,6 +102,7 @@ def compare(qs: StepQuantities, learner: dict[str, float], unknown: list[str],
     for the default (each value ± half a unit of its last written decimal, at least 1e-8)."""
     tol = as_tolerance(tolerance)
     values, verdicts, convention = read_convention(qs, learner, tol)
+    values, verdicts, batch_mean = read_batch_mean(qs, values, verdicts, tol)
     statuses = {v.name: RIGHT if v.status == RIGHT else WRONG for v in verdicts}
     wrong = [v for v in verdicts if v.status == WRONG]
     first = mismatch(qs, wrong[0], statuses, precision) if wrong else None
@@ -107,8 +110,8 @@ def compare(qs: StepQuantities, learner: dict[str, float], unknown: list[str],
                       sum(1 for q in qs.items if q.name not in learner), unknown, first,
                       follows=[v.name for v in verdicts if v.status == FOLLOWS],
                       also_wrong=[(v.name, float(v.yours), float(v.right)) for v in wrong[1:]],
-                      convention=convention, tolerance=tol.describe(), verdicts=verdicts,
-                      values=values, right=qs.step)
+                      convention=convention, batch_mean=batch_mean, tolerance=tol.describe(),
+                      verdicts=verdicts, values=values, right=qs.step)
 
 
 @dataclass

@@ -74,6 +74,8 @@ def _output_delta(net: Network, z, a, t, detail: bool, mistakes: Mistakes, hooke
                 da_dz = mistakes.prime(da_dz, out, z, a)
         else:
             da_dz = out.da_dz(z, a)
+            if hooked:
+                da_dz = mistakes.jacobian(da_dz, a)
     if fused is not None:
         delta = fused(a, t)
         if hooked:
@@ -82,6 +84,8 @@ def _output_delta(net: Network, z, a, t, detail: bool, mistakes: Mistakes, hooke
         delta = dE_da * da_dz
     else:
         delta = out.backprop(dE_da, z, a)
+        if hooked:
+            delta = mistakes.jacobian_delta(delta, dE_da, a)
     return delta, dE_da, da_dz
 
 
@@ -156,8 +160,9 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
     layers = net.layers
     L = len(layers)
     zs, acts = net.forward(x)
-    losses = net.output_losses(zs[-1], acts[-1], t)
     hooked = bool(mistakes)
+    t = mistakes.targets(t) if hooked else t  # the targets the loss is computed with
+    losses = net.output_losses(zs[-1], acts[-1], t)
     dE_das, da_dzs, deltas = [None] * L, [None] * L, [None] * L
     grads_W, grads_b, updates, b_updates = [None] * L, [None] * L, [None] * L, [None] * L
     traces_W, traces_b = ([None] * L, [None] * L) if detail else (None, None)

@@ -5,101 +5,22 @@ re-run the engine with each one to recognise a learner's numbers.  A mistake cha
 only through hooks: backprop (engine/backprop.py) and the optimizers (engine/optim.py) ask the
 active `Mistakes` at each point where a learner could go wrong, and the base class leaves every
 value as it is.  Each hook receives the right value first and returns the value to use.
+
+The base class and what a mistake knows of a network are in mistake_base.py; the mistakes found
+in learners' own NumPy code (softmax-diagonal, …) in mistakes_numpy.py; this module holds the
+textbook's mistakes, the catalogue of both and the Mistakes the engine asks.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
 from .functions import NUMPY_OPS
+from .mistake_base import Mistake, Network
+from .mistakes_numpy import ALIASES, NUMPY_MISTAKES
 
 MOMENTUM_OPTIMIZERS = ("momentum", "nesterov")
 ADAM_OPTIMIZERS = ("adam", "adamw")
-
-
-class Network(NamedTuple):
-    """What a mistake needs to know of the network it would change (None: not known)."""
-
-    loss: str | None = None
-    fused: bool | None = None  # the output delta is the loss's fused form (a − t)
-    activations: tuple[str, ...] = ()
-    frozen_bias: bool | None = None  # some bias is not updated
-    trained_bias: bool | None = None  # some bias is updated
-    samples: int | None = None  # per step
-    layers: int | None = None
-
-
-class Mistake:
-    """A mistake a learner makes; every hook returns the right value unchanged."""
-
-    name = ""
-    description = ""
-    optimizers: tuple[str, ...] | None = None  # where it applies; None: every optimizer
-    needs_weight_decay = False
-
-    def applies(self, optimizer: str, weight_decay: float, step: int | None = None,
-                network: Network = Network()) -> str | None:
-        """None when the mistake can change a step of this optimizer (at this step and on this
-        network, when given), else why it cannot."""
-        if self.optimizers is not None and optimizer not in self.optimizers:
-            return f"it concerns {' or '.join(self.optimizers)}, not {optimizer}"
-        if self.needs_weight_decay and not weight_decay:
-            return "it concerns weight decay, and weight_decay is 0"
-        return self.cannot(network)
-
-    def cannot(self, network: Network) -> str | None:
-        """Why the mistake changes nothing on this network, or None."""
-        return None
-
-    def describe(self, network: Network) -> str:
-        """What goes wrong, in the terms of this network (its activations)."""
-        return self.description
-
-    # --- backprop (engine/backprop.py) ---------------------------------------------------------
-    def batch_scale(self, scale: float, n: int) -> float:
-        return scale  # 1/n: the gradient of a batch is the mean over its samples
-
-    def output_dE_da(self, dE_da):
-        return dE_da
-
-    def prime(self, value, act, z, a):
-        return value  # f′(z), written with z and a = f(z)
-
-    def fused_delta(self, delta, a):
-        return delta
-
-    def next_weights(self, W, update):
-        return W  # hidden deltas use the next layer's weights from before the update
-
-    def gradient(self, g, key, memory: dict):
-        return g
-
-    def update_sign(self, sign: float) -> float:
-        return sign
-
-    def bias_trainable(self, trainable: bool) -> bool:
-        return trainable
-
-    def bias_lr(self, lr: float) -> float:
-        return lr
-
-    # --- optimizers (engine/optim.py) ----------------------------------------------------------
-    def bias_correction(self, value, beta: float, t: int):
-        return value  # 1 − βᵗ
-
-    def adam_denominator(self, value, v_hat, eps: float):
-        return value  # √v̂ + ε
-
-    def carry_velocity(self, carry: bool) -> bool:
-        return carry
-
-    def decay_bias(self, decay: bool) -> bool:
-        return decay  # weight decay applies to weights, not to biases
-
-    def decoupled(self, decoupled: bool) -> bool:
-        return decoupled
 
 
 class UpdatedWeights(Mistake):
@@ -297,7 +218,7 @@ CATALOGUE: dict[str, Mistake] = {m.name: m for m in (
     UpdatedWeights(), SigmaPrimeOfA(), DroppedHalf(), AddedUpdate(), BiasNoLr(),
     FrozenBiasUpdated(), SummedBatch(), ExtraSigmaPrime(), GradientAccumulated(),
     AdamNoBiasCorrection(), AdamEpsInsideSqrt(), MomentumReset(), WeightDecayOnBias(),
-    L2InsteadOfDecoupled(),
+    L2InsteadOfDecoupled(), *NUMPY_MISTAKES,
 )}
 MISTAKES: dict[str, str] = {name: m.description for name, m in CATALOGUE.items()}
 
@@ -315,11 +236,11 @@ class Mistakes:
     mistake must remember between steps (the accumulated gradients)."""
 
     def __init__(self, names=()):
-        names = tuple(dict.fromkeys(names))
+        names = tuple(dict.fromkeys(ALIASES.get(n, n) for n in names))
         unknown = [n for n in names if n not in CATALOGUE]
         if unknown:
             raise ValueError(f"unknown mistake(s): {', '.join(unknown)}; allowed: "
-                             f"{', '.join(CATALOGUE)}")
+                             f"{', '.join([*CATALOGUE, *ALIASES])}")
         self.names = names
         self.active = [CATALOGUE[n] for n in names]
         self.memory: dict = {}
@@ -335,8 +256,17 @@ class Mistakes:
     def batch_scale(self, n):
         return self._fold("batch_scale", 1.0 / n, n)
 
+    def targets(self, t):
+        return self._fold("targets", t)
+
     def output_dE_da(self, dE_da):
         return self._fold("output_dE_da", dE_da)
+
+    def jacobian(self, J, a):
+        return self._fold("jacobian", J, a)
+
+    def jacobian_delta(self, delta, dE_da, a):
+        return self._fold("jacobian_delta", delta, dE_da, a)
 
     def prime(self, value, act, z, a):
         return self._fold("prime", value, act, z, a)

@@ -101,6 +101,8 @@ def render_comparison(result, precision: int) -> str:
                      + ", ".join(result.unknown))
     if result.convention is not None:
         lines.append(result.convention.describe())
+    if getattr(result, "batch_mean", None) is not None:
+        lines.append(result.batch_mean.describe())
     m = result.first
     if m is None:
         lines.append("Every value you gave matches.")
