@@ -114,3 +114,32 @@ def test_in_chromium_no_two_drawn_texts_overlap(browser, xor, tmp_path):  # noqa
                if boxes_overlap(a[1:], b[1:])]
     assert not clashes
     assert all(b[3] <= svg_w for b in boxes)
+
+
+def test_one_column_fits_a_phone_and_softmax_labels_do_not_overlap():
+    for maps, columns, widest in ((decision_maps(tracenn.load("xor"), 10), 1, 400),
+                                  (decision_maps(tracenn.load("softmax")), 3, 1000)):
+        lay = maps_layout(maps, columns)
+        boxes = [t.box() for t in lay.texts]
+        assert not [(a, b) for a, b in combinations(boxes, 2) if boxes_overlap(a, b)]
+        assert lay.width <= widest and all(b[2] <= lay.width for b in boxes)
+
+
+def test_softmax_outputs_switch_at_one_half_and_tanh_units_at_zero():
+    maps = decision_maps(tracenn.load("softmax"))
+    assert [(u.name, u.level, u.lo, u.hi) for u in maps.maps] == [
+        ("h1", 0.0, -1.0, 1.0), ("h2", 0.0, -1.0, 1.0), ("h3", 0.0, -1.0, 1.0),
+        ("o1", 0.5, 0.0, 1.0), ("o2", 0.5, 0.0, 1.0), ("o3", 0.5, 0.0, 1.0)]
+
+
+def test_the_command_writes_the_svg_and_refuses_a_spec_without_a_square(run, tmp_path):
+    out = tmp_path / "maps.svg"
+    result = run("maps", "xor", "--step", "200", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    svg = out.read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and svg.count('class="contour"') == 6
+    result = run("maps", "mazur")
+    assert result.exit_code == 2 and "differ in both inputs" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    result = run("maps", "xor", "--step", "9000")
+    assert result.exit_code == 2 and "beyond the trace" in result.stderr

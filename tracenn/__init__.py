@@ -33,7 +33,7 @@ neuron j, so row j of W holds the weights into neuron j; arrays hold samples in 
 the loss of a batch is the mean of its samples' losses.
 """
 
-from .api import (check_torch, compare, draw, exercise, from_torch, grade, html, iter_trace,
+from .api import (check_torch, compare, decision_maps, draw, exercise, from_torch, grade, html, iter_trace,
                   load, load_torch, step, trace, verify, walkthrough, xor)
 from .engine.mistakes import MISTAKES
 from .errors import (DataError, OptionError, OutputError, SpecError, TracennError,
@@ -56,6 +56,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "load", "trace", "iter_trace", "step", "verify", "compare", "walkthrough", "xor", "draw", "html",
+    "decision_maps",
     "from_torch", "check_torch", "load_torch",
     "exercise", "grade",
     "Spec", "Run", "Step", "StepSummary", "LayerTrace", "Labels", "PRESETS", "MISTAKES",

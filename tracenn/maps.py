@@ -1,8 +1,9 @@
 """Decision maps of a network with two inputs (XOR's picture, as TensorFlow Playground draws it):
 the activation of every hidden unit and of the output over the input square, after a step's
 update, with the line where each unit switches — the level its activation has at z = 0 (0.5 for
-a sigmoid, 0 for tanh), so a hidden unit's line is its own w·x + b = 0 and the output's is the
-0.5 contour that separates the classes.
+a sigmoid, 0 for tanh), so a hidden unit's line is its own w·x + b = 0 and a sigmoid output's
+is the 0.5 contour that separates the classes (a softmax output's: where its class's
+probability is 0.5).
 
 Everything here is computed by the engine's network (Step.network with the updated weights);
 the SVG (render/heatmap.py) only draws it.  The contour is found by marching squares on the
@@ -52,7 +53,7 @@ class DecisionMaps:
     x: tuple[float, float]
     y: tuple[float, float]
     maps: list[UnitMap]
-    points: list[tuple[float, float, float]]  # x1, x2, target of the first output
+    points: list[tuple[float, float, tuple]]  # x1, x2 and the targets
     inputs: tuple[str, str] = ("x1", "x2")  # the inputs' display names
 
 
@@ -63,6 +64,9 @@ def decision_maps(spec: Spec, step: int | None = None, size: int = MAP_SIZE,
     if X.shape[1] != 2:
         raise OptionError(f"decision maps need a network with two inputs; this one has "
                           f"{X.shape[1]}")
+    if (X.max(axis=0) <= X.min(axis=0)).any():
+        raise OptionError("decision maps need training points that differ in both inputs (xor's "
+                          "four corners); this spec's samples do not span a square")
     step = step or spec.total_steps
     traced = trace_one_step(spec, step, **tracing)
     return maps_of_step(traced, spec, step, size)
@@ -82,14 +86,15 @@ def maps_of_step(traced: Step, spec: Spec, step: int, size: int = MAP_SIZE) -> D
         activations = net.forward(grid)[1]
     maps = []
     for l, layer in enumerate(net.layers, start=1):
-        level = float(layer.activation.fn(np.zeros((1, layer.W.shape[0])))[0, 0])
+        level = 0.5 if layer.activation.name == "softmax" else \
+            float(layer.activation.fn(np.zeros((1, layer.W.shape[0])))[0, 0])
         for j in range(layer.W.shape[0]):
             values = activations[l][:, j].reshape(size, size)
             lo_, hi_ = _range(layer.activation.name, values)
             unit = UnitMap(traced.labels.neurons[l - 1][j], l, j, values, lo_, hi_, level)
             unit.segments = _contour(net, l, j, xs, ys, values, level)
             maps.append(unit)
-    points = [(float(a), float(b), float(t[0])) for (a, b), t in zip(X, T)]
+    points = [(float(a), float(b), tuple(float(v) for v in t)) for (a, b), t in zip(X, T)]
     return DecisionMaps(spec.title, step, x, y, maps, points, tuple(traced.labels.inputs))
 
 

@@ -57,13 +57,15 @@ def maps_layout(maps, columns: int = COLUMNS) -> MapsLayout:
     tick_chars = max(len(num(v)) for u in maps.maps for v in (u.lo, u.level, u.hi))
     gutter = max(len(maps.inputs[1]), 4) * CHAR * FONT + 6  # x2's name and ticks
     panel_w = gutter + PANEL + BAR_GAP + BAR + 4 + tick_chars * CHAR * FONT + GAP
-    width = 2 * MARGIN + cols * panel_w - GAP
+    titles = _titles(maps)
+    width = 2 * MARGIN + max(cols * panel_w - GAP,
+                             max(len(t) for t in titles) * CHAR * TITLE_FONT)
     lay = MapsLayout(width, 0.0)
-    title = _title(maps)
-    lay.strings["title"] = title
-    lay.texts.append(Text("title", MARGIN, MARGIN + TITLE_FONT, TITLE_FONT, "start", len(title),
-                          "title"))
-    top = MARGIN + TITLE_FONT * 1.35 + 8
+    for k, title in enumerate(titles):
+        lay.strings[f"title:{k}"] = title
+        lay.texts.append(Text(f"title:{k}", MARGIN, MARGIN + TITLE_FONT * (1 + 1.35 * k),
+                              TITLE_FONT, "start", len(title), "title"))
+    top = MARGIN + TITLE_FONT * 1.35 * len(titles) + 8
     row_h = TITLE_FONT * 1.35 + PANEL + FONT * 1.35 * 2 + GAP
     for i, unit in enumerate(maps.maps):
         r, c = divmod(i, cols)
@@ -113,8 +115,8 @@ def _panel_texts(lay: MapsLayout, i: int, px: float, py: float, unit, maps,
               len(num(v)), cls="tick")
 
 
-def _title(maps) -> str:
-    return f"{maps.title}: each unit over the input square after step {maps.step}"
+def _titles(maps) -> list[str]:
+    return [maps.title, f"each unit over its inputs, step {maps.step}"]
 
 
 def _unit_title(unit, maps) -> str:
@@ -123,10 +125,12 @@ def _unit_title(unit, maps) -> str:
 
 
 def _foot(maps, width: float) -> list[str]:
-    lo, hi = maps.maps[-1].lo, maps.maps[-1].hi
-    words = (f"Colour: the unit's activation, orange {num(lo)} → white → blue {num(hi)}. "
-             f"Line: where the unit switches (activation {num(maps.maps[-1].level)}, z = 0). "
-             "Dots: training points, filled = target 1, open = target 0.").split()
+    several = len(maps.points[0][2]) > 1
+    words = ("Colour: the unit's activation on the scale of its bar, orange low → white → blue "
+             "high. Line: where the unit switches, marked on its bar: a hidden unit's z = 0 "
+             "(σ 0.5, tanh 0), an output's 0.5. Dots: the training points, filled = target 1 "
+             f"{'for that output' if several else ''}, open = target 0"
+             f"{' (grey on a hidden unit)' if several else ''}.").replace(" ,", ",").split()
     lines, line = [], ""
     for w in words:
         if line and len(line) + 1 + len(w) > width / (CHAR * FONT):
@@ -155,7 +159,7 @@ def render_maps(maps, columns: int = COLUMNS) -> str:
            f'height="{_f(lay.height)}" viewBox="0 0 {_f(lay.width)} {_f(lay.height)}" '
            f'font-family="{FONT_FAMILY}" font-size="{_f(FONT)}" fill="{INK}" '
            'class="tracenn-maps" role="img">',
-           f"<title>{escape(lay.strings['title'])}</title>",
+           f"<title>{escape(lay.strings['title:0'] + ': ' + lay.strings['title:1'])}</title>",
            f'<rect width="{_f(lay.width)}" height="{_f(lay.height)}" fill="#ffffff"/>']
     for i, panel in enumerate(lay.panels):
         out += _panel(i, panel, maps)
@@ -196,9 +200,15 @@ def _panel(i: int, panel: Panel, maps) -> list[str]:
     out.append(f'<path class="contour" data-level="{unit.level}" d="{path}" fill="none" '
                f'stroke="{LINE_INK}" stroke-width="2" stroke-linecap="round"/>')
     out.append("</g></g>")
-    for x, y, t in maps.points:
+    last = max(u.layer for u in maps.maps)
+    for x, y, targets in maps.points:
         cx, cy = at(x, y)
+        # an output's panel fills the points whose target for it is 1; a hidden unit's, those
+        # of class 1 when there is one output (with several, their classes are on the outputs)
+        t = targets[unit.index] if unit.layer == last else targets[0]
         fill = LINE_INK if t >= 0.5 else "#ffffff"
+        if unit.layer != last and len(targets) > 1:
+            fill = "#a0aec0"
         out.append(f'<circle class="point" cx="{cx:.1f}" cy="{cy:.1f}" r="5" fill="{fill}" '
                    f'stroke="{LINE_INK}" stroke-width="1.5" data-target="{t}"/>')
     out.append(f'<rect x="{_f(px)}" y="{_f(py)}" width="{_f(PANEL)}" height="{_f(PANEL)}" '
