@@ -83,11 +83,24 @@ class Card:
         return self.x + self.w, self.y + self.h / 2
 
 
+ARROW = (7.0, 3.0)  # px: an arrowhead's length and half width
+
+
 @dataclass
 class Link:
     key: str
     points: list[tuple[float, float]]
     cls: str  # weight, bias, error, legend-…
+
+    def head(self) -> list[tuple[float, float]]:
+        """The arrowhead at the link's end (the neuron it feeds), its tip on the card's edge:
+        tip, then the two back corners."""
+        (x0, y0), (x1, y1) = self.points[-2], self.points[-1]
+        d = math.hypot(x1 - x0, y1 - y0) or 1.0
+        ux, uy = (x1 - x0) / d, (y1 - y0) / d
+        length, half = ARROW
+        bx, by = x1 - ux * length, y1 - uy * length
+        return [(x1, y1), (bx - uy * half, by + ux * half), (bx + uy * half, by - ux * half)]
 
 
 @dataclass
