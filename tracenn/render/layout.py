@@ -147,7 +147,9 @@ class _Builder:
                 self.chars[key] = max(self.chars.get(key, 0), len(text))
         L = shape.L
         wide = too_wide(shape.sizes)
-        self.labelled = [l not in wide for l in range(1, L + 1)]
+        # a layer pair whose labels take two lines (Adam's m̂ and v̂ above its update) is listed
+        two_lines = {int(key.split(":")[1]) for key in self.chars if key.startswith("ws:")}
+        self.labelled = [l not in wide and l not in two_lines for l in range(1, L + 1)]
         self.gaps = [self._first_gap(l) for l in range(1, L + 1)]
 
     def _width(self, key: str, size: float = FONT) -> float:
@@ -329,16 +331,19 @@ def _place_lists(b: "_Builder", lay: Layout, bottom: float) -> float:
         y += lh + 0.6 * FONT
         lay.texts[cap] = Text(cap, MARGIN, y, FONT, "start", b.chars.get(cap, 0), "caption")
         x, row_top = MARGIN, y + 4
+        per = 2 if any(f"ws:{l}:0:{k}" in b.chars for k in range(n_in)) else 1
         for j in range(b.shape.sizes[l]):
-            keys = [f"mh:{l}:{j}"] + [f"w:{l}:{j}:{k}" for k in range(n_in)]
+            keys = [f"mh:{l}:{j}"] + [key for k in range(n_in) for key in
+                                      ([f"ws:{l}:{j}:{k}"] if per == 2 else []) +
+                                      [f"w:{l}:{j}:{k}"]]
             w = max(b.chars.get(key, 0) for key in keys) * CHAR * FONT + 2 * PAD + 8
             if x > MARGIN and x + w > MAX_WIDTH - MARGIN:
-                x, row_top = MARGIN, row_top + (n_in + 1) * lh + PAD
+                x, row_top = MARGIN, row_top + (per * n_in + 1) * lh + PAD
             for i, key in enumerate(keys):
                 lay.texts[key] = Text(key, x, row_top + (i + 1) * lh, FONT, "start",
                                       b.chars.get(key, 0), "head" if i == 0 else "cell")
             x += w
-        y = row_top + (n_in + 1) * lh
+        y = row_top + (per * n_in + 1) * lh
     return y
 
 
