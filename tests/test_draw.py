@@ -429,14 +429,21 @@ def test_a_network_too_large_to_draw_shows_its_tables_only(tmp_path):
 
 
 def test_update_view_shows_the_optimizers_state_when_it_keeps_one():
+    """Adam's update on two lines (issue 22): m̂ and v̂, then w − η·m̂/(√v̂ + ε) = w⁺, each
+    number the trace's, the step recomputed here from m̂ and v̂."""
     step = tracenn.step("mazur", 2, optimizer="adam", lr=0.01)
     root = parse(tracenn.draw("mazur", 2, steps=2, view="update", optimizer="adam", lr=0.01))
-    text = by_key(root, "w:2:0:0")
-    state = step.layers[1].update_W.after
-    m, v = numbers(text.split(" · m ")[1])[0], float(text.split(" · v ")[1])
-    assert m == pytest.approx(state["m"][0, 0], abs=0.51e-4)
-    # one number format per picture (issue 22): v, tiny, reads at the picture's 4 decimals
-    assert v == pytest.approx(state["v"][0, 0], abs=0.51e-4)
+    first, text = by_key(root, "ws:2:0:0"), by_key(root, "w:2:0:0")
+    terms, layer = step.layers[1].update_W.terms, step.layers[1]
+    m_hat, v_hat = numbers(first)
+    assert m_hat == pytest.approx(terms["m_hat"][0, 0], abs=0.51e-4)
+    # one number format per picture (issue 22): v̂, tiny, reads at the picture's 4 decimals
+    assert v_hat == pytest.approx(terms["v_hat"][0, 0], abs=0.51e-4) and "e-" not in first
+    old, size, new = numbers(text.replace("w5", ""))
+    by_hand = 0.01 * terms["m_hat"][0, 0] / (math.sqrt(terms["v_hat"][0, 0]) + 1e-8)
+    assert size == pytest.approx(abs(by_hand), abs=0.51e-4)
+    assert (old, new) == (pytest.approx(layer.W[0, 0], abs=0.51e-4),
+                          pytest.approx(layer.W_new[0, 0], abs=0.51e-4))
     assert "e-" not in text
     assert "Adam, η = 0.01" in by_key(root, "title:1")
     assert overlaps(root) == []

@@ -14,8 +14,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "tracenn"
 MAX_FUNCTION, MAX_MODULE = 60, 400
 
 # Rooms, lowest first: a module may import from its own room and the rooms before it.
-ORDER = ["errors", "notation", "files", "engine", "record", "spec", "maths", "runs", "comparison",
-         "circuits", "textbook", "render", "player", "pictures", "mnist", "bridges", "exercises",
+ORDER = ["errors", "notation", "files", "engine", "record", "spec", "maths", "runs", "maps",
+         "comparison", "circuits", "textbook", "render", "player", "pictures", "mnist", "bridges",
+         "exercises",
          "api", "cli"]
 ROOM_OF = {"__init__": "api", "__main__": "cli"}
 

@@ -34,8 +34,8 @@ neuron j, so row j of W holds the weights into neuron j; arrays hold samples in 
 the loss of a batch is the mean of its samples' losses.
 """
 
-from .api import (check_torch, compare, draw, exercise, from_torch, grade, graph, html,
-                  iter_trace, load, load_torch, step, trace, verify, walkthrough, xor)
+from .api import (check_torch, compare, decision_maps, draw, exercise, from_torch, grade, graph,
+                  html, iter_trace, load, load_torch, step, trace, verify, walkthrough, xor)
 from .engine.mistakes import MISTAKES
 from .errors import (CircuitError, DataError, OptionError, OutputError, SpecError, TracennError,
                      TrainingDiverged, UnsupportedError, ValuesError)
@@ -57,7 +57,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "load", "trace", "iter_trace", "step", "verify", "compare", "walkthrough", "xor", "draw", "html",
-    "graph", "CircuitError",
+    "graph", "CircuitError", "decision_maps",
     "from_torch", "check_torch", "load_torch",
     "exercise", "grade",
     "Spec", "Run", "Step", "StepSummary", "LayerTrace", "Labels", "PRESETS", "MISTAKES",

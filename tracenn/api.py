@@ -215,6 +215,23 @@ def draw(spec, step: int = 1, *, view: str = "forward", precision: int = PICTURE
     return picture.svg
 
 
+def decision_maps(spec, step: int | None = None, *, columns: int = 3, lr: float | None = None,
+                  mistakes=(), update_biases: bool = False, seed: int | None = None,
+                  **optimizer) -> str:
+    """For a network with two inputs (xor): after update `step` (default: the spec's last), a
+    heat map per hidden unit and per output of its activation over the input square, with the
+    line where it switches (0.5 for a sigmoid), a colour bar and the training points, as SVG;
+    `columns` panels to a row (1 for a phone)."""
+    from .maps import decision_maps as maps_of
+    from .pictures import check_step
+    from .render.heatmap import render_maps
+
+    spec = _prepare(spec, seed, update_biases)
+    check_step(step or spec.total_steps, spec.total_steps)
+    return render_maps(maps_of(spec, step, lr=lr, mistakes=mistakes,
+                               **_optimizer_options(optimizer)), columns)
+
+
 def html(spec, steps: int | None = None, *, every: int | None = None,
          precision: int = PICTURE_PRECISION, lr: float | None = None, mistakes=(),
          update_biases: bool = False, seed: int | None = None, progress=None,

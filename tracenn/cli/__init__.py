@@ -24,7 +24,7 @@ EXIT_BAD_INPUT = 2
 COMMANDS = {
     "mazur": "tracing", "xor": "tracing", "trace": "tracing", "verify": "verify",
     "compare": "compare", "walkthrough": "walkthrough", "mnist": "mnist",
-    "draw": "draw", "html": "draw",
+    "draw": "draw", "html": "draw", "maps": "draw",
     "spec": "spec",
     "exercise": "exercise", "grade": "exercise",
     "check": "check",

@@ -109,3 +109,29 @@ def html(target, output, steps, every, lr, seed, update_biases, mistakes, precis
             update_biases=update_biases,
             progress=lambda step: progress("training", step, total), **optimizer))
     write_output(output, page)
+
+
+@click.command()
+@click.argument("target", metavar=TARGET)
+@picture_file_option("picture", "svg")
+@click.option("--step", "step_no", type=click.IntRange(min=1), default=None,
+              help="After which update (default: the spec's last step).")
+@click.option("--columns", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Panels to a row (1 makes a picture about 300 px wide, for a phone).")
+@lr_option()
+@seed_option()
+@update_biases_option()
+@optimizer_options
+@mistake_option
+def maps(target, output, step_no, columns, lr, seed, update_biases, mistakes, **optimizer):
+    """Draw, for a network with two inputs (xor), each hidden unit and the output over the
+    input square, as SVG.
+
+    A heat map per unit of its activation after the step's update, the line where the unit
+    switches (activation 0.5 for a sigmoid: where its z = 0), a colour bar with that level
+    marked, and the training points (filled: target 1).  A hidden unit's line is where its own
+    w·x + b is 0; the output's is the line that separates the classes.
+    """
+    svg = api.decision_maps(target, step_no, columns=columns, lr=lr, mistakes=mistakes,
+                            update_biases=update_biases, seed=seed, **optimizer)
+    write_output(output, svg)

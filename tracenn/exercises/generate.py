@@ -30,13 +30,13 @@ from ..comparison import canonical_name
 from ..maths.quantities import StepQuantities
 from ..record.jsonl import envelope
 from ..record.trace import Step
-from ..render.notebook import spec_svg
 from ..runs import optimizer_for, trace_one_step
 from ..spec import Spec, parse_spec
 from ..spec.writer import spec_to_toml
 from ..textbook import collect
 from .asking import FULL_STEP, asked as asked_names
 from .key import answer_key, spec_path
+from .picture import worksheet_svgs
 from .tikz import network_tikz
 from .returned import roster_csv, roster_row
 from .variants import Ranges, always_equal, degenerate, draw
@@ -153,9 +153,10 @@ def student_files(ex: Exercise, s: Student, given_decimals: int) -> dict[str, st
     """The files of one student, by path relative to the exercise's folder."""
     title = f"Backpropagation by hand: {ex.title} ({s.id})"
     walk = collect(s.spec, spec_path(s.id), 1)
-    svg = spec_svg(s.spec, given_decimals)  # None for a network too large to draw
-    figure = ("![The network with its weights and biases](network.svg)" if svg else "")
-    files = {f"{s.id}/network.svg": svg} if svg else {}
+    # the picture with a box per net, out and δ asked, and the key's with the answers in them
+    svgs = worksheet_svgs(s.spec, s.step, ex.asked, ex.decimals, given_decimals)
+    figure = ("![The network with its weights and biases](network.svg)" if svgs else "")
+    files = {f"{s.id}/network.svg": svgs[0], f"key/{s.id}.svg": svgs[1]} if svgs else {}
     return files | {
         spec_path(s.id): s.toml,
         f"{s.id}/worksheet.md": markdown(title, s.spec, s.step, ex.asked, ex.decimals,
@@ -163,8 +164,10 @@ def student_files(ex: Exercise, s: Student, given_decimals: int) -> dict[str, st
         f"{s.id}/worksheet.tex": latex(title, s.spec, s.step, ex.asked, ex.decimals,
                                        given_decimals, network_tikz(s.spec, given_decimals)),
         f"{s.id}/answers.csv": answers_template(ex.asked, s.id),
-        f"key/{s.id}.md": answer_key(walk, ex.asked, ex.decimals, f"{ex.title} ({s.id})",
-                                     spec_path(s.id)),
+        f"key/{s.id}.md": answer_key(
+            walk, ex.asked, ex.decimals, f"{ex.title} ({s.id})", spec_path(s.id),
+            f"![The worksheet's picture with the answers in its boxes]({s.id}.svg)" if svgs
+            else ""),
     }
 
 

@@ -33,9 +33,10 @@ class _Asked:
 
 
 def answer_key(walk: Walkthrough, asked: list[str], decimals: int, title: str,
-               spec_path: str) -> str:
+               spec_path: str, figure: str = "") -> str:
     """The key as Markdown.  The walkthrough's own title and introduction give way to the key's;
-    everything from its first section on is the walkthrough's."""
+    everything from its first section on is the walkthrough's.  `figure` is the Markdown of the
+    worksheet's picture with the answers in its boxes (or "")."""
     text = to_markdown(replace(walk, quantities=_Asked(walk.quantities, asked)), decimals)
     body = text[text.index("\n## ") + 1:]
     values = walk.step.values()
@@ -46,5 +47,6 @@ def answer_key(walk: Walkthrough, asked: list[str], decimals: int, title: str,
               "each one's formula, the formula with the numbers substituted, and the result. "
               "Every number is computed by tracenn's engine at full precision and only then "
               f"rounded; `tracenn trace {spec_path}` prints them all.", "",
-              "## Answers", "", "| # | quantity | answer |", "|---:|---|---:|", *rows, ""]
+              "## Answers", "", *([figure, ""] if figure else []),
+              "| # | quantity | answer |", "|---:|---|---:|", *rows, ""]
     return "\n".join(header) + "\n" + body

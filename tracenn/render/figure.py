@@ -189,6 +189,8 @@ def _list_caption(fig: Figure, l: int, name: str, view: str) -> None:
     """The caption of a layer pair's labels when the layout writes them as a list."""
     what = {"forward": "weights", "backward": "∂E/∂w", "update": "weights old → new",
             "network": "weights"}[view]
+    if any(key.startswith(f"ws:{l}:") for key in fig.texts):
+        what = "Adam: m̂ · v̂, then w − η·m̂/(√v̂ + ε) = w⁺"
     fig.put(f"mcap:{l}", f"edges into {name} ({what}), by the neuron they feed:")
 
 
@@ -217,10 +219,26 @@ def _weight_text(fig: Figure, key: str, name: str, layer, j: int, k: int, view: 
     elif view == "backward":
         fig.put(key, f"∂E/∂{name} {num(layer.grad_W[j, k], p)}", Labels.grad(name))
         fig.edges[key] = float(layer.grad_W[j, k])
+    elif _adam_terms(layer.update_W):
+        # two lines: m̂ and v̂, then the update with its step η·m̂/(√v̂ + ε) (the list under the
+        # picture writes them one below the other)
+        terms = layer.update_W.terms
+        fig.put(f"ws:{key[2:]}", f"m̂ {num(terms['m_hat'][j, k], p)} · "
+                f"v̂ {num(terms['v_hat'][j, k], p)}", f"mhat_{name}", f"vhat_{name}")
+        step = float(terms["step"][j, k])
+        fig.put(key, f"{name} {num(layer.W[j, k], p)} {'−' if step >= 0 else '+'} "
+                     f"{num(abs(step), p)} = {num(layer.W_new[j, k], p)}",
+                name, f"step_{name}", Labels.new(name))
+        fig.edges[key] = float(layer.W_new[j, k])
     else:
         fig.put(key, f"{name} {_arrow(layer.W[j, k], layer.W_new[j, k], p)}"
                 + _state(layer.update_W, (j, k), p), name, Labels.new(name))
         fig.edges[key] = float(layer.W_new[j, k])
+
+
+def _adam_terms(update) -> bool:
+    """Whether an update recorded Adam's bias-corrected moments and its step."""
+    return update is not None and {"m_hat", "v_hat", "step"} <= set(update.terms)
 
 
 def _plain_sgd(step: Step) -> bool:

@@ -83,11 +83,24 @@ class Card:
         return self.x + self.w, self.y + self.h / 2
 
 
+ARROW = (7.0, 3.0)  # px: an arrowhead's length and half width
+
+
 @dataclass
 class Link:
     key: str
     points: list[tuple[float, float]]
     cls: str  # weight, bias, error, legend-…
+
+    def head(self) -> list[tuple[float, float]]:
+        """The arrowhead at the link's end (the neuron it feeds), its tip on the card's edge:
+        tip, then the two back corners."""
+        (x0, y0), (x1, y1) = self.points[-2], self.points[-1]
+        d = math.hypot(x1 - x0, y1 - y0) or 1.0
+        ux, uy = (x1 - x0) / d, (y1 - y0) / d
+        length, half = ARROW
+        bx, by = x1 - ux * length, y1 - uy * length
+        return [(x1, y1), (bx - uy * half, by + ux * half), (bx + uy * half, by - ux * half)]
 
 
 @dataclass
@@ -134,7 +147,9 @@ class _Builder:
                 self.chars[key] = max(self.chars.get(key, 0), len(text))
         L = shape.L
         wide = too_wide(shape.sizes)
-        self.labelled = [l not in wide for l in range(1, L + 1)]
+        # a layer pair whose labels take two lines (Adam's m̂ and v̂ above its update) is listed
+        two_lines = {int(key.split(":")[1]) for key in self.chars if key.startswith("ws:")}
+        self.labelled = [l not in wide and l not in two_lines for l in range(1, L + 1)]
         self.gaps = [self._first_gap(l) for l in range(1, L + 1)]
 
     def _width(self, key: str, size: float = FONT) -> float:
@@ -316,16 +331,19 @@ def _place_lists(b: "_Builder", lay: Layout, bottom: float) -> float:
         y += lh + 0.6 * FONT
         lay.texts[cap] = Text(cap, MARGIN, y, FONT, "start", b.chars.get(cap, 0), "caption")
         x, row_top = MARGIN, y + 4
+        per = 2 if any(f"ws:{l}:0:{k}" in b.chars for k in range(n_in)) else 1
         for j in range(b.shape.sizes[l]):
-            keys = [f"mh:{l}:{j}"] + [f"w:{l}:{j}:{k}" for k in range(n_in)]
+            keys = [f"mh:{l}:{j}"] + [key for k in range(n_in) for key in
+                                      ([f"ws:{l}:{j}:{k}"] if per == 2 else []) +
+                                      [f"w:{l}:{j}:{k}"]]
             w = max(b.chars.get(key, 0) for key in keys) * CHAR * FONT + 2 * PAD + 8
             if x > MARGIN and x + w > MAX_WIDTH - MARGIN:
-                x, row_top = MARGIN, row_top + (n_in + 1) * lh + PAD
+                x, row_top = MARGIN, row_top + (per * n_in + 1) * lh + PAD
             for i, key in enumerate(keys):
                 lay.texts[key] = Text(key, x, row_top + (i + 1) * lh, FONT, "start",
                                       b.chars.get(key, 0), "head" if i == 0 else "cell")
             x += w
-        y = row_top + (n_in + 1) * lh
+        y = row_top + (per * n_in + 1) * lh
     return y
 
 

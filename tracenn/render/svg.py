@@ -92,6 +92,13 @@ def _links(layout: Layout, fig: Figure, scale: float) -> list[str]:
             style = LINK_STYLE[link.cls]
         out.append(f'<polyline data-key="{link.key}" class="{link.cls}" points="{points}" '
                    f'fill="none" {style}/>')
+    for link in layout.links:  # the direction of the flow, drawn over the edges' ends
+        if link.cls in ("weight", "bias"):
+            colour = edge_style(fig.edges.get(link.key, 0.0), scale)[0] \
+                if link.cls == "weight" else ZERO
+            head = " ".join(f"{_f(x)},{_f(y)}" for x, y in link.head())
+            out.append(f'<polygon class="arrow" data-key="{link.key}" points="{head}" '
+                       f'fill="{colour}"/>')
     out.append("</g>")
     return out
 
