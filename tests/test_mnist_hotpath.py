@@ -88,3 +88,24 @@ def test_eta_50_is_reported_as_divergence_within_one_window(run):
     diverged = _first_non_finite_step(MnistConfig(lr=50, schedule="constant", epochs=1))
     assert first <= diverged <= last
     assert "try a smaller learning rate" in lines[0]
+
+
+def test_plain_descent_without_gradients_forms_the_step_at_once():
+    """Plain SGD with no one looking at ∂E/∂W (no per-layer statistics): the step (η/n δ)ᵀ a is
+    formed directly, no gradient is kept, and the weights agree with the full steps' to float32
+    rounding (η/n multiplies δ instead of ∂E/∂W)."""
+    d = mdata.load_sample()
+    batches = MnistBatches(d.train_images[:600], d.train_labels[:600])
+    cfg = MnistConfig(layers=[784, 30, 10], activation="sigmoid", output="sigmoid",
+                      loss="half-sse")
+    nets = []
+    for lean in (False, True):
+        net = build_network(cfg)
+        for ev in iterate(net, batches, optimizer("sgd", 3.0), steps=60, batch_size=10,
+                          rng=np.random.default_rng(3), lean=lean, gradients=not lean):
+            assert (ev.record.grads_W[0] is None) == lean
+        nets.append(net)
+    for full, lean, start in zip(*(n.layers for n in nets), build_network(cfg).layers):
+        np.testing.assert_allclose(lean.W, full.W, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(lean.b, full.b, rtol=1e-4, atol=1e-5)
+        assert np.abs(full.W - start.W).max() > 1e-3  # the steps moved the weights

@@ -109,7 +109,7 @@ class Workspace:
 
 def train_step(net: Network, x: np.ndarray, t: np.ndarray, optimizer: Optimizer, *,
                detail: bool = False, mistakes: Mistakes = NO_MISTAKES, loss: bool = True,
-               workspace: Workspace | None = None) -> StepRecord:
+               workspace: Workspace | None = None, gradients: bool = True) -> StepRecord:
     """Forward, backward and update on the batch (x, t); returns what was computed.
 
     With `detail`, the chain-rule factors ∂E/∂a and ∂a/∂z of the output layer are computed even
@@ -117,15 +117,20 @@ def train_step(net: Network, x: np.ndarray, t: np.ndarray, optimizer: Optimizer,
     kept, and the optimizer's state and intermediates are recorded; without it, the weights are
     updated in place.  The hot path's two switches: without `loss` the record's losses and loss
     are not computed (None: an observer that reports the loss computes it from z, a and t);
-    with a `workspace`, gradients and updates are written into its buffers.  Both are ignored
-    for a step in detail or with mistakes, which computes and keeps everything.
+    with a `workspace`, gradients and updates are written into its buffers; and with a
+    workspace but without `gradients` (no one looks at ∂E/∂W), plain gradient descent forms its
+    step η ∂E/∂W = (η/n δ)ᵀ a directly and the record's grads_W and grads_b are None.  All are
+    ignored for a step in detail or with mistakes, which computes and keeps everything.
     """
     optimizer.begin_step()
     n = x.shape[0]
     scale = mistakes.batch_scale(n) if mistakes else 1.0 / n
     if detail or mistakes:
         loss, workspace = True, None
-    rec, b_updates = _backprop(net, x, t, scale, optimizer, detail, mistakes, loss, workspace)
+    fold = workspace is not None and not gradients and optimizer.plain and \
+        not optimizer.mistakes
+    rec, b_updates = _backprop(net, x, t, scale, optimizer, detail, mistakes, loss, workspace,
+                               fold)
     rec.W_old, rec.b_old = _apply(net.layers, rec.updates_W, b_updates, detail)
     return rec
 
@@ -176,12 +181,13 @@ def train_step_chunked(net: Network, chunks: Iterable, optimizer: Optimizer, *,
 
 
 def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, detail: bool,
-              mistakes: Mistakes, loss: bool = True,
-              ws: Workspace | None = None) -> tuple[StepRecord, list]:
+              mistakes: Mistakes, loss: bool = True, ws: Workspace | None = None,
+              fold: bool = False) -> tuple[StepRecord, list]:
     """The forward pass and BP1–BP4 on (x, t), the gradients scaled by `scale` (1/n for a
     batch's mean, 1 for a chunk's sums).  With an optimizer, each layer's update is computed as
     soon as its gradient is known (a mistake may use it for the next layer down) but not yet
-    applied; returns the record and the bias updates.  `loss` and `ws`: see train_step."""
+    applied; returns the record and the bias updates.  `loss`, `ws` and `fold` (plain
+    gradient descent with no gradient kept): see train_step."""
     layers = net.layers
     L = len(layers)
     zs, acts = net.forward(x)
@@ -207,6 +213,10 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
             dE_das[l], da_dzs[l] = dE_da, da_dz
             delta = dE_da * da_dz
         deltas[l] = delta
+        if fold:
+            updates[l], b_updates[l] = _plain_steps(optimizer.lr * scale, layer, l, delta,
+                                                    acts[l], ws)
+            continue
         scaled = delta * scale if scale != 1.0 else delta
         gW, gb = _gradients(layer, l, scaled, acts[l], ws)
         if hooked:
@@ -243,6 +253,20 @@ def _gradients(layer, l: int, scaled, a_prev, ws: Workspace | None):
     if len(layer.b) != len(gb):  # one bias feeds every neuron: its gradient is the sum
         gb = gb.sum(keepdims=True)
     return gW, gb
+
+
+def _plain_steps(eta_over_n: float, layer, l: int, delta, a_prev, ws: Workspace):
+    """Plain gradient descent when no one looks at the gradient: the steps η ∂E/∂W =
+    (η/n δ)ᵀ a^(l−1) and η ∂E/∂b = Σ η/n δ formed at once, as a bare NumPy loop does (η/n
+    scales the small δ instead of the large ∂E/∂W; the same step up to float rounding)."""
+    scaled = delta * eta_over_n
+    upd = np.matmul(scaled.T, a_prev, out=ws.updates_W[l])
+    b_upd = None
+    if layer.bias_trainable:
+        b_upd = np.add.reduce(scaled, axis=0)
+        if len(layer.b) != len(b_upd):  # one shared bias: the sum over its neurons
+            b_upd = b_upd.sum(keepdims=True)
+    return upd, b_upd
 
 
 def _updates(optimizer: Optimizer, layer, l: int, gW, gb, trains_b: bool, detail: bool,

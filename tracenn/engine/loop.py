@@ -122,7 +122,7 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
             mistakes: Mistakes = NO_MISTAKES, chunk_size: int | None = None,
             on_chunk: Callable[[StepRecord, np.ndarray], None] | None = None,
             batch_order: BatchOrder | None = None, lean: bool = False,
-            check_every: int = 50) -> Iterator[Event]:
+            check_every: int = 50, gradients: bool = True) -> Iterator[Event]:
     """Train until `steps` updates or `epochs` passes over `data`, whichever comes first,
     yielding each step as it is made.  Batches are taken in order, or shuffled each epoch when
     `rng` is given; the last batch of an epoch may be smaller.  `detail(step)` says which steps
@@ -137,7 +137,9 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
     it) and writes its gradients and updates into buffers reused step to step (see Workspace:
     copy what must outlive the step).  Instead of each step's loss, the parameters are checked
     every `check_every` steps, so a NaN is caught within that window, named by its step range
-    and layer.  Without `lean` every step computes and checks everything, as small traces do."""
+    and layer; without `gradients` as well, a step of plain gradient descent keeps no
+    ∂E/∂W (see train_step).  Without `lean` every step computes and checks everything, as small
+    traces do."""
     N = len(data)
     workspace = Workspace(net) if lean else None
     checked = 0  # the last step whose parameters were checked (lean)
@@ -164,7 +166,7 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
                 else:
                     idx, x, t = item
                     rec = train_step(net, x, t, optimizer, detail=full, mistakes=mistakes,
-                                     loss=not lean, workspace=workspace)
+                                     loss=not lean, workspace=workspace, gradients=gradients)
                 if full or (rec.loss is not None and not math.isfinite(rec.loss)):
                     check_finite(rec, step, full)  # the loss is check_finite's own first test
                 if full or (lean and step - checked >= check_every):
