@@ -109,3 +109,25 @@ def test_plain_descent_without_gradients_forms_the_step_at_once():
         np.testing.assert_allclose(lean.W, full.W, rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(lean.b, full.b, rtol=1e-4, atol=1e-5)
         assert np.abs(full.W - start.W).max() > 1e-3  # the steps moved the weights
+
+
+@pytest.mark.parametrize("stats, where", [(True, "z of layer 1 (hidden 1)"),
+                                          (False, "the loss at layer 3 (output)")])
+def test_the_summary_observer_checks_the_loss_it_computes(stats, where):
+    """The lean engine computes no loss; the summary observer does, once per window, and a
+    loss that is not finite stops training there, naming its step (here the first: one weight
+    is NaN from the start, and the engine's own parameter check is kept out of the way)."""
+    d = mdata.load_sample()
+    batches = MnistBatches(d.train_images[:1000], d.train_labels[:1000])
+    net = build_network(MnistConfig())
+    net.layers[0].W[3, 400] = np.nan
+    observer = SummaryObserver(lambda s: None, d.test_images[:10], d.test_labels[:10], None,
+                               stats)
+    steps = []
+    with pytest.raises(TrainingDiverged) as stopped:
+        for ev in iterate(net, batches, make_optimizer(MnistConfig()), epochs=1, batch_size=64,
+                          lean=True, check_every=10**6, gradients=stats):
+            steps.append(ev.step)
+            observer.on_step(net, ev.record, ev.step, ev.epoch, ev.indices)
+    assert steps[-1] == SummaryObserver.PENDING_SAMPLES // 64  # stopped at the first window
+    assert str(stopped.value).startswith(f"training diverged at step 1: {where} is no longer")
