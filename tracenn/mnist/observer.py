@@ -146,8 +146,10 @@ class SummaryObserver(Observer):
     emitted.  The other statistics are sums over values, so the observer keeps each step's z, a
     and δ (the engine makes new arrays every step) and reduces up to PENDING_SAMPLES samples'
     worth at once: for small batches that is a tenth of the NumPy calls, and the result is the
-    same sums.  A large batch stepped in chunks is summed chunk by chunk (on_chunk) and counted
-    when its step is seen."""
+    same sums.  The loss too is computed here, from the output layer's z, a and t of those
+    steps at once (the engine's hot path computes none), and checked: that is where a
+    diverging run is stopped, within one window (see _losses).  A large batch stepped in
+    chunks is summed chunk by chunk (on_chunk) and counted when its step is seen."""
 
     PENDING_SAMPLES = 512
     takes_chunks = True
