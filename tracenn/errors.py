@@ -44,16 +44,20 @@ class TrainingDiverged(TracennError, ArithmeticError):
 
     FORWARD = ("z of", "a of", "the loss at")  # what the forward pass of a step computes
 
-    def __init__(self, step: int, where: str):
+    def __init__(self, step: int, where: str, first: int | None = None):
+        """`first`: the divergence was found by a check made every few steps, and happened
+        in one of steps `first` to `step`."""
         if step == 1 and where.startswith(self.FORWARD) and "after the update" not in where:
             # nothing has been updated yet: the learning rate cannot be the cause
             hint = ("before any update: the initial weights or the inputs are too large for "
                     "float64; try smaller ones")
         else:
             hint = "try a smaller learning rate"
-        super().__init__(f"training diverged at step {step}: {where} is no longer finite "
+        at = f"step {step}" if first is None or first >= step else f"steps {first}–{step}"
+        super().__init__(f"training diverged at {at}: {where} is no longer finite "
                          f"(NaN or overflow); {hint}")
         self.step = step
+        self.first = step if first is None else first
         self.where = where
 
 

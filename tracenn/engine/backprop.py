@@ -41,7 +41,7 @@ class StepRecord:
     t: np.ndarray  # (n, K)
     zs: list[np.ndarray]
     activations: list[np.ndarray]  # activations[0] is x
-    losses: np.ndarray  # (n, K): E_k per sample and output
+    losses: np.ndarray | None  # (n, K): E_k per sample and output (None: not computed)
     dE_da: list[np.ndarray | None]
     da_dz: list[np.ndarray | None]
     deltas: list[np.ndarray]
@@ -50,7 +50,7 @@ class StepRecord:
     W_old: list[np.ndarray] | None  # W and b before the update; None unless recorded in detail
     b_old: list[np.ndarray] | None
     updates_W: list[np.ndarray]  # the step subtracted from each W (ΔW = −update)
-    loss: float  # the batch loss: mean over samples of Σ_k E_k
+    loss: float | None  # the batch loss: mean over samples of Σ_k E_k (None: not computed)
     trace_W: list[UpdateTrace | None] | None = None  # the optimizer's record, with detail
     trace_b: list[UpdateTrace | None] | None = None
     dE_dx: np.ndarray | None = None  # (n, n_in): ∂E/∂x, the gradient at the inputs, with detail
@@ -89,19 +89,52 @@ def _output_delta(net: Network, z, a, t, detail: bool, mistakes: Mistakes, hooke
     return delta, dE_da, da_dz
 
 
+class Workspace:
+    """The arrays a training step writes its gradients and updates into, one set per layer,
+    reused step to step (the training hot path: MNIST makes thousands of steps an epoch, and a
+    new 784×128 array per step is a page-faulting allocation).  A record made with a workspace
+    holds these buffers: they are overwritten by the next step, so an observer that keeps a
+    gradient or an update past its `on_step` must copy it.  Steps recorded in detail and steps
+    with active mistakes never use one (a mistake may keep or replace the arrays)."""
+
+    def __init__(self, net: Network):
+        layers = net.layers
+        self.grads_W = [np.empty_like(layer.W) for layer in layers]
+        self.grads_b = [np.empty_like(layer.b) for layer in layers]
+        self.updates_W = [np.empty_like(layer.W) for layer in layers]
+        self.updates_b = [np.empty_like(layer.b) for layer in layers]
+        self.scratch = [np.empty_like(layer.W) for layer in layers]  # g = ∂E/∂W + λW
+
+    def fits(self, net: Network) -> bool:
+        return all(g.shape == layer.W.shape and g.dtype == layer.W.dtype and
+                   b.shape == layer.b.shape for g, b, layer in
+                   zip(self.grads_W, self.grads_b, net.layers))
+
+
 def train_step(net: Network, x: np.ndarray, t: np.ndarray, optimizer: Optimizer, *,
-               detail: bool = False, mistakes: Mistakes = NO_MISTAKES) -> StepRecord:
+               detail: bool = False, mistakes: Mistakes = NO_MISTAKES, loss: bool = True,
+               workspace: Workspace | None = None, gradients: bool = True) -> StepRecord:
     """Forward, backward and update on the batch (x, t); returns what was computed.
 
     With `detail`, the chain-rule factors ∂E/∂a and ∂a/∂z of the output layer are computed even
     where the loss's fused delta makes them unnecessary, the arrays from before the update are
     kept, and the optimizer's state and intermediates are recorded; without it, the weights are
-    updated in place.
+    updated in place.  The hot path's two switches: without `loss` the record's losses and loss
+    are not computed (None: an observer that reports the loss computes it from z, a and t);
+    with a `workspace`, gradients and updates are written into its buffers; and with a
+    workspace but without `gradients` (no one looks at ∂E/∂W), plain gradient descent forms its
+    step η ∂E/∂W = (η/n δ)ᵀ a directly and the record's grads_W and grads_b are None.  All are
+    ignored for a step in detail or with mistakes, which computes and keeps everything.
     """
     optimizer.begin_step()
     n = x.shape[0]
     scale = mistakes.batch_scale(n) if mistakes else 1.0 / n
-    rec, b_updates = _backprop(net, x, t, scale, optimizer, detail, mistakes)
+    if detail or mistakes:
+        loss, workspace = True, None
+    fold = workspace is not None and not gradients and optimizer.plain and \
+        not optimizer.mistakes
+    rec, b_updates = _backprop(net, x, t, scale, optimizer, detail, mistakes, loss, workspace,
+                               fold)
     rec.W_old, rec.b_old = _apply(net.layers, rec.updates_W, b_updates, detail)
     return rec
 
@@ -152,17 +185,19 @@ def train_step_chunked(net: Network, chunks: Iterable, optimizer: Optimizer, *,
 
 
 def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, detail: bool,
-              mistakes: Mistakes) -> tuple[StepRecord, list]:
+              mistakes: Mistakes, loss: bool = True, ws: Workspace | None = None,
+              fold: bool = False) -> tuple[StepRecord, list]:
     """The forward pass and BP1–BP4 on (x, t), the gradients scaled by `scale` (1/n for a
     batch's mean, 1 for a chunk's sums).  With an optimizer, each layer's update is computed as
     soon as its gradient is known (a mistake may use it for the next layer down) but not yet
-    applied; returns the record and the bias updates."""
+    applied; returns the record and the bias updates.  `loss`, `ws` and `fold` (plain
+    gradient descent with no gradient kept): see train_step."""
     layers = net.layers
     L = len(layers)
     zs, acts = net.forward(x)
     hooked = bool(mistakes)
     t = mistakes.targets(t) if hooked else t  # the targets the loss is computed with
-    losses = net.output_losses(zs[-1], acts[-1], t)
+    losses = net.output_losses(zs[-1], acts[-1], t) if loss else None
     dE_das, da_dzs, deltas = [None] * L, [None] * L, [None] * L
     grads_W, grads_b, updates, b_updates = [None] * L, [None] * L, [None] * L, [None] * L
     traces_W, traces_b = ([None] * L, [None] * L) if detail else (None, None)
@@ -183,34 +218,78 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
             dE_das[l], da_dzs[l] = dE_da, da_dz
             delta = dE_da * da_dz
         deltas[l] = delta
+        if fold:
+            updates[l], b_updates[l] = _plain_steps(optimizer.lr * scale, layer, l, delta,
+                                                    acts[l], ws)
+            continue
         scaled = delta * scale if scale != 1.0 else delta
-        gW = scaled.T @ acts[l]  # (n_out, n) @ (n, n_in)
-        gb = np.add.reduce(scaled, axis=0)
-        if len(layer.b) != len(gb):  # one bias feeds every neuron: its gradient is the sum
-            gb = gb.sum(keepdims=True)
+        gW, gb = _gradients(layer, l, scaled, acts[l], ws)
         if hooked:
             gW, gb = mistakes.gradient(gW, (l, "W")), mistakes.gradient(gb, (l, "b"))
         grads_W[l], grads_b[l] = gW, gb
         if optimizer is None:
             continue
+        trains_b = mistakes.bias_trainable(layer.bias_trainable) if hooked else \
+            layer.bias_trainable
+        updates[l], b_updates[l], tW, tb = _updates(optimizer, layer, l, gW, gb, trains_b,
+                                                     detail, ws)
         if detail:
-            updates[l], traces_W[l] = optimizer.step((l, "W"), layer.W, gW, detail=True)
-        else:
-            updates[l] = optimizer.step((l, "W"), layer.W, gW)[0]
+            traces_W[l], traces_b[l] = tW, tb
         if hooked and sign != 1.0:
             updates[l] = sign * updates[l]
-        if mistakes.bias_trainable(layer.bias_trainable) if hooked else layer.bias_trainable:
-            if detail:
-                b_updates[l], traces_b[l] = optimizer.step((l, "b"), layer.b, gb, bias=True,
-                                                           detail=True)
-            else:
-                b_updates[l] = optimizer.step((l, "b"), layer.b, gb, bias=True)[0]
-            if hooked and sign != 1.0:
-                b_updates[l] = sign * b_updates[l]
+            b_updates[l] = None if b_updates[l] is None else sign * b_updates[l]
     dE_dx = deltas[0] @ layers[0].W if detail else None
     return StepRecord(x, t, zs, acts, losses, dE_das, da_dzs, deltas, grads_W, grads_b, None,
-                      None, updates, float(np.add.reduce(losses, axis=None)) / x.shape[0],
+                      None, updates, None if losses is None else
+                      float(np.add.reduce(losses, axis=None)) / x.shape[0],
                       traces_W, traces_b, dE_dx), b_updates
+
+
+def _gradients(layer, l: int, scaled, a_prev, ws: Workspace | None):
+    """BP4 and BP3: ∂E/∂W = δᵀ a^(l−1) and ∂E/∂b = Σ δ (δ already scaled), into the
+    workspace's buffers when there is one."""
+    if ws is None:
+        gW = scaled.T @ a_prev  # (n_out, n) @ (n, n_in)
+        gb = np.add.reduce(scaled, axis=0)
+    else:
+        gW = np.matmul(scaled.T, a_prev, out=ws.grads_W[l])
+        gb = np.add.reduce(scaled, axis=0) if layer.shared_bias else \
+            np.add.reduce(scaled, axis=0, out=ws.grads_b[l])
+    if len(layer.b) != len(gb):  # one bias feeds every neuron: its gradient is the sum
+        gb = gb.sum(keepdims=True)
+    return gW, gb
+
+
+def _plain_steps(eta_over_n: float, layer, l: int, delta, a_prev, ws: Workspace):
+    """Plain gradient descent when no one looks at the gradient: the steps η ∂E/∂W =
+    (η/n δ)ᵀ a^(l−1) and η ∂E/∂b = Σ η/n δ formed at once, as a bare NumPy loop does (η/n
+    scales the small δ instead of the large ∂E/∂W; the same step up to float rounding)."""
+    scaled = delta * eta_over_n
+    upd = np.matmul(scaled.T, a_prev, out=ws.updates_W[l])
+    b_upd = None
+    if layer.bias_trainable:
+        b_upd = np.add.reduce(scaled, axis=0)
+        if len(layer.b) != len(b_upd):  # one shared bias: the sum over its neurons
+            b_upd = b_upd.sum(keepdims=True)
+    return upd, b_upd
+
+
+def _updates(optimizer: Optimizer, layer, l: int, gW, gb, trains_b: bool, detail: bool,
+             ws: Workspace | None):
+    """The optimizer's steps for W and (if trained) b of layer l+1, and with `detail` their
+    UpdateTraces; into the workspace's buffers when there is one."""
+    if detail:
+        upd, tW = optimizer.step((l, "W"), layer.W, gW, detail=True)
+    elif ws is not None:
+        upd, tW = optimizer.step((l, "W"), layer.W, gW, out=ws.updates_W[l],
+                                 scratch=ws.scratch[l])
+    else:
+        upd, tW = optimizer.step((l, "W"), layer.W, gW)
+    b_upd = tb = None
+    if trains_b:
+        out = None if ws is None or layer.shared_bias else ws.updates_b[l]
+        b_upd, tb = optimizer.step((l, "b"), layer.b, gb, bias=True, detail=detail, out=out)
+    return upd, b_upd, tW, tb
 
 
 def _apply(layers, updates, b_updates, detail: bool):
@@ -225,7 +304,7 @@ def _apply(layers, updates, b_updates, detail: bool):
             if b_upd is not None:
                 layer.b = layer.b - b_upd
         else:
-            layer.W -= upd
+            np.subtract(layer.W, upd, out=layer.W)
             if b_upd is not None:
-                layer.b -= b_upd
+                np.subtract(layer.b, b_upd, out=layer.b)
     return W_old, b_old

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import TrainingDiverged
 from ..notation import layer_name
-from .backprop import StepRecord, train_step, train_step_chunked
+from .backprop import StepRecord, Workspace, train_step, train_step_chunked
 from .mistakes import NO_MISTAKES, Mistakes
 from .network import Network
 from .optim import Optimizer
@@ -121,7 +121,8 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
             detail: Callable[[int], bool] = lambda step: False,
             mistakes: Mistakes = NO_MISTAKES, chunk_size: int | None = None,
             on_chunk: Callable[[StepRecord, np.ndarray], None] | None = None,
-            batch_order: BatchOrder | None = None) -> Iterator[Event]:
+            batch_order: BatchOrder | None = None, lean: bool = False,
+            check_every: int = 50, gradients: bool = True) -> Iterator[Event]:
     """Train until `steps` updates or `epochs` passes over `data`, whichever comes first,
     yielding each step as it is made.  Batches are taken in order, or shuffled each epoch when
     `rng` is given; the last batch of an epoch may be smaller.  `detail(step)` says which steps
@@ -129,8 +130,19 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
     in chunks of that many samples (train_step_chunked; `on_chunk(record, indices)` sees each
     chunk), unless mistakes are active or the step is kept in detail.  Raises TrainingDiverged
     naming the step, the layer and the quantity that stopped being finite.  `batch_order`
-    (a BatchOrder) replaces `batch_size` and `rng` with any order of batches."""
+    (a BatchOrder) replaces `batch_size` and `rng` with any order of batches.
+
+    `lean` is the training hot path (MNIST): a step not kept in detail computes no loss (its
+    record's loss is None; the observers that report it compute it from z, a and t, and check
+    it) and writes its gradients and updates into buffers reused step to step (see Workspace:
+    copy what must outlive the step).  Instead of each step's loss, the parameters are checked
+    every `check_every` steps, so a NaN is caught within that window, named by its step range
+    and layer; without `gradients` as well, a step of plain gradient descent keeps no
+    ∂E/∂W (see train_step).  Without `lean` every step computes and checks everything, as small
+    traces do."""
     N = len(data)
+    workspace = Workspace(net) if lean else None
+    checked = 0  # the last step whose parameters were checked (lean)
     plan = batch_order or BatchOrder(batch_size, rng)
     per_epoch = plan.per_epoch(N)  # batches
     chunked = chunk_size is not None and batch_size > chunk_size and not mistakes \
@@ -153,15 +165,17 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
                                            mistakes, step, on_chunk)
                 else:
                     idx, x, t = item
-                    rec = train_step(net, x, t, optimizer, detail=full, mistakes=mistakes)
-                if full or not math.isfinite(rec.loss):  # check_finite's own first test
-                    check_finite(rec, step, full)
-                if full:
-                    check_finite_parameters(net, step)
+                    rec = train_step(net, x, t, optimizer, detail=full, mistakes=mistakes,
+                                     loss=not lean, workspace=workspace, gradients=gradients)
+                if full or (rec.loss is not None and not math.isfinite(rec.loss)):
+                    check_finite(rec, step, full)  # the loss is check_finite's own first test
+                if full or (lean and step - checked >= check_every):
+                    check_finite_parameters(net, step, checked + 1 if lean else None)
+                    checked = step
                 yield Event(rec, step, epoch, idx, batch == per_epoch)
                 if steps is not None and step >= steps:
                     break
-        check_finite_parameters(net, step)
+        check_finite_parameters(net, step, checked + 1 if lean else None)
 
 
 def _batch_step(net, data, optimizer, idx, chunk_size, full, mistakes, step, on_chunk):
@@ -265,10 +279,11 @@ def first_non_finite(rec: StepRecord) -> str | None:
     return None
 
 
-def check_finite_parameters(net: Network, step: int) -> None:
-    """Raise TrainingDiverged if a weight or bias is no longer finite."""
+def check_finite_parameters(net: Network, step: int, first: int | None = None) -> None:
+    """Raise TrainingDiverged if a weight or bias is no longer finite: at `step`, or somewhere
+    in steps `first` to `step` (the window since the previous check)."""
     L = len(net.layers)
     with np.errstate(over="ignore", invalid="ignore"):
         for l, layer in enumerate(net.layers):
             if not (np.isfinite(layer.W.sum()) and np.isfinite(layer.b.sum())):
-                raise TrainingDiverged(step, _where("W or b", l, L))
+                raise TrainingDiverged(step, _where("W or b", l, L), first)

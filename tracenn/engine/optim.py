@@ -86,22 +86,29 @@ class Optimizer:
         self.t += 1
 
     def step(self, key, param: np.ndarray, grad: np.ndarray, *, bias: bool = False,
-             detail: bool = False) -> tuple[np.ndarray, UpdateTrace | None]:
+             detail: bool = False, out: np.ndarray | None = None,
+             scratch: np.ndarray | None = None) -> tuple[np.ndarray, UpdateTrace | None]:
         """The array to subtract from `param` for gradient `grad`, and with `detail` the
-        UpdateTrace of this update.  `key` names the parameter array, e.g. (layer, "W")."""
+        UpdateTrace of this update.  `key` names the parameter array, e.g. (layer, "W").
+        The training hot path passes buffers shaped like `param`: the step is written into
+        `out`, and g = ∂E/∂w + λw into `scratch` (the same operations in the same order, so
+        the same numbers; `grad` itself is left as it is)."""
         m = self.mistakes
         before = {k: v.copy() for k, v in self.state.get(key, {}).items()} if detail else None
         decay = self.weight_decay and (not bias or m.decay_bias())
         g = grad
         if decay and not self._decoupled():
-            g = grad + self.weight_decay * param
-        lr = m.bias_lr(self.lr) if bias else self.lr
+            if scratch is None:
+                g = grad + self.weight_decay * param
+            else:
+                g = np.add(grad, np.multiply(self.weight_decay, param, out=scratch), out=scratch)
+        lr = m.bias_lr(self.lr) if bias and m else self.lr
         terms: dict = {}
         direction = self._direction(key, g, param, terms)
-        step = lr * direction
+        step = lr * direction if out is None else np.multiply(lr, direction, out=out)
         if decay and self._decoupled():
             terms["decay"] = lr * self.weight_decay * param
-            step = step + terms["decay"]
+            step = step + terms["decay"] if out is None else np.add(step, terms["decay"], out=out)
         if not detail:
             return step, None
         trace = UpdateTrace(before, {k: v.copy() for k, v in self.state.get(key, {}).items()},

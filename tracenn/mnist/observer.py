@@ -12,6 +12,7 @@ import numpy as np
 from ..engine.functions import NUMPY_OPS, Activation
 from ..engine.loop import SUMMARY, Observer
 from ..engine.network import Network
+from ..errors import TrainingDiverged
 from ..notation import layer_name
 from .summary import FIELDS, Summary
 
@@ -145,8 +146,10 @@ class SummaryObserver(Observer):
     emitted.  The other statistics are sums over values, so the observer keeps each step's z, a
     and δ (the engine makes new arrays every step) and reduces up to PENDING_SAMPLES samples'
     worth at once: for small batches that is a tenth of the NumPy calls, and the result is the
-    same sums.  A large batch stepped in chunks is summed chunk by chunk (on_chunk) and counted
-    when its step is seen."""
+    same sums.  The loss too is computed here, from the output layer's z, a and t of those
+    steps at once (the engine's hot path computes none), and checked: that is where a
+    diverging run is stopped, within one window (see _losses).  A large batch stepped in
+    chunks is summed chunk by chunk (on_chunk) and counted when its step is seen."""
 
     PENDING_SAMPLES = 512
     takes_chunks = True
@@ -163,7 +166,6 @@ class SummaryObserver(Observer):
         self.batch_in_epoch = 0
         self._pending: list[tuple] = []  # per step: t, and the activations, zs and δs it needs
         self._norms: list[float] = []  # per layer: Σ‖∂E/∂W‖ over the pending steps
-        self._loss_sum = 0.0
         self._latest_updates: list[np.ndarray] | None = None  # the latest step's ΔW, by layer
         self._chunks: _Chunks | None = None  # the current batch's chunks, if made in chunks
 
@@ -182,19 +184,17 @@ class SummaryObserver(Observer):
             n = len(rec.t)
             if self._pending and self._pending[0][0].shape[0] != n:  # a smaller last batch
                 self._flush(net)
-            self._loss_sum += rec.loss * n
             if self.layer_stats:
-                # Only what the sums need is kept: the gradients, the largest arrays of a step,
-                # are reduced to their norms now.
-                self._pending.append((rec.t, rec.activations, rec.zs, rec.deltas))
+                # Only what the sums need is kept: the gradients, the largest arrays of a step
+                # (and the engine's reused buffers), are reduced to their norms now.
+                self._pending.append((rec.t, rec.activations, rec.zs, rec.deltas, step))
                 norms = self._norms or [0.0] * len(net.layers)
                 for l, gW in enumerate(rec.grads_W):
-                    gW = gW.ravel("K")
-                    norms[l] += math.sqrt(np.dot(gW, gW))
+                    norms[l] += math.sqrt(np.vdot(gW, gW))
                 self._norms = norms
                 self._latest_updates = rec.updates_W
             else:
-                self._pending.append((rec.t, rec.activations[-1:]))
+                self._pending.append((rec.t, rec.activations[-1:], rec.zs[-1:], None, step))
             if len(self._pending) * n >= self.PENDING_SAMPLES:
                 self._flush(net)
         self.epoch_summary.batch = self.batch_in_epoch
@@ -246,12 +246,34 @@ class SummaryObserver(Observer):
                               [[p[1][l + 1] for p in pending] for l in range(L)],
                               [[p[3][l] for p in pending] for l in range(L)], n, self._norms)
         out = stack([p[1][-1] for p in pending])
+        loss_sum = self._losses(net, pending, stack([p[2][-1] for p in pending]), out, t)
         correct = int(np.count_nonzero(out.argmax(axis=1) == t.argmax(axis=1)))
         for summary in (self.epoch_summary, self.window):
             if summary is not None:
-                summary.add(stats, self._loss_sum, len(pending) * n, correct)
-        self._loss_sum = 0.0
+                summary.add(stats, loss_sum, len(pending) * n, correct)
         self._pending, self._norms = [], []
+
+    @staticmethod
+    def _losses(net, pending, z, a, t) -> float:
+        """Σ of the pending steps' losses, computed here at once (the engine's hot path computes
+        no loss), and the divergence check that used to run on each step's loss: a loss that
+        is not finite raises TrainingDiverged naming its step and the first layer whose z or a
+        is not finite (with per-layer statistics, which keep every layer's arrays)."""
+        losses = net.output_losses(z, a, t)
+        total = float(np.add.reduce(losses, axis=None, dtype=np.float64))
+        if math.isfinite(total):
+            return total
+        by_step = np.add.reduce(losses.reshape(len(pending), -1), axis=1)
+        p = pending[int(np.argmin(np.isfinite(by_step)))]
+        L = len(net.layers)
+        where = f"the loss at layer {L} (output)"
+        if p[3] is not None:
+            for l in range(L):
+                if not (np.all(np.isfinite(p[2][l])) and np.all(np.isfinite(p[1][l + 1]))):
+                    what = "z" if not np.all(np.isfinite(p[2][l])) else "a"
+                    where = f"{what} of layer {l + 1} ({layer_name(l, L)})"
+                    break
+        raise TrainingDiverged(p[4], where)
 
     @staticmethod
     def _new(net, epoch: int, batch: int, kind: str) -> Summary:

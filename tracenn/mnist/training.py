@@ -184,7 +184,8 @@ class Training:
             observers.append(LearningRate(optimizer, cfg.schedule, total))
         events = iterate(net, batches, optimizer, epochs=cfg.epochs,
                          batch_size=cfg.batch_size, rng=np.random.default_rng(cfg.seed + 1),
-                         chunk_size=self.chunk,
+                         chunk_size=self.chunk, lean=True, check_every=_window(cfg.batch_size),
+                         gradients=self.layer_stats,
                          on_chunk=lambda rec, idx: observer.on_chunk(net, rec, idx))
         steps = 0
         for ev in observed(net, events, observers, self.should_stop):
@@ -234,6 +235,7 @@ def measure_start(net: Network, batches: MnistBatches, batch_size: int, test_ima
     m = min(len(batches), max(START_SAMPLES, batch_size))
     first = MnistBatches(batches.images[:m], batches.labels[:m], batches.dtype)
     for ev in iterate(probe, first, SGD(0.0), epochs=1, batch_size=batch_size, chunk_size=chunk,
+                      lean=True, check_every=_window(batch_size),
                       on_chunk=lambda rec, idx: observer.on_chunk(probe, rec, idx)):
         observer.on_step(probe, ev.record, ev.step, 0, ev.indices)
     observer.on_epoch(probe, 0)
@@ -242,6 +244,12 @@ def measure_start(net: Network, batches: MnistBatches, batch_size: int, test_ima
     summary.seconds = 0.0
     summary.update_norms = []  # the updates of zero are not updates
     return summary
+
+
+def _window(batch_size: int) -> int:
+    """Steps between the engine's checks that the parameters are finite: the steps the summary
+    observer reduces at once (it checks their loss), so a NaN is caught within one window."""
+    return max(1, SummaryObserver.PENDING_SAMPLES // batch_size)
 
 
 SCHEDULES = ("constant", "cosine")

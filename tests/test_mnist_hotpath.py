@@ -1,0 +1,133 @@
+"""MNIST's hot path (issue 24): the lean step (no per-step loss, gradients and updates in
+reused buffers, the update in place) makes the same numbers as the step that computes and keeps
+everything, and the divergence check, now made once per window, still stops a diverging run in
+one line that names the step range and the layer.  Uses only the sample inside the package."""
+
+import re
+
+import numpy as np
+import pytest
+
+from tracenn.engine.loop import ArrayData, check_finite_parameters, iterate
+from tracenn.engine.optim import make_optimizer as optimizer
+from tracenn.errors import TrainingDiverged
+from tracenn.mnist import data as mdata
+from tracenn.mnist.observer import SummaryObserver
+from tracenn.mnist.training import MnistBatches, MnistConfig, build_network, make_optimizer
+
+
+@pytest.mark.parametrize("name, decay", [("sgd", 0.0), ("momentum", 5e-4), ("nesterov", 5e-4),
+                                         ("adam", 0.0), ("adamw", 0.01)])
+def test_lean_steps_make_the_same_weights_as_full_steps(name, decay):
+    """Workspace buffers and the in-place update change where the numbers are written, not the
+    numbers: 30 steps of each optimizer, lean and not, end in bit-identical weights."""
+    d = mdata.load_sample()
+    batches = MnistBatches(d.train_images[:600], d.train_labels[:600])
+    cfg = MnistConfig(layers=[784, 16, 12, 10])
+    nets = []
+    for lean in (False, True):
+        net = build_network(cfg)
+        seen = []
+        for ev in iterate(net, batches, optimizer(name, 0.01, weight_decay=decay), steps=30,
+                          batch_size=20, rng=np.random.default_rng(3), lean=lean):
+            seen.append(ev.record.loss)
+        assert (seen[0] is None) == lean  # the lean step computes no loss
+        nets.append(net)
+    for full, lean in zip(*(n.layers for n in nets)):
+        np.testing.assert_array_equal(lean.W, full.W)
+        np.testing.assert_array_equal(lean.b, full.b)
+
+
+def test_small_traces_keep_every_array_of_every_step():
+    """Without `lean` (the small-trace engine) each step's record holds its own arrays and its
+    loss: a record kept from step 1 is not overwritten by step 2."""
+    X = np.array([[0.05, 0.10], [0.3, 0.2]])
+    T = np.array([[0.01, 0.99], [0.5, 0.5]])
+    from tracenn.engine.functions import ACTIVATIONS, LOSSES
+    from tracenn.engine.network import Network, init_layers
+
+    layers = init_layers([2, 2, 2], [ACTIVATIONS["sigmoid"]] * 2, np.random.default_rng(0))
+    net = Network(layers, LOSSES["half-sse"])
+    recs = [ev.record for ev in iterate(net, ArrayData(X, T), optimizer("sgd", 0.5), steps=2,
+                                        batch_size=2)]
+    assert all(isinstance(r.loss, float) for r in recs)
+    assert recs[0].grads_W[0] is not recs[1].grads_W[0]
+    assert recs[0].updates_W[1] is not recs[1].updates_W[1]
+
+
+def _first_non_finite_step(cfg: MnistConfig) -> int:
+    """The first step after which a weight or bias is not finite, found by checking the
+    parameters after every step of the engine without the hot path's switches."""
+    d = mdata.load_sample()
+    net = build_network(cfg)
+    batches = MnistBatches(d.train_images, d.train_labels)
+    try:
+        for ev in iterate(net, batches, make_optimizer(cfg), epochs=1, batch_size=cfg.batch_size,
+                          rng=np.random.default_rng(cfg.seed + 1)):
+            check_finite_parameters(net, ev.step)
+    except TrainingDiverged as exc:
+        return exc.step
+    raise AssertionError("η = 50 did not diverge")
+
+
+def test_eta_50_is_reported_as_divergence_within_one_window(run):
+    """η = 50 on the default 784-128-64-10 network over the packaged 5,000 real digits: the run
+    ends with one line naming the step range (one window of the summary observer: 512 samples,
+    8 batches of 64) and the layer, exit 2; the range holds the first step whose parameters are
+    not finite, found independently by checking after every step."""
+    result = run("mnist", "--data", mdata.sample_dir(), "--lr", "50", "--schedule", "constant",
+                 "--epochs", "1", "--quiet")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    found = re.search(r"diverged at steps (\d+)–(\d+): (\S+ or \S+|z|a) of layer (\d) \(", lines[0])
+    assert found, lines[0]
+    first, last = int(found[1]), int(found[2])
+    window = SummaryObserver.PENDING_SAMPLES // 64
+    assert last - first + 1 == window
+    diverged = _first_non_finite_step(MnistConfig(lr=50, schedule="constant", epochs=1))
+    assert first <= diverged <= last
+    assert "try a smaller learning rate" in lines[0]
+
+
+def test_plain_descent_without_gradients_forms_the_step_at_once():
+    """Plain SGD with no one looking at ∂E/∂W (no per-layer statistics): the step (η/n δ)ᵀ a is
+    formed directly, no gradient is kept, and the weights agree with the full steps' to float32
+    rounding (η/n multiplies δ instead of ∂E/∂W)."""
+    d = mdata.load_sample()
+    batches = MnistBatches(d.train_images[:600], d.train_labels[:600])
+    cfg = MnistConfig(layers=[784, 30, 10], activation="sigmoid", output="sigmoid",
+                      loss="half-sse")
+    nets = []
+    for lean in (False, True):
+        net = build_network(cfg)
+        for ev in iterate(net, batches, optimizer("sgd", 3.0), steps=60, batch_size=10,
+                          rng=np.random.default_rng(3), lean=lean, gradients=not lean):
+            assert (ev.record.grads_W[0] is None) == lean
+        nets.append(net)
+    for full, lean, start in zip(*(n.layers for n in nets), build_network(cfg).layers):
+        np.testing.assert_allclose(lean.W, full.W, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(lean.b, full.b, rtol=1e-4, atol=1e-5)
+        assert np.abs(full.W - start.W).max() > 1e-3  # the steps moved the weights
+
+
+@pytest.mark.parametrize("stats, where", [(True, "z of layer 1 (hidden 1)"),
+                                          (False, "the loss at layer 3 (output)")])
+def test_the_summary_observer_checks_the_loss_it_computes(stats, where):
+    """The lean engine computes no loss; the summary observer does, once per window, and a
+    loss that is not finite stops training there, naming its step (here the first: one weight
+    is NaN from the start, and the engine's own parameter check is kept out of the way)."""
+    d = mdata.load_sample()
+    batches = MnistBatches(d.train_images[:1000], d.train_labels[:1000])
+    net = build_network(MnistConfig())
+    net.layers[0].W[3, 400] = np.nan
+    observer = SummaryObserver(lambda s: None, d.test_images[:10], d.test_labels[:10], None,
+                               stats)
+    steps = []
+    with pytest.raises(TrainingDiverged) as stopped:
+        for ev in iterate(net, batches, make_optimizer(MnistConfig()), epochs=1, batch_size=64,
+                          lean=True, check_every=10**6, gradients=stats):
+            steps.append(ev.step)
+            observer.on_step(net, ev.record, ev.step, ev.epoch, ev.indices)
+    assert steps[-1] == SummaryObserver.PENDING_SAMPLES // 64  # stopped at the first window
+    assert str(stopped.value).startswith(f"training diverged at step 1: {where} is no longer")
