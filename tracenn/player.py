@@ -60,15 +60,20 @@ def default_every(steps: int) -> int:
     return max(1, -(-steps // FULL_STEPS))
 
 
-def policy(steps: int, every: int):
-    """Steps 1, the last and every `every`-th in full; enough others as summaries for a loss
-    curve of at most CURVE_POINTS points."""
-    thin = max(1, -(-steps // CURVE_POINTS))
+def policy(steps: int, every: int, per_epoch: int = 1):
+    """Whole epochs of `per_epoch` steps: the first, the last and every `every`-th epoch in
+    full, every sample of each (every `every`-th step would, in a fixed cycle, always hit the
+    same samples); enough other whole epochs as summaries for a loss curve of at most
+    CURVE_POINTS points.  With full batch an epoch is a step."""
+    per = max(1, per_epoch)
+    last = -(-steps // per)
+    thin = max(1, -(-last * per // CURVE_POINTS))
 
     def show(step: int) -> int:
-        if step == 1 or step == steps or step % every == 0:
+        epoch = (step - 1) // per + 1
+        if epoch == 1 or epoch == last or epoch % every == 0:
             return FULL
-        return SUMMARY if step % thin == 0 else NONE
+        return SUMMARY if epoch % thin == 0 else NONE
 
     return show
 
@@ -94,8 +99,8 @@ def play(spec: Spec, steps: int, *, every: int | None = None, lr: float | None =
     grid = plane.grid() if plane is not None else None
     data, loss = spec.data, spec.network.loss
     entries, data_loss = [], {}
-    for entry in iter_trace(spec, steps=steps, show=policy(steps, every), lr=lr,
-                            mistakes=mistakes, **optimizer):
+    for entry in iter_trace(spec, steps=steps, show=policy(steps, every, spec.steps_per_epoch),
+                            lr=lr, mistakes=mistakes, **optimizer):
         entries.append(entry)
         if progress is not None:
             progress(entry.step)

@@ -85,21 +85,46 @@ def _tables(steps: list[Step], precision: int) -> dict:
     return {"headers": headers, "steps": per_step}
 
 
-def _curve(run) -> tuple[str, list]:
-    """The loss curve (SVG) and, per full step, where its marker goes."""
-    losses = [(e.step, e.loss) for e in run.entries]
-    total = run.spec.labels.total
-    series = [Series(f"{total} of each step", losses, POSITIVE, dots=len(losses) > 60)]
-    if len(run.spec.data) > 1:
-        series.append(Series(f"mean {total} over the {len(run.spec.data)} samples after the step",
-                             sorted(run.data_loss.items()), "#c05621"))
-    chart = Chart(f"loss ({total}, before each update)", series, width=560, height=240,
-                  x_label="step")
+MAX_SAMPLE_SERIES = 8  # more samples than this: the epoch mean only (a line each is a mesh)
+
+
+def loss_series(run) -> dict[str, list]:
+    """The loss curve's data, plain numbers keyed by series name: for each sample of a
+    training set of at most MAX_SAMPLE_SERIES, its loss (Σ_k E_k, before the update) at every
+    kept step that took it; the mean of each epoch's step losses, at the epoch's last step,
+    for every epoch kept whole (in full or as summaries); for one sample, the loss of each step."""
+    n, total = len(run.spec.data), run.spec.labels.total
+    if n == 1:
+        return {f"{total} of each step": [[e.step, e.loss] for e in run.entries]}
+    out: dict[str, list] = {}
+    if n <= MAX_SAMPLE_SERIES:
+        per: dict[int, list] = {k: [] for k in range(n)}
+        for s in run.steps:
+            for i, k in enumerate(s.samples):
+                per[k].append([s.step, float(s.losses[i].sum())])
+        out.update({f"sample {k + 1}": pts for k, pts in per.items() if pts})
+    per_epoch, epochs = run.spec.steps_per_epoch, {}
+    for e in run.entries:
+        epochs.setdefault(e.epoch, []).append(e)
+    out[f"epoch mean {total}"] = [[es[-1].step, sum(e.loss for e in es) / len(es)]
+                                  for es in epochs.values() if len(es) == per_epoch]
+    return out
+
+
+def _curve(run) -> tuple[str, list, dict]:
+    """The loss curve (SVG), per full step where its marker goes, and the curve's data."""
+    data = loss_series(run)
+    series = [Series(name, [tuple(p) for p in pts],
+                     "#1a202c" if name.startswith("epoch mean") else PALETTE[i % len(PALETTE)],
+                     dots=not name.startswith("epoch mean") and len(pts) > 60)
+              for i, (name, pts) in enumerate(data.items())]
+    chart = Chart(f"loss ({run.spec.labels.total}, before each update)", series, width=560,
+                  height=240, x_label="step")
     marks = [chart.point(s.step, s.loss) for s in run.steps]
     x, y = marks[0]
     marker = (f'<circle id="curve-mark" cx="{x}" cy="{y}" r="5" fill="none" stroke="#c00000" '
               'stroke-width="2"/>')
-    return chart.svg(marker), marks
+    return chart.svg(marker), marks, data
 
 
 PLANE_COLOURS = PALETTE[:5] + PALETTE[6:]  # the charts' colours but grey, which reads as "unsure"
@@ -158,13 +183,15 @@ def player_html(run, precision: int = PICTURE_PRECISION) -> str:
     edge_keys = [link.key for link in layout.links if link.cls == "weight"]
     svgs = [render_svg(layout, figures[v][0], scale=edge_scale(figures[v]), every_slot=True)
             for v in VIEWS]
-    curve, marks = _curve(run)
+    curve, marks, series = _curve(run)
     view = {
         "title": run.spec.title, "precision": precision, "total": run.total_steps,
-        "every": run.every, "steps": [s.step for s in steps], "unlabelled": layout.unlabelled,
+        "every": run.every, "per_epoch": run.spec.steps_per_epoch,
+        "steps": [s.step for s in steps], "unlabelled": layout.unlabelled,
         "views": {v: _view_texts(figures[v]) for v in VIEWS}, "edge_keys": edge_keys,
         "edges": {v: _edges(figures[v], edge_keys) for v in VIEWS}, "colours": list(COLOURS),
         "tables": _tables(steps, precision), "marks": marks, "plane": _plane(run),
+        "loss_series": series,
     }
     parts = {
         "title": escape(run.spec.title or "tracenn"), "css": _resource("player.css"),

@@ -162,8 +162,9 @@
     if (wanted < 1 || wanted > data.total) {
       notice("There is no step " + wanted + ": this trace has steps 1 to " + data.total + ".");
     } else if (steps[i] !== wanted) {
-      notice("Step " + wanted + " is not kept in full on this page (it keeps every " +
-        ordinal(data.every) + " step, the first and the last); showing step " + steps[i] +
+      notice("Step " + wanted + " is not kept in full on this page (it keeps " +
+        (data.per_epoch > 1 ? "every sample of every " + ordinal(data.every) + " epoch" :
+         "every " + ordinal(data.every) + " step") + ", the first and the last); showing step " + steps[i] +
         ". Make the page with --every 1 to keep every step.");
     } else {
       notice("");
