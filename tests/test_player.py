@@ -109,3 +109,125 @@ def test_xor_axis_covers_every_series_with_round_ticks():
     assert all(abs((b - a) - gap) < 1e-9 for a, b in zip(ys, ys[1:]))
     assert round(gap / 10 ** math.floor(math.log10(gap)), 6) in (1, 2, 5)  # 1, 2 or 5 × 10^n
     assert xs == [100, 200, 300, 400]
+
+
+# --------------------------------------------------------------------------------------------
+# In a real browser: 1,400 px and a 400 px phone
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("player")
+    (folder / "mazur.html").write_text(tracenn.html("mazur", 3), encoding="utf-8")
+    (folder / "xor.html").write_text(tracenn.html("xor", 400, every=25), encoding="utf-8")
+    return folder
+
+
+def at_width(driver, width: int, height: int, phone: bool = False):
+    """The page's viewport `width` px wide (a phone's, with its viewport meta, if `phone`)."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": phone})
+
+
+@pytest.fixture
+def wide(browser):
+    at_width(browser, 1400, 1000)
+    yield browser
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+@pytest.fixture
+def phone(browser):
+    at_width(browser, 400, 900, phone=True)
+    yield browser
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+OUT_OF_SIGHT = """
+const cells = Array.from(document.querySelectorAll('#tables figure.hot th, #tables figure.hot td'))
+  .filter(c => ['old value', 'new value'].includes(
+      c.closest('table').tHead.rows[0].cells[c.cellIndex].textContent));
+return [cells.length, innerWidth, cells.filter(c => {
+  const r = c.getBoundingClientRect(), box = c.closest('figure').getBoundingClientRect();
+  return r.width === 0 || r.right > box.right || r.right > innerWidth;
+}).map(c => c.textContent)];
+"""
+
+
+@pytest.mark.parametrize("name", ["mazur", "xor"])
+def test_old_and_new_values_are_in_sight_at_1400_px(wide, pages, name):
+    open_page(wide, pages / f"{name}.html", "#step=3&phase=update")
+    count, width, hidden = wide.execute_script(OUT_OF_SIGHT)
+    assert width == 1400 and count >= 8 and hidden == []
+    assert wide.execute_script("return document.documentElement.scrollWidth") <= 1400
+    # the controls stay put from step to step (no reflow)
+    before = wide.execute_script("return document.getElementById('slider').getBoundingClientRect().x")
+    wide.find_element("id", "next").click()
+    assert wide.execute_script(
+        "return document.getElementById('slider').getBoundingClientRect().x") == before
+
+
+def test_pointer_on_a_weight_lights_its_row_and_shows_its_formula(wide, pages):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    open_page(wide, pages / "mazur.html", "#step=1&phase=update")
+    label = wide.find_element("css selector", "svg[data-view='update'] text[data-key='w:2:0:0']")
+    ActionChains(wide).move_to_element(label).perform()
+    lit = wide.execute_script("return Array.from(document.querySelectorAll('#tables tr.lit'))"
+                              ".map(r => r.cells[0].textContent)")
+    assert lit == ["w5 (h1→o1)"] and "lit" in label.get_attribute("class")
+    tip = wide.find_element("id", "tip")
+    assert tip.is_displayed()
+    # Mazur's published step: ∂E/∂out_o1 0.74136507, ∂out/∂net 0.186815602, δ 0.138498562,
+    # out_h1 0.593269992, ∂E/∂w5 0.082167041, w5 0.4 → 0.35891648 with η = 0.5
+    assert tip.text == ("w5: δ = ∂E/∂out · ∂out/∂net = 0.7414 · 0.1868 = 0.1385; "
+                        "∂E/∂w = δ · ∂net/∂w = 0.1385 · 0.5933 = 0.0822; "
+                        "new = old − η · ∂E/∂w = 0.4000 − 0.5 · 0.0822 = 0.3589")
+    # and the other way: the pointer on a row lights the weight's number on the picture
+    row = wide.find_element("css selector", "#tables figure[data-key='backward:1'] tr[data-name='w3']")
+    ActionChains(wide).move_to_element(row).perform()
+    assert wide.execute_script("return Array.from(document.querySelectorAll('#diagram text.lit'))"
+                               ".filter(t => t.closest('svg').style.display !== 'none')"
+                               ".map(t => t.dataset.key)") == ["w:1:1:0"]
+    assert tip.text.startswith("w3: δ = ∂E/∂out · ∂out/∂net = ")
+
+
+SMALLEST_TEXT = """
+let least = [99, ''];
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+while (walker.nextNode()) {
+  const node = walker.currentNode, el = node.parentElement;
+  if (!node.textContent.trim() || el.closest('script, style, option')) continue;
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 || r.height === 0 || el.closest('[hidden]')) continue;
+  let px = parseFloat(getComputedStyle(el).fontSize);
+  const svg = el.closest('svg');
+  if (svg && svg.viewBox.baseVal && svg.viewBox.baseVal.width) {
+    px *= svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  }
+  if (px < least[0]) least = [px, node.textContent.trim().slice(0, 40)];
+}
+return least;
+"""
+
+
+@pytest.mark.parametrize("phase", ["forward", "backward", "update"])
+def test_phone_text_is_at_least_11_px_and_the_picture_pans_and_zooms(phone, pages, phase):
+    open_page(phone, pages / "xor.html", f"#step=2&phase={phase}")
+    assert phone.execute_script("return innerWidth") == 400
+    px, where = phone.execute_script(SMALLEST_TEXT)
+    assert px >= 11 - 1e-6, (px, where)
+    # compact controls: at most a seventh of the screen, and the page is not wider than it
+    assert phone.execute_script("return document.getElementById('controls').offsetHeight") <= 900 / 7
+    assert phone.execute_script("return document.documentElement.scrollWidth") <= 400
+    box = "document.getElementById('picture')"
+    assert phone.execute_script(f"return {box}.scrollWidth > {box}.clientWidth")
+    phone.execute_script(f"{box}.scrollLeft = 120")
+    assert phone.execute_script(f"return {box}.scrollLeft") == 120
+    width = "return Array.from(document.querySelectorAll('#picture svg'))" \
+            ".find(s => s.style.display !== 'none').getBoundingClientRect().width"
+    before = phone.execute_script(width)
+    phone.find_element("id", "zoom-in").click()
+    assert phone.execute_script(width) == pytest.approx(before * 1.25, abs=1)
+    phone.find_element("id", "zoom-out").click()
+    assert phone.execute_script(width) == pytest.approx(before, abs=1)

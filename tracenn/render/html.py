@@ -75,14 +75,57 @@ def _edges(figures: list[Figure], keys: list[str]) -> list[list]:
     return out
 
 
+# columns the update phase leaves out, so that the old and new values are in sight beside the
+# picture: the chain's factors (the backward phase shows them), Adam's moments before the step
+CHAIN_COLUMNS = ("∂E/∂out", "∂out/∂net", "∂net/∂w", "∂E/∂out = Σ δ·w", "m before", "v before",
+                 "√v̂ + ε")
+
+
+def formula_template(head: list[str]) -> str:
+    """What a table's row's numbers are, written with them: {i} stands for the row's i-th cell
+    as the table formats it, {eta} for the step's η (the page fills them in; it is shown when
+    the pointer is on the row, or on its number in the picture).  "" for tables without one."""
+    c = {h: "{%d}" % i for i, h in enumerate(head)}
+    if "net =" in c:
+        return f"net = {c['net =']} = {c['net']}; out = f(net) = {c['out']}"
+    if "∂out/∂net" in c and "δ = ∂E/∂net" in c:
+        d = c["δ = ∂E/∂net"]
+        parts = [f"δ = ∂E/∂out · ∂out/∂net = {c['∂E/∂out']} · {c['∂out/∂net']} = {d}",
+                 f"∂E/∂w = δ · ∂net/∂w = {d} · {c['∂net/∂w']} = {c['∂E/∂w']}"]
+        if "new value" in c:
+            parts.append(f"new = old − η · ∂E/∂w = {c['old value']} − {{eta}} · {c['∂E/∂w']} = "
+                         f"{c['new value']}")
+        return "; ".join(parts)
+    step = c.get("step = η m̂ / (√v̂ + ε)")
+    if step and "new value" in c:
+        return (f"step = η m̂ / (√v̂ + ε) = {step}; new = old − step = {c['old value']} − {step}"
+                f" = {c['new value']}")
+    return ""
+
+
 def _tables(steps: list[Step], precision: int) -> dict:
+    """Per step its tables ([key, title, rows, alignment]) and η; per table its headers, the
+    formula of its rows and the columns the update phase leaves out."""
     headers, per_step = {}, []
     for s in steps:
         tables = step_tables(s, precision)
         for t in tables:
             headers.setdefault(t.key, t.headers)
         per_step.append([[t.key, t.title, t.rows, column_align(t)] for t in tables])
-    return {"headers": headers, "steps": per_step}
+    return {"headers": headers, "steps": per_step, "eta": [f"{s.eta:g}" for s in steps],
+            "formulas": {k: formula_template(hs) for k, hs in headers.items()},
+            "update_hide": {k: [i for i, h in enumerate(hs) if h in CHAIN_COLUMNS]
+                            for k, hs in headers.items()}}
+
+
+def _names(step: Step) -> dict[str, str]:
+    """The picture's slot of each weight and neuron (w:l:j:k, n:l:j) and its name, as the
+    tables' first column begins with it: the page lights one beside the other."""
+    out = {f"w:{l}:{j}:{k}": name for l, kind, j, k, name in step.labels.parameters()
+           if kind == "W"}
+    for l, names in enumerate(step.labels.neurons, start=1):
+        out.update({f"n:{l}:{j}": name for j, name in enumerate(names)})
+    return out
 
 
 MAX_SAMPLE_SERIES = 8  # more samples than this: the epoch mean only (a line each is a mesh)
@@ -191,7 +234,7 @@ def player_html(run, precision: int = PICTURE_PRECISION) -> str:
         "views": {v: _view_texts(figures[v]) for v in VIEWS}, "edge_keys": edge_keys,
         "edges": {v: _edges(figures[v], edge_keys) for v in VIEWS}, "colours": list(COLOURS),
         "tables": _tables(steps, precision), "marks": marks, "plane": _plane(run),
-        "loss_series": series,
+        "loss_series": series, "names": _names(steps[0]),
     }
     parts = {
         "title": escape(run.spec.title or "tracenn"), "css": _resource("player.css"),

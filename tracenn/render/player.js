@@ -53,26 +53,32 @@
   }
 
   function drawTables(phase) {
-    var box = $("tables"), hot = TABLES_OF[phase];
+    var box = $("tables"), hot = TABLES_OF[phase], tabs = data.tables;
     box.textContent = "";
-    data.tables.steps[state.index].forEach(function (t) {
+    tabs.steps[state.index].forEach(function (t) {
       var fig = document.createElement("figure"), cap = document.createElement("figcaption");
       var table = document.createElement("table"), head = table.createTHead().insertRow();
+      var hide = phase === "update" ? tabs.update_hide[t[0]] : [];
       fig.setAttribute("data-key", t[0]);
       if (hot(t[0])) { fig.className = "hot"; }
       cap.textContent = t[1];
-      data.tables.headers[t[0]].forEach(function (h) {
+      tabs.headers[t[0]].forEach(function (h, i) {
         var th = document.createElement("th");
         th.textContent = h;
+        if (hide.indexOf(i) >= 0) { th.className = "gone"; }
         head.appendChild(th);
       });
       var body = table.createTBody();
       t[2].forEach(function (cells) {
         var tr = body.insertRow();
+        tr.setAttribute("data-name", cells[0].split(" ")[0]);
+        var formula = fill(tabs.formulas[t[0]], cells);
+        if (formula) { tr.setAttribute("data-formula", formula); }
         cells.forEach(function (c, i) {
           var td = tr.insertCell();
           td.textContent = c;
-          if (t[3][i] === "right") { td.className = "num"; }  // as tables.column_align says
+          var cls = (t[3][i] === "right" ? "num" : "") + (hide.indexOf(i) >= 0 ? " gone" : "");
+          if (cls) { td.className = cls; }  // alignment as tables.column_align says
         });
       });
       fig.appendChild(cap);
@@ -80,6 +86,80 @@
       box.appendChild(fig);
     });
   }
+
+  // a row's formula: the template of its table with the row's own cells (and η) put in; none
+  // where a cell it names is blank (an input, ∂E/∂x)
+  function fill(template, cells) {
+    var blank = false, eta = data.tables.eta[state.index];
+    var text = (template || "").replace(/\{(\d+|eta)\}/g, function (m, i) {
+      var v = i === "eta" ? eta : cells[Number(i)];
+      if (!v) { blank = true; }
+      return v;
+    });
+    return blank ? "" : text;
+  }
+
+  // the pointer on a number of the picture, or on a row of the tables, lights both and shows
+  // the row's formula
+  function nameOf(key) {
+    var m = /^(w:\d+:\d+:\d+|n:\d+:\d+)/.exec(key || "");
+    return m ? data.names[m[1]] : undefined;
+  }
+
+  function light(name, text) {
+    Array.prototype.forEach.call(document.querySelectorAll(".lit"), function (e) {
+      e.classList.remove("lit");
+    });
+    var tip = $("tip"), formula = "";
+    if (name) {
+      Array.prototype.forEach.call(document.querySelectorAll("#tables tr[data-name]"), function (tr) {
+        if (tr.getAttribute("data-name") === name) {
+          tr.classList.add("lit");
+          formula = formula || tr.getAttribute("data-formula") || "";
+        }
+      });
+      Array.prototype.forEach.call(document.querySelectorAll("#diagram text[data-key]"), function (t) {
+        if (nameOf(t.getAttribute("data-key")) === name) { t.classList.add("lit"); }
+      });
+    }
+    tip.textContent = name ? name + ": " + (formula || text || "") : "";
+    tip.hidden = !name;
+  }
+
+  document.addEventListener("mouseover", function (e) {
+    var t = e.target.closest ? e.target.closest("#diagram text[data-key], #tables tr[data-name]") : null;
+    if (!t) { light(); return; }
+    var name = t.tagName === "TR" ? t.getAttribute("data-name") : nameOf(t.getAttribute("data-key"));
+    light(name, t.textContent);
+  });
+
+  // on a phone the picture keeps its size (its text at least 11 px) in a box to pan and zoom
+  var zoom = 1;
+  function setZoom(z) {
+    zoom = Math.max(0.25, Math.min(4, z));
+    Object.keys(figures).forEach(function (v) {
+      var svg = figures[v], w = svg.viewBox.baseVal.width, h = svg.viewBox.baseVal.height;
+      svg.style.width = svg.style.maxWidth = (w * zoom) + "px";
+      svg.style.height = (h * zoom) + "px";
+    });
+    $("zoom-level").textContent = Math.round(zoom * 100) + "%";
+  }
+
+  function smallestText(svg) {
+    var least = 99;
+    Array.prototype.forEach.call(svg.querySelectorAll("text"), function (t) {
+      if (t.textContent) { least = Math.min(least, parseFloat(getComputedStyle(t).fontSize)); }
+    });
+    return least;
+  }
+
+  if (window.matchMedia("(max-width: 700px)").matches) {
+    var least = 99;
+    Object.keys(figures).forEach(function (v) { least = Math.min(least, smallestText(figures[v])); });
+    setZoom(Math.max(1, 11 / least));
+  }
+  $("zoom-in").addEventListener("click", function () { setZoom(zoom * 1.25); });
+  $("zoom-out").addEventListener("click", function () { setZoom(zoom / 1.25); });
 
   var plane = data.plane, canvas = $("plane-canvas");
   function drawPlane() {
@@ -199,6 +279,9 @@
   function toggle() { if (state.timer) { pause(); } else { play(); } }
 
   $("slider").max = last;
+  var longest = ("step " + data.total + " of " + data.total + " · backward").length;
+  $("step-label").style.minWidth = longest + "ch";  // the controls do not reflow from step to step
+  $("zoom-level").textContent = "100%";
   $("slider").addEventListener("input", function () { notice(""); go(Number(this.value)); });
   $("prev").addEventListener("click", function () { notice(""); go(state.index - 1); });
   $("next").addEventListener("click", function () { notice(""); go(state.index + 1); });
