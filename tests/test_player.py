@@ -144,20 +144,23 @@ def phone(browser):
 
 
 OUT_OF_SIGHT = """
-const cells = Array.from(document.querySelectorAll('#tables figure.hot th, #tables figure.hot td'))
-  .filter(c => ['old value', 'new value'].includes(
+const cells = Array.from(document.querySelectorAll('#tables th, #tables td'))
+  .filter(c => arguments[0].includes(
       c.closest('table').tHead.rows[0].cells[c.cellIndex].textContent));
 return [cells.length, innerWidth, cells.filter(c => {
   const r = c.getBoundingClientRect(), box = c.closest('figure').getBoundingClientRect();
   return r.width === 0 || r.right > box.right || r.right > innerWidth;
 }).map(c => c.textContent)];
 """
+OLD_NEW = ["old value", "new value"]
+CHAIN = ["∂E/∂out", "∂out/∂net", "δ = ∂E/∂net", "∂net/∂w", "∂E/∂w"]
 
 
 @pytest.mark.parametrize("name", ["mazur", "xor"])
-def test_old_and_new_values_are_in_sight_at_1400_px(wide, pages, name):
-    open_page(wide, pages / f"{name}.html", "#step=3&phase=update")
-    count, width, hidden = wide.execute_script(OUT_OF_SIGHT)
+@pytest.mark.parametrize("phase", ["forward", "error", "update"])
+def test_old_and_new_values_are_in_sight_at_1400_px(wide, pages, name, phase):
+    open_page(wide, pages / f"{name}.html", f"#step=3&phase={phase}")
+    count, width, hidden = wide.execute_script(OUT_OF_SIGHT, OLD_NEW)
     assert width == 1400 and count >= 8 and hidden == []
     assert wide.execute_script("return document.documentElement.scrollWidth") <= 1400
     # the controls stay put from step to step (no reflow)
@@ -165,6 +168,13 @@ def test_old_and_new_values_are_in_sight_at_1400_px(wide, pages, name):
     wide.find_element("id", "next").click()
     assert wide.execute_script(
         "return document.getElementById('slider').getBoundingClientRect().x") == before
+
+
+@pytest.mark.parametrize("name", ["mazur", "xor"])
+def test_the_backward_phase_has_the_chain_in_sight_at_1400_px(wide, pages, name):
+    open_page(wide, pages / f"{name}.html", "#step=3&phase=backward")
+    count, width, hidden = wide.execute_script(OUT_OF_SIGHT, CHAIN)
+    assert count >= 5 * 4 and hidden == []
 
 
 def test_pointer_on_a_weight_lights_its_row_and_shows_its_formula(wide, pages):

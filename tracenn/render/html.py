@@ -75,10 +75,12 @@ def _edges(figures: list[Figure], keys: list[str]) -> list[list]:
     return out
 
 
-# columns the update phase leaves out, so that the old and new values are in sight beside the
-# picture: the chain's factors (the backward phase shows them), Adam's moments before the step
+# the tables beside the picture keep to the phase, so that what it is about is in sight without
+# scrolling: the backward phase leaves out the backward tables' old and new values, the others
+# the chain's factors (and Adam's moments before the step)
 CHAIN_COLUMNS = ("∂E/∂out", "∂out/∂net", "∂net/∂w", "∂E/∂out = Σ δ·w", "m before", "v before",
                  "√v̂ + ε")
+UPDATE_COLUMNS = ("old value", "new value")
 
 
 def formula_template(head: list[str]) -> str:
@@ -115,7 +117,9 @@ def _tables(steps: list[Step], precision: int) -> dict:
     return {"headers": headers, "steps": per_step, "eta": [f"{s.eta:g}" for s in steps],
             "formulas": {k: formula_template(hs) for k, hs in headers.items()},
             "update_hide": {k: [i for i, h in enumerate(hs) if h in CHAIN_COLUMNS]
-                            for k, hs in headers.items()}}
+                            for k, hs in headers.items()},
+            "backward_hide": {k: [i for i, h in enumerate(hs) if h in UPDATE_COLUMNS]
+                              for k, hs in headers.items() if k.startswith("backward:")}}
 
 
 def _names(step: Step) -> dict[str, str]:

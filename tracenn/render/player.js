@@ -58,7 +58,7 @@
     tabs.steps[state.index].forEach(function (t) {
       var fig = document.createElement("figure"), cap = document.createElement("figcaption");
       var table = document.createElement("table"), head = table.createTHead().insertRow();
-      var hide = phase === "update" ? tabs.update_hide[t[0]] : [];
+      var hide = (phase === "backward" ? tabs.backward_hide[t[0]] : tabs.update_hide[t[0]]) || [];
       fig.setAttribute("data-key", t[0]);
       if (hot(t[0])) { fig.className = "hot"; }
       cap.textContent = t[1];
