@@ -241,3 +241,30 @@ def test_phone_text_is_at_least_11_px_and_the_picture_pans_and_zooms(phone, page
     assert phone.execute_script(width) == pytest.approx(before * 1.25, abs=1)
     phone.find_element("id", "zoom-out").click()
     assert phone.execute_script(width) == pytest.approx(before, abs=1)
+
+
+def visible_text(driver, key: str) -> str:
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(`#diagram text[data-key='${arguments[0]}']`))"
+        ".filter(t => t.closest('svg').style.display !== 'none').map(t => t.textContent).join()", key)
+
+
+def test_a_batch_is_pictured_sample_by_sample(wide, pages, run, tmp_path):
+    spec = tmp_path / "mb.toml"
+    spec.write_text(MINIBATCH)
+    page = tmp_path / "mb.html"
+    page.write_text(tracenn.html(str(spec), 6, every=1), encoding="utf-8")
+    step2 = trace_json(run, spec, "--steps", "2")[1]
+    open_page(wide, page, "#step=2")
+    label = wide.find_element("id", "sample-label")
+    for i in range(2):  # the batch of step 2 is rows 3 and 4 of the data, in this order
+        assert label.text == f"sample {i + 1} of 2 (row {step2['samples'][i] + 1})"
+        assert [visible_text(wide, f"in:{k}:1") for k in range(2)] == \
+            [f"{x:.4f}" for x in step2["inputs"][i]]
+        z = step2["layers"][0]["z"][i]
+        assert visible_text(wide, "n:1:0:1") == f"z {z[0]:.4f}"
+        assert visible_text(wide, "n:1:1:1") == f"z {z[1]:.4f}"
+        wide.find_element("id", "sample-next").click()
+    assert label.text.startswith("sample 1 of 2")  # round again
+    open_page(wide, pages / "xor.html", "#step=2")
+    assert not wide.find_element("id", "sample-box").is_displayed()  # online: one a step

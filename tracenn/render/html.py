@@ -49,9 +49,11 @@ def _script_json(obj) -> str:
 
 
 def _figures(run, precision: int) -> dict[str, list[Figure]]:
+    """Per view the picture of each sample of each full step, in order (a step of several
+    samples, a mini-batch or the full batch, has one for each: the page steps through them)."""
     spec = run.spec
-    return {view: [step_figure(s, view, precision, 0, spec.title, spec.network.loss.name)
-                   for s in run.steps] for view in VIEWS}
+    return {view: [step_figure(s, view, precision, i, spec.title, spec.network.loss.name)
+                   for s in run.steps for i in range(len(s.samples))] for view in VIEWS}
 
 
 def _view_texts(figures: list[Figure]) -> dict:
@@ -92,8 +94,10 @@ def formula_template(head: list[str]) -> str:
         return f"net = {c['net =']} = {c['net']}; out = f(net) = {c['out']}"
     if "∂out/∂net" in c and "δ = ∂E/∂net" in c:
         d = c["δ = ∂E/∂net"]
-        parts = [f"δ = ∂E/∂out · ∂out/∂net = {c['∂E/∂out']} · {c['∂out/∂net']} = {d}",
-                 f"∂E/∂w = δ · ∂net/∂w = {d} · {c['∂net/∂w']} = {c['∂E/∂w']}"]
+        parts = [f"δ = ∂E/∂out · ∂out/∂net = {c['∂E/∂out']} · {c['∂out/∂net']} = {d}"]
+        if "sample" in c:  # a batch's ∂E/∂w is the mean over its samples, not this row's product
+            return parts[0]
+        parts.append(f"∂E/∂w = δ · ∂net/∂w = {d} · {c['∂net/∂w']} = {c['∂E/∂w']}")
         if "new value" in c:
             parts.append(f"new = old − η · ∂E/∂w = {c['old value']} − {{eta}} · {c['∂E/∂w']} = "
                          f"{c['new value']}")
@@ -228,7 +232,9 @@ def player_html(run, precision: int = PICTURE_PRECISION) -> str:
     figures = _figures(run, precision)
     layout = build_layout(Shape.of_step(steps[0]), [f for fs in figures.values() for f in fs])
     edge_keys = [link.key for link in layout.links if link.cls == "weight"]
-    svgs = [render_svg(layout, figures[v][0], scale=edge_scale(figures[v]), every_slot=True)
+    offsets = np.cumsum([0] + [len(s.samples) for s in steps])[:-1].tolist()
+    firsts = {v: [figures[v][i] for i in offsets] for v in VIEWS}  # the edges are the step's
+    svgs = [render_svg(layout, figures[v][0], scale=edge_scale(firsts[v]), every_slot=True)
             for v in VIEWS]
     curve, marks, series = _curve(run)
     view = {
@@ -236,7 +242,8 @@ def player_html(run, precision: int = PICTURE_PRECISION) -> str:
         "every": run.every, "per_epoch": run.spec.steps_per_epoch,
         "steps": [s.step for s in steps], "unlabelled": layout.unlabelled,
         "views": {v: _view_texts(figures[v]) for v in VIEWS}, "edge_keys": edge_keys,
-        "edges": {v: _edges(figures[v], edge_keys) for v in VIEWS}, "colours": list(COLOURS),
+        "edges": {v: _edges(firsts[v], edge_keys) for v in VIEWS}, "offsets": offsets,
+        "samples": [[k + 1 for k in s.samples] for s in steps], "colours": list(COLOURS),
         "tables": _tables(steps, precision), "marks": marks, "plane": _plane(run),
         "loss_series": series, "names": _names(steps[0]),
     }

@@ -25,7 +25,7 @@
     });
     slots[v] = { texts: texts, edges: edges };
   });
-  var state = { index: 0, phase: 0, timer: null };
+  var state = { index: 0, phase: 0, sample: 0, timer: null };  // sample: its place in the batch
   var steps = data.steps, last = steps.length - 1;
 
   function setText(el, text) {  // a chain label keeps its two colours: value ▸, gradient ◂
@@ -39,7 +39,7 @@
   }
 
   function drawFigure(v) {
-    var texts = data.views[v], row = texts.texts[state.index];
+    var texts = data.views[v], row = texts.texts[data.offsets[state.index] + state.sample];
     texts.keys.forEach(function (key, i) {
       var el = slots[v].texts[key];
       if (el) { setText(el, row[i]); }
@@ -68,10 +68,13 @@
         if (hide.indexOf(i) >= 0) { th.className = "gone"; }
         head.appendChild(th);
       });
-      var body = table.createTBody();
+      var body = table.createTBody(), at = tabs.headers[t[0]][0] === "sample" ? 1 : 0, name = "";
       t[2].forEach(function (cells) {
+        name = cells[at] ? cells[at].split(" ")[0] : name;  // a batch's later samples: blank
+        var shown = cells.filter(function (c, i) { return i > 0 && c && hide.indexOf(i) < 0; });
+        if (hide.length && !shown.length) { return; }  // a row of only the columns left out
         var tr = body.insertRow();
-        tr.setAttribute("data-name", cells[0].split(" ")[0]);
+        tr.setAttribute("data-name", name);
         var formula = fill(tabs.formulas[t[0]], cells);
         if (formula) { tr.setAttribute("data-formula", formula); }
         cells.forEach(function (c, i) {
@@ -207,6 +210,9 @@
     mark.setAttribute("cx", m[0]); mark.setAttribute("cy", m[1]);
     $("slider").value = state.index;
     $("step-label").textContent = "step " + steps[state.index] + " of " + data.total + " · " + phase;
+    var batch = data.samples[state.index];
+    $("sample-label").textContent = "sample " + (state.sample + 1) + " of " + batch.length +
+      " (row " + batch[state.sample] + ")";
     Array.prototype.forEach.call(document.querySelectorAll("#phases button"), function (b) {
       b.className = Number(b.getAttribute("data-phase")) === state.phase ? "on" : "";
     });
@@ -223,6 +229,7 @@
 
   function go(index, phase) {
     state.index = Math.max(0, Math.min(last, index));
+    state.sample = Math.min(state.sample, data.samples[state.index].length - 1);
     state.phase = phase === undefined ? state.phase : phase;
     show();
   }
@@ -282,6 +289,15 @@
   var longest = ("step " + data.total + " of " + data.total + " · backward").length;
   $("step-label").style.minWidth = longest + "ch";  // the controls do not reflow from step to step
   $("zoom-level").textContent = "100%";
+  // a step of several samples (a mini-batch, the full batch): its picture sample by sample
+  $("sample-box").hidden = !data.samples.some(function (b) { return b.length > 1; });
+  function toSample(d) {
+    var n = data.samples[state.index].length;
+    state.sample = (state.sample + d + n) % n;
+    show();
+  }
+  $("sample-prev").addEventListener("click", function () { toSample(-1); });
+  $("sample-next").addEventListener("click", function () { toSample(1); });
   $("slider").addEventListener("input", function () { notice(""); go(Number(this.value)); });
   $("prev").addEventListener("click", function () { notice(""); go(state.index - 1); });
   $("next").addEventListener("click", function () { notice(""); go(state.index + 1); });
