@@ -268,3 +268,13 @@ def test_a_batch_is_pictured_sample_by_sample(wide, pages, run, tmp_path):
     assert label.text.startswith("sample 1 of 2")  # round again
     open_page(wide, pages / "xor.html", "#step=2")
     assert not wide.find_element("id", "sample-box").is_displayed()  # online: one a step
+
+
+def test_a_long_full_batch_run_keeps_about_200_pictures(tmp_path):
+    spec = tmp_path / "fb.toml"
+    spec.write_text(MINIBATCH.replace('mode = "mini-batch"\nbatch_size = 2', 'mode = "batch"'))
+    page = tracenn.html(str(spec), 1000)
+    view = view_of(page)
+    pictures = sum(len(b) for b in view["samples"])
+    assert all(len(b) == 4 for b in view["samples"]) and 190 <= pictures <= 210, pictures
+    assert len(page.encode("utf-8")) < 2_000_000

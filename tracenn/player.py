@@ -18,7 +18,7 @@ from .record.trace import Step, StepSummary
 from .runs import iter_trace
 from .spec import Spec
 
-FULL_STEPS = 200  # steps kept in full by default: the page stays small for long runs
+FULL_STEPS = 200  # pictures (a full step's samples) kept by default: a long run, a small page
 CURVE_POINTS = 1000  # at most this many losses on the curve
 PLANE_SIZE = 33  # points per side of the grid over the input plane
 PLANE_PAD = 0.1  # the plane reaches this fraction of the data's span beyond it
@@ -56,8 +56,9 @@ class PlayerRun:
         return [e for e in self.entries if isinstance(e, Step)]
 
 
-def default_every(steps: int) -> int:
-    return max(1, -(-steps // FULL_STEPS))
+def default_every(steps: int, batch: int = 1) -> int:
+    """About FULL_STEPS pictures in all: a step of `batch` samples has one for each."""
+    return max(1, -(-steps * batch // FULL_STEPS))
 
 
 def policy(steps: int, every: int, per_epoch: int = 1):
@@ -94,7 +95,7 @@ def play(spec: Spec, steps: int, *, every: int | None = None, lr: float | None =
          mistakes=(), progress=None, **optimizer) -> PlayerRun:
     """Train `spec` for `steps` updates and collect what the player shows; `progress(step)` is
     called for each step kept."""
-    every = every or default_every(steps)
+    every = every or default_every(steps, spec.batch_size)
     plane = plane_for(spec)
     grid = plane.grid() if plane is not None else None
     data, loss = spec.data, spec.network.loss
