@@ -278,3 +278,21 @@ def test_a_long_full_batch_run_keeps_about_200_pictures(tmp_path):
     pictures = sum(len(b) for b in view["samples"])
     assert all(len(b) == 4 for b in view["samples"]) and 190 <= pictures <= 210, pictures
     assert len(page.encode("utf-8")) < 2_000_000
+
+
+def test_the_curve_marker_sits_on_the_pictured_samples_dot(wide, tmp_path):
+    spec = tmp_path / "mb.toml"
+    spec.write_text(MINIBATCH)
+    page = tmp_path / "mb.html"
+    page.write_text(tracenn.html(str(spec), 6, every=1), encoding="utf-8")
+    view = view_of(page.read_text(encoding="utf-8"))
+    open_page(wide, page, "#step=2")
+    mark = "const m = document.getElementById('curve-mark'); return [m.getAttribute('cx'), " \
+           "m.getAttribute('cy')].map(Number)"
+    first = wide.execute_script(mark)
+    wide.find_element("id", "sample-next").click()
+    second = wide.execute_script(mark)
+    # step 2's two samples have different losses: the marker moves with the pictured sample
+    assert first != second and first[0] == second[0]
+    at = view["offsets"][1]
+    assert first == view["marks"][at] and second == view["marks"][at + 1]

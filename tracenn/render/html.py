@@ -163,7 +163,8 @@ def loss_series(run) -> dict[str, list]:
 
 
 def _curve(run) -> tuple[str, list, dict]:
-    """The loss curve (SVG), per full step where its marker goes, and the curve's data."""
+    """The loss curve (SVG), where its marker goes for each picture (each sample of each full
+    step), and the curve's data."""
     data = loss_series(run)
     series = [Series(name, [tuple(p) for p in pts],
                      "#1a202c" if name.startswith("epoch mean") else PALETTE[i % len(PALETTE)],
@@ -171,7 +172,9 @@ def _curve(run) -> tuple[str, list, dict]:
               for i, (name, pts) in enumerate(data.items())]
     chart = Chart(f"loss ({run.spec.labels.total}, before each update)", series, width=560,
                   height=240, x_label="step")
-    marks = [chart.point(s.step, s.loss) for s in run.steps]
+    each = any(name.startswith("sample ") for name in data)  # the marker on the sample's dot
+    marks = [chart.point(s.step, float(s.losses[i].sum()) if each else s.loss)
+             for s in run.steps for i in range(len(s.samples))]
     x, y = marks[0]
     marker = (f'<circle id="curve-mark" cx="{x}" cy="{y}" r="5" fill="none" stroke="#c00000" '
               'stroke-width="2"/>')

@@ -206,7 +206,7 @@
     drawFigure(v);
     drawTables(phase);
     drawPlane();
-    var mark = $("curve-mark"), m = data.marks[state.index];
+    var mark = $("curve-mark"), m = data.marks[data.offsets[state.index] + state.sample];
     mark.setAttribute("cx", m[0]); mark.setAttribute("cy", m[1]);
     $("slider").value = state.index;
     $("step-label").textContent = "step " + steps[state.index] + " of " + data.total + " · " + phase;
