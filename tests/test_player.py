@@ -296,3 +296,9 @@ def test_the_curve_marker_sits_on_the_pictured_samples_dot(wide, tmp_path):
     assert first != second and first[0] == second[0]
     at = view["offsets"][1]
     assert first == view["marks"][at] and second == view["marks"][at + 1]
+
+
+def test_phone_has_the_old_and_new_values_in_sight(phone, pages):
+    open_page(phone, pages / "xor.html", "#step=2&phase=update")
+    count, width, hidden = phone.execute_script(OUT_OF_SIGHT, OLD_NEW)
+    assert width == 400 and count >= 8 and hidden == []
