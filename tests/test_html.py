@@ -257,7 +257,7 @@ def test_page_refers_to_nothing_outside_itself(mazur_page):
 @pytest.fixture(scope="module")
 def xor_page(tmp_path_factory):
     path = tmp_path_factory.mktemp("player") / "xor.html"
-    path.write_text(tracenn.html("xor", 400, every=100), encoding="utf-8")
+    path.write_text(tracenn.html("xor", 400, every=25), encoding="utf-8")
     return path
 
 
@@ -268,7 +268,9 @@ def test_plane_is_the_engines_output_after_the_step(xor_page):
     view = json.loads(re.search(r'id="tracenn-view">(.*?)</script>', page, re.S).group(1))
     plane = view["plane"]
     steps = {s.step: s for s in tracenn.trace("xor", 400).steps}
-    assert view["steps"] == [1, 100, 200, 300, 400]
+    # XOR is online over 4 samples: with --every 25 the page keeps whole epochs 1, 25, 50, …
+    # (every sample of each), not steps 1, 25, 50, … that always hit the same samples
+    assert view["steps"] == [e * 4 - 3 + k for e in (1, 25, 50, 75, 100) for k in range(4)]
     n = plane["size"]
     xs = np.linspace(plane["x"][0], plane["x"][1], n)
     ys = np.linspace(plane["y"][1], plane["y"][0], n)
@@ -288,7 +290,7 @@ def test_plane_is_the_engines_output_after_the_step(xor_page):
 
 
 def test_a_step_not_kept_opens_the_nearest_kept_one_and_says_so(browser, xor_page):
-    # issue 22: #step=210 opens step 200 (10 away), not step 300 (90 away)
+    # issue 22: #step=210 opens step 200 (10 away), not step 297 (87 away)
     open_page(browser, xor_page, "#step=210")
     assert browser.find_element("id", "step-label").text.startswith("step 200 of 400")
     notice = browser.find_element("id", "notice").text
@@ -297,8 +299,8 @@ def test_a_step_not_kept_opens_the_nearest_kept_one_and_says_so(browser, xor_pag
 
 
 def test_plane_is_painted_and_keeps_steps_it_does_not_hold(browser, xor_page):
-    open_page(browser, xor_page, "#step=250")
-    assert browser.find_element("id", "step-label").text.startswith("step 300 of 400")
+    open_page(browser, xor_page, "#step=250")  # 47 from step 297, 50 from step 200
+    assert browser.find_element("id", "step-label").text.startswith("step 297 of 400")
     notice = browser.find_element("id", "notice").text
     assert "Step 250 is not kept in full" in notice and "--every 1" in notice
     assert browser.execute_script("return document.getElementById('plane').hidden") is False
@@ -307,7 +309,7 @@ def test_plane_is_painted_and_keeps_steps_it_does_not_hold(browser, xor_page):
         "return Array.from(c.getImageData(0, 0, 1, 1).data)")
     view = json.loads(re.search(r'id="tracenn-view">(.*?)</script>',
                                 xor_page.read_text(encoding="utf-8"), re.S).group(1))
-    level = base64.b64decode(view["plane"]["levels"][3])[0]
+    level = base64.b64decode(view["plane"]["levels"][view["steps"].index(297)])[0]
     assert pixel == view["plane"]["palette"][0][level] + [255]
     open_page(browser, xor_page, "#step=999")
     assert "There is no step 999" in browser.find_element("id", "notice").text

@@ -239,9 +239,9 @@ def html(spec, steps: int | None = None, *, every: int | None = None,
     """A self-contained HTML page that plays `steps` training steps (default: the spec's): the
     picture of each step with its phases (forward, error, backward, update), its tables, the
     loss curve and, for two inputs, the output over the input plane (computed by the engine
-    after each step).  Steps 1, the last and every `every`-th are kept in full (default: about
-    200 in all); the page embeds the trace as JSON Lines in format 1.  Numbers at `precision`
-    decimals (default 4).  `progress(step)` is called as training goes."""
+    after each step).  The first, the last and every `every`-th epoch are kept in full, every
+    sample of each (default: about 200 pictures in all); the page embeds the trace as JSON
+    Lines in format 1.  Numbers at `precision` decimals (default 4).  `progress(step)` is called as training goes."""
     from .player import play
     from .render.html import player_html
     from .render.layout import check_size

@@ -18,7 +18,7 @@ from .record.trace import Step, StepSummary
 from .runs import iter_trace
 from .spec import Spec
 
-FULL_STEPS = 200  # steps kept in full by default: the page stays small for long runs
+FULL_STEPS = 200  # pictures (a full step's samples) kept by default: a long run, a small page
 CURVE_POINTS = 1000  # at most this many losses on the curve
 PLANE_SIZE = 33  # points per side of the grid over the input plane
 PLANE_PAD = 0.1  # the plane reaches this fraction of the data's span beyond it
@@ -56,19 +56,25 @@ class PlayerRun:
         return [e for e in self.entries if isinstance(e, Step)]
 
 
-def default_every(steps: int) -> int:
-    return max(1, -(-steps // FULL_STEPS))
+def default_every(steps: int, batch: int = 1) -> int:
+    """About FULL_STEPS pictures in all: a step of `batch` samples has one for each."""
+    return max(1, -(-steps * batch // FULL_STEPS))
 
 
-def policy(steps: int, every: int):
-    """Steps 1, the last and every `every`-th in full; enough others as summaries for a loss
-    curve of at most CURVE_POINTS points."""
-    thin = max(1, -(-steps // CURVE_POINTS))
+def policy(steps: int, every: int, per_epoch: int = 1):
+    """Whole epochs of `per_epoch` steps: the first, the last and every `every`-th epoch in
+    full, every sample of each (every `every`-th step would, in a fixed cycle, always hit the
+    same samples); enough other whole epochs as summaries for a loss curve of at most
+    CURVE_POINTS points.  With full batch an epoch is a step."""
+    per = max(1, per_epoch)
+    last = -(-steps // per)
+    thin = max(1, -(-last * per // CURVE_POINTS))
 
     def show(step: int) -> int:
-        if step == 1 or step == steps or step % every == 0:
+        epoch = (step - 1) // per + 1
+        if epoch == 1 or epoch == last or epoch % every == 0:
             return FULL
-        return SUMMARY if step % thin == 0 else NONE
+        return SUMMARY if epoch % thin == 0 else NONE
 
     return show
 
@@ -89,13 +95,13 @@ def play(spec: Spec, steps: int, *, every: int | None = None, lr: float | None =
          mistakes=(), progress=None, **optimizer) -> PlayerRun:
     """Train `spec` for `steps` updates and collect what the player shows; `progress(step)` is
     called for each step kept."""
-    every = every or default_every(steps)
+    every = every or default_every(steps, spec.batch_size)
     plane = plane_for(spec)
     grid = plane.grid() if plane is not None else None
     data, loss = spec.data, spec.network.loss
     entries, data_loss = [], {}
-    for entry in iter_trace(spec, steps=steps, show=policy(steps, every), lr=lr,
-                            mistakes=mistakes, **optimizer):
+    for entry in iter_trace(spec, steps=steps, show=policy(steps, every, spec.steps_per_epoch),
+                            lr=lr, mistakes=mistakes, **optimizer):
         entries.append(entry)
         if progress is not None:
             progress(entry.step)

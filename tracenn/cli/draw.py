@@ -86,9 +86,11 @@ def draw(target, output, step_no, view, steps, sample, lr, seed, update_biases, 
 @click.option("--steps", type=click.IntRange(min=1), default=None,
               help="Number of updates (training steps) to run (default: the spec's).")
 @click.option("--every", type=click.IntRange(min=1), default=None,
-              help="Keep every K-th step in full (and the first and the last); default: about "
-              "200 in all, so a long run stays a small page. The loss curve has every step up "
-              "to 1,000 steps, and 1,000 of them beyond.")
+              help="Keep every K-th epoch in full, every sample of it (and the first and the last "
+              "epoch; with full batch an epoch is a step); default: about 200 pictures in all "
+              "(one for each sample of a step), so a long run stays a small page. The loss curve "
+              "has each sample's loss at the kept steps and the mean of every epoch up to 1,000 "
+              "steps (or of 1,000 of them beyond).")
 @picture_tracing_options
 def html(target, output, steps, every, lr, seed, update_biases, mistakes, precision,
          **optimizer):

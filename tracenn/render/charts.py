@@ -40,7 +40,7 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     start = math.floor(lo / step) * step
     ticks = []
     t = start
-    while t <= hi + step * 0.5:
+    while not ticks or ticks[-1] < hi - step * 1e-9:  # the last tick at or above hi
         ticks.append(round(t, 12))
         t += step
     return ticks
@@ -64,19 +64,25 @@ class Chart:
     bottom: int = 34
     x_range: tuple[float, float] = field(init=False)
     y_range: tuple[float, float] = field(init=False)
+    y_ticks: list = field(init=False)  # the axis ends at its first and last tick
+    x_ticks: list = field(init=False)  # whole numbers (steps, epochs) within the data's span
 
     def __post_init__(self):
         xs = [x for s in self.series for x, y in s.points if _finite(y, self.log)]
         ys = [self._y(y) for s in self.series for x, y in s.points if _finite(y, self.log)]
         self.x_range = (min(xs, default=0.0), max(xs, default=1.0))
-        if self.x_range[1] <= self.x_range[0]:
-            self.x_range = (self.x_range[0], self.x_range[0] + 1.0)
+        x0, x1 = self.x_range
+        self.x_ticks = [t for t in nice_ticks(x0, x1, 6) if x0 <= t <= x1 and t == int(t)]
+        if x1 <= x0:  # one step: its dot in the middle, its number the only tick
+            self.x_range, self.x_ticks = (x0 - 1.0, x0 + 1.0), [x0]
         lo, hi = min(ys, default=0.0), max(ys, default=1.0)
         if self.log:
             lo, hi = math.floor(lo), math.ceil(hi)
-        if hi <= lo:
-            hi = lo + 1.0
-        self.y_range = (lo, hi) if self.log else (nice_ticks(lo, hi)[0], nice_ticks(lo, hi)[-1])
+        if hi <= lo:  # one value: an axis a tenth of it either side (whole decades on a log axis)
+            pad = 1.0 if self.log else abs(lo) * 0.1 or 1.0
+            lo, hi = (lo, lo + pad) if self.log else (lo - pad, hi + pad)
+        self.y_ticks = list(range(int(lo), int(hi) + 1)) if self.log else nice_ticks(lo, hi)
+        self.y_range = (lo, hi) if self.log else (self.y_ticks[0], self.y_ticks[-1])
 
     def _y(self, y: float) -> float:
         return math.log10(y) if self.log else y
@@ -115,18 +121,16 @@ class Chart:
         right, bottom = self.width - self.right, self.height - self.bottom
         out = [f'<rect x="{self.left}" y="{self.top}" width="{right - self.left}" '
                f'height="{bottom - self.top}" fill="#ffffff" stroke="#cbd5e0"/>']
-        yticks = (list(range(int(y0), int(y1) + 1)) if self.log else nice_ticks(y0, y1))
-        for t in yticks:
+        for t in self.y_ticks:
             py = self.point(x0, 10.0 ** t if self.log else t)[1]
             label = f"1e{t}" if self.log else tick_text(t)
             out.append(f'<line x1="{self.left}" y1="{py}" x2="{right}" y2="{py}" stroke="#edf2f7"/>')
             out.append(f'<text x="{self.left - 4}" y="{py + 3}" text-anchor="end" '
                        f'fill="#4a5568">{label}</text>')
-        for t in nice_ticks(x0, x1, 6):
-            if x0 <= t <= x1:
-                px = self.point(t, 10.0 ** y0 if self.log else y0)[0]
-                out.append(f'<text x="{px}" y="{bottom + 13}" text-anchor="middle" '
-                           f'fill="#4a5568">{tick_text(t)}</text>')
+        for t in self.x_ticks:
+            px = self.point(t, 10.0 ** y0 if self.log else y0)[0]
+            out.append(f'<text x="{px}" y="{bottom + 13}" text-anchor="middle" '
+                       f'fill="#4a5568">{tick_text(t)}</text>')
         if self.x_label:
             out.append(f'<text x="{right}" y="{self.height - 4}" text-anchor="end" '
                        f'fill="#4a5568">{escape(self.x_label)}</text>')

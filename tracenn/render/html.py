@@ -49,9 +49,11 @@ def _script_json(obj) -> str:
 
 
 def _figures(run, precision: int) -> dict[str, list[Figure]]:
+    """Per view the picture of each sample of each full step, in order (a step of several
+    samples, a mini-batch or the full batch, has one for each: the page steps through them)."""
     spec = run.spec
-    return {view: [step_figure(s, view, precision, 0, spec.title, spec.network.loss.name)
-                   for s in run.steps] for view in VIEWS}
+    return {view: [step_figure(s, view, precision, i, spec.title, spec.network.loss.name)
+                   for s in run.steps for i in range(len(s.samples))] for view in VIEWS}
 
 
 def _view_texts(figures: list[Figure]) -> dict:
@@ -75,31 +77,108 @@ def _edges(figures: list[Figure], keys: list[str]) -> list[list]:
     return out
 
 
+# the tables beside the picture keep to the phase, so that what it is about is in sight without
+# scrolling: the backward phase leaves out the backward tables' old and new values, the others
+# the chain's factors (and Adam's moments before the step)
+CHAIN_COLUMNS = ("∂E/∂out", "∂out/∂net", "∂net/∂w", "∂E/∂out = Σ δ·w", "m before", "v before",
+                 "√v̂ + ε")
+UPDATE_COLUMNS = ("old value", "new value")
+
+
+def formula_template(head: list[str]) -> str:
+    """What a table's row's numbers are, written with them: {i} stands for the row's i-th cell
+    as the table formats it, {eta} for the step's η (the page fills them in; it is shown when
+    the pointer is on the row, or on its number in the picture).  "" for tables without one."""
+    c = {h: "{%d}" % i for i, h in enumerate(head)}
+    if "net =" in c:
+        return f"net = {c['net =']} = {c['net']}; out = f(net) = {c['out']}"
+    if "∂out/∂net" in c and "δ = ∂E/∂net" in c:
+        d = c["δ = ∂E/∂net"]
+        parts = [f"δ = ∂E/∂out · ∂out/∂net = {c['∂E/∂out']} · {c['∂out/∂net']} = {d}"]
+        if "sample" in c:  # a batch's ∂E/∂w is the mean over its samples, not this row's product
+            return parts[0]
+        parts.append(f"∂E/∂w = δ · ∂net/∂w = {d} · {c['∂net/∂w']} = {c['∂E/∂w']}")
+        if "new value" in c:
+            parts.append(f"new = old − η · ∂E/∂w = {c['old value']} − {{eta}} · {c['∂E/∂w']} = "
+                         f"{c['new value']}")
+        return "; ".join(parts)
+    step = c.get("step = η m̂ / (√v̂ + ε)")
+    if step and "new value" in c:
+        return (f"step = η m̂ / (√v̂ + ε) = {step}; new = old − step = {c['old value']} − {step}"
+                f" = {c['new value']}")
+    return ""
+
+
 def _tables(steps: list[Step], precision: int) -> dict:
+    """Per step its tables ([key, title, rows, alignment]) and η; per table its headers, the
+    formula of its rows and the columns the update phase leaves out."""
     headers, per_step = {}, []
     for s in steps:
         tables = step_tables(s, precision)
         for t in tables:
             headers.setdefault(t.key, t.headers)
         per_step.append([[t.key, t.title, t.rows, column_align(t)] for t in tables])
-    return {"headers": headers, "steps": per_step}
+    return {"headers": headers, "steps": per_step, "eta": [f"{s.eta:g}" for s in steps],
+            "formulas": {k: formula_template(hs) for k, hs in headers.items()},
+            "update_hide": {k: [i for i, h in enumerate(hs) if h in CHAIN_COLUMNS]
+                            for k, hs in headers.items()},
+            "backward_hide": {k: [i for i, h in enumerate(hs) if h in UPDATE_COLUMNS]
+                              for k, hs in headers.items() if k.startswith("backward:")}}
 
 
-def _curve(run) -> tuple[str, list]:
-    """The loss curve (SVG) and, per full step, where its marker goes."""
-    losses = [(e.step, e.loss) for e in run.entries]
-    total = run.spec.labels.total
-    series = [Series(f"{total} of each step", losses, POSITIVE, dots=len(losses) > 60)]
-    if len(run.spec.data) > 1:
-        series.append(Series(f"mean {total} over the {len(run.spec.data)} samples after the step",
-                             sorted(run.data_loss.items()), "#c05621"))
-    chart = Chart(f"loss ({total}, before each update)", series, width=560, height=240,
-                  x_label="step")
-    marks = [chart.point(s.step, s.loss) for s in run.steps]
+def _names(step: Step) -> dict[str, str]:
+    """The picture's slot of each weight and neuron (w:l:j:k, n:l:j) and its name, as the
+    tables' first column begins with it: the page lights one beside the other."""
+    out = {f"w:{l}:{j}:{k}": name for l, kind, j, k, name in step.labels.parameters()
+           if kind == "W"}
+    for l, names in enumerate(step.labels.neurons, start=1):
+        out.update({f"n:{l}:{j}": name for j, name in enumerate(names)})
+    return out
+
+
+MAX_SAMPLE_SERIES = 8  # more samples than this: the epoch mean only (a line each is a mesh)
+
+
+def loss_series(run) -> dict[str, list]:
+    """The loss curve's data, plain numbers keyed by series name: for each sample of a
+    training set of at most MAX_SAMPLE_SERIES, its loss (Σ_k E_k, before the update) at every
+    kept step that took it; the mean of each epoch's step losses, at the epoch's last step,
+    for every epoch kept whole (in full or as summaries); for one sample, the loss of each step."""
+    n, total = len(run.spec.data), run.spec.labels.total
+    if n == 1:
+        return {f"{total} of each step": [[e.step, e.loss] for e in run.entries]}
+    out: dict[str, list] = {}
+    if n <= MAX_SAMPLE_SERIES:
+        per: dict[int, list] = {k: [] for k in range(n)}
+        for s in run.steps:
+            for i, k in enumerate(s.samples):
+                per[k].append([s.step, float(s.losses[i].sum())])
+        out.update({f"sample {k + 1}": pts for k, pts in per.items() if pts})
+    per_epoch, epochs = run.spec.steps_per_epoch, {}
+    for e in run.entries:
+        epochs.setdefault(e.epoch, []).append(e)
+    out[f"epoch mean {total}"] = [[es[-1].step, sum(e.loss for e in es) / len(es)]
+                                  for es in epochs.values() if len(es) == per_epoch]
+    return out
+
+
+def _curve(run) -> tuple[str, list, dict]:
+    """The loss curve (SVG), where its marker goes for each picture (each sample of each full
+    step), and the curve's data."""
+    data = loss_series(run)
+    series = [Series(name, [tuple(p) for p in pts],
+                     "#1a202c" if name.startswith("epoch mean") else PALETTE[i % len(PALETTE)],
+                     dots=not name.startswith("epoch mean") and len(pts) > 60)
+              for i, (name, pts) in enumerate(data.items())]
+    chart = Chart(f"loss ({run.spec.labels.total}, before each update)", series, width=560,
+                  height=240, x_label="step")
+    each = any(name.startswith("sample ") for name in data)  # the marker on the sample's dot
+    marks = [chart.point(s.step, float(s.losses[i].sum()) if each else s.loss)
+             for s in run.steps for i in range(len(s.samples))]
     x, y = marks[0]
     marker = (f'<circle id="curve-mark" cx="{x}" cy="{y}" r="5" fill="none" stroke="#c00000" '
               'stroke-width="2"/>')
-    return chart.svg(marker), marks
+    return chart.svg(marker), marks, data
 
 
 PLANE_COLOURS = PALETTE[:5] + PALETTE[6:]  # the charts' colours but grey, which reads as "unsure"
@@ -156,15 +235,20 @@ def player_html(run, precision: int = PICTURE_PRECISION) -> str:
     figures = _figures(run, precision)
     layout = build_layout(Shape.of_step(steps[0]), [f for fs in figures.values() for f in fs])
     edge_keys = [link.key for link in layout.links if link.cls == "weight"]
-    svgs = [render_svg(layout, figures[v][0], scale=edge_scale(figures[v]), every_slot=True)
+    offsets = np.cumsum([0] + [len(s.samples) for s in steps])[:-1].tolist()
+    firsts = {v: [figures[v][i] for i in offsets] for v in VIEWS}  # the edges are the step's
+    svgs = [render_svg(layout, figures[v][0], scale=edge_scale(firsts[v]), every_slot=True)
             for v in VIEWS]
-    curve, marks = _curve(run)
+    curve, marks, series = _curve(run)
     view = {
         "title": run.spec.title, "precision": precision, "total": run.total_steps,
-        "every": run.every, "steps": [s.step for s in steps], "unlabelled": layout.unlabelled,
+        "every": run.every, "per_epoch": run.spec.steps_per_epoch,
+        "steps": [s.step for s in steps], "unlabelled": layout.unlabelled,
         "views": {v: _view_texts(figures[v]) for v in VIEWS}, "edge_keys": edge_keys,
-        "edges": {v: _edges(figures[v], edge_keys) for v in VIEWS}, "colours": list(COLOURS),
+        "edges": {v: _edges(firsts[v], edge_keys) for v in VIEWS}, "offsets": offsets,
+        "samples": [[k + 1 for k in s.samples] for s in steps], "colours": list(COLOURS),
         "tables": _tables(steps, precision), "marks": marks, "plane": _plane(run),
+        "loss_series": series, "names": _names(steps[0]),
     }
     parts = {
         "title": escape(run.spec.title or "tracenn"), "css": _resource("player.css"),

@@ -25,7 +25,7 @@
     });
     slots[v] = { texts: texts, edges: edges };
   });
-  var state = { index: 0, phase: 0, timer: null };
+  var state = { index: 0, phase: 0, sample: 0, timer: null };  // sample: its place in the batch
   var steps = data.steps, last = steps.length - 1;
 
   function setText(el, text) {  // a chain label keeps its two colours: value ▸, gradient ◂
@@ -39,7 +39,7 @@
   }
 
   function drawFigure(v) {
-    var texts = data.views[v], row = texts.texts[state.index];
+    var texts = data.views[v], row = texts.texts[data.offsets[state.index] + state.sample];
     texts.keys.forEach(function (key, i) {
       var el = slots[v].texts[key];
       if (el) { setText(el, row[i]); }
@@ -53,26 +53,35 @@
   }
 
   function drawTables(phase) {
-    var box = $("tables"), hot = TABLES_OF[phase];
+    var box = $("tables"), hot = TABLES_OF[phase], tabs = data.tables;
     box.textContent = "";
-    data.tables.steps[state.index].forEach(function (t) {
+    tabs.steps[state.index].forEach(function (t) {
       var fig = document.createElement("figure"), cap = document.createElement("figcaption");
       var table = document.createElement("table"), head = table.createTHead().insertRow();
+      var hide = (phase === "backward" ? tabs.backward_hide[t[0]] : tabs.update_hide[t[0]]) || [];
       fig.setAttribute("data-key", t[0]);
       if (hot(t[0])) { fig.className = "hot"; }
       cap.textContent = t[1];
-      data.tables.headers[t[0]].forEach(function (h) {
+      tabs.headers[t[0]].forEach(function (h, i) {
         var th = document.createElement("th");
         th.textContent = h;
+        if (hide.indexOf(i) >= 0) { th.className = "gone"; }
         head.appendChild(th);
       });
-      var body = table.createTBody();
+      var body = table.createTBody(), at = tabs.headers[t[0]][0] === "sample" ? 1 : 0, name = "";
       t[2].forEach(function (cells) {
+        name = cells[at] ? cells[at].split(" ")[0] : name;  // a batch's later samples: blank
+        var shown = cells.filter(function (c, i) { return i > 0 && c && hide.indexOf(i) < 0; });
+        if (hide.length && !shown.length) { return; }  // a row of only the columns left out
         var tr = body.insertRow();
+        tr.setAttribute("data-name", name);
+        var formula = fill(tabs.formulas[t[0]], cells);
+        if (formula) { tr.setAttribute("data-formula", formula); }
         cells.forEach(function (c, i) {
           var td = tr.insertCell();
           td.textContent = c;
-          if (t[3][i] === "right") { td.className = "num"; }  // as tables.column_align says
+          var cls = (t[3][i] === "right" ? "num" : "") + (hide.indexOf(i) >= 0 ? " gone" : "");
+          if (cls) { td.className = cls; }  // alignment as tables.column_align says
         });
       });
       fig.appendChild(cap);
@@ -80,6 +89,80 @@
       box.appendChild(fig);
     });
   }
+
+  // a row's formula: the template of its table with the row's own cells (and η) put in; none
+  // where a cell it names is blank (an input, ∂E/∂x)
+  function fill(template, cells) {
+    var blank = false, eta = data.tables.eta[state.index];
+    var text = (template || "").replace(/\{(\d+|eta)\}/g, function (m, i) {
+      var v = i === "eta" ? eta : cells[Number(i)];
+      if (!v) { blank = true; }
+      return v;
+    });
+    return blank ? "" : text;
+  }
+
+  // the pointer on a number of the picture, or on a row of the tables, lights both and shows
+  // the row's formula
+  function nameOf(key) {
+    var m = /^(w:\d+:\d+:\d+|n:\d+:\d+)/.exec(key || "");
+    return m ? data.names[m[1]] : undefined;
+  }
+
+  function light(name, text) {
+    Array.prototype.forEach.call(document.querySelectorAll(".lit"), function (e) {
+      e.classList.remove("lit");
+    });
+    var tip = $("tip"), formula = "";
+    if (name) {
+      Array.prototype.forEach.call(document.querySelectorAll("#tables tr[data-name]"), function (tr) {
+        if (tr.getAttribute("data-name") === name) {
+          tr.classList.add("lit");
+          formula = formula || tr.getAttribute("data-formula") || "";
+        }
+      });
+      Array.prototype.forEach.call(document.querySelectorAll("#diagram text[data-key]"), function (t) {
+        if (nameOf(t.getAttribute("data-key")) === name) { t.classList.add("lit"); }
+      });
+    }
+    tip.textContent = name ? name + ": " + (formula || text || "") : "";
+    tip.hidden = !name;
+  }
+
+  document.addEventListener("mouseover", function (e) {
+    var t = e.target.closest ? e.target.closest("#diagram text[data-key], #tables tr[data-name]") : null;
+    if (!t) { light(); return; }
+    var name = t.tagName === "TR" ? t.getAttribute("data-name") : nameOf(t.getAttribute("data-key"));
+    light(name, t.textContent);
+  });
+
+  // on a phone the picture keeps its size (its text at least 11 px) in a box to pan and zoom
+  var zoom = 1;
+  function setZoom(z) {
+    zoom = Math.max(0.25, Math.min(4, z));
+    Object.keys(figures).forEach(function (v) {
+      var svg = figures[v], w = svg.viewBox.baseVal.width, h = svg.viewBox.baseVal.height;
+      svg.style.width = svg.style.maxWidth = (w * zoom) + "px";
+      svg.style.height = (h * zoom) + "px";
+    });
+    $("zoom-level").textContent = Math.round(zoom * 100) + "%";
+  }
+
+  function smallestText(svg) {
+    var least = 99;
+    Array.prototype.forEach.call(svg.querySelectorAll("text"), function (t) {
+      if (t.textContent) { least = Math.min(least, parseFloat(getComputedStyle(t).fontSize)); }
+    });
+    return least;
+  }
+
+  if (window.matchMedia("(max-width: 700px)").matches) {
+    var least = 99;
+    Object.keys(figures).forEach(function (v) { least = Math.min(least, smallestText(figures[v])); });
+    setZoom(Math.max(1, 11 / least));
+  }
+  $("zoom-in").addEventListener("click", function () { setZoom(zoom * 1.25); });
+  $("zoom-out").addEventListener("click", function () { setZoom(zoom / 1.25); });
 
   var plane = data.plane, canvas = $("plane-canvas");
   function drawPlane() {
@@ -123,10 +206,13 @@
     drawFigure(v);
     drawTables(phase);
     drawPlane();
-    var mark = $("curve-mark"), m = data.marks[state.index];
+    var mark = $("curve-mark"), m = data.marks[data.offsets[state.index] + state.sample];
     mark.setAttribute("cx", m[0]); mark.setAttribute("cy", m[1]);
     $("slider").value = state.index;
     $("step-label").textContent = "step " + steps[state.index] + " of " + data.total + " · " + phase;
+    var batch = data.samples[state.index];
+    $("sample-label").textContent = "sample " + (state.sample + 1) + " of " + batch.length +
+      " (row " + batch[state.sample] + ")";
     Array.prototype.forEach.call(document.querySelectorAll("#phases button"), function (b) {
       b.className = Number(b.getAttribute("data-phase")) === state.phase ? "on" : "";
     });
@@ -143,6 +229,7 @@
 
   function go(index, phase) {
     state.index = Math.max(0, Math.min(last, index));
+    state.sample = Math.min(state.sample, data.samples[state.index].length - 1);
     state.phase = phase === undefined ? state.phase : phase;
     show();
   }
@@ -162,8 +249,9 @@
     if (wanted < 1 || wanted > data.total) {
       notice("There is no step " + wanted + ": this trace has steps 1 to " + data.total + ".");
     } else if (steps[i] !== wanted) {
-      notice("Step " + wanted + " is not kept in full on this page (it keeps every " +
-        ordinal(data.every) + " step, the first and the last); showing step " + steps[i] +
+      notice("Step " + wanted + " is not kept in full on this page (it keeps " +
+        (data.per_epoch > 1 ? "every sample of every " + ordinal(data.every) + " epoch" :
+         "every " + ordinal(data.every) + " step") + ", the first and the last); showing step " + steps[i] +
         ". Make the page with --every 1 to keep every step.");
     } else {
       notice("");
@@ -198,6 +286,18 @@
   function toggle() { if (state.timer) { pause(); } else { play(); } }
 
   $("slider").max = last;
+  var longest = ("step " + data.total + " of " + data.total + " · backward").length;
+  $("step-label").style.minWidth = longest + "ch";  // the controls do not reflow from step to step
+  $("zoom-level").textContent = "100%";
+  // a step of several samples (a mini-batch, the full batch): its picture sample by sample
+  $("sample-box").hidden = !data.samples.some(function (b) { return b.length > 1; });
+  function toSample(d) {
+    var n = data.samples[state.index].length;
+    state.sample = (state.sample + d + n) % n;
+    show();
+  }
+  $("sample-prev").addEventListener("click", function () { toSample(-1); });
+  $("sample-next").addEventListener("click", function () { toSample(1); });
   $("slider").addEventListener("input", function () { notice(""); go(Number(this.value)); });
   $("prev").addEventListener("click", function () { notice(""); go(state.index - 1); });
   $("next").addEventListener("click", function () { notice(""); go(state.index + 1); });
