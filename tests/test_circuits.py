@@ -196,3 +196,18 @@ def test_a_long_program_with_reuse_is_checked_without_sympys_diff():
     assert trace.value == pytest.approx(by_hand(0.3, 0.7, -0.2), rel=1e-14)
     dw = central(lambda w: by_hand(0.3, w, -0.2), 0.7)
     assert trace.grads["w"] == pytest.approx(dw, rel=1e-7)
+
+
+def test_the_readmes_circuit_example_prints_what_the_readme_shows(run):
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Circuits: backprop gate by gate", 1)[1].split("\n## ", 1)[0]
+    command = re.search(r"```sh\ntracenn (.*?)\n```", section).group(1)
+    shown = re.search(r"```text\n(.*?)```", section, re.S).group(1)
+    args = ["graph", "(x + y) * z", "--at", "x=-2,y=5,z=-4", "--precision", "4"]
+    assert command == 'graph "(x + y) * z" --at x=-2,y=5,z=-4 --precision 4'
+    result = run(*args)
+    assert result.exit_code == 0 and result.stdout == shown
+    assert "-12.0000" in shown and "Verified" in shown
