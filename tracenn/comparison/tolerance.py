@@ -93,7 +93,7 @@ class Tolerance:
         if self.relative is not None:
             rules.append(f"within a relative {self.relative:g} of the right value")
         if self.written:
-            rules.append("within half a unit of the last decimal written (0.68: ± 0.005)")
+            rules.append("within half a unit of the last decimal written (e.g. 0.68: ± 0.005)")
         if self.floor:
             rules.append(f"within {self.floor:g} relative to max(1, |right value|)")
         return ", or ".join(rules) if rules else "equal"
