@@ -211,3 +211,27 @@ def test_the_readmes_circuit_example_prints_what_the_readme_shows(run):
     result = run(*args)
     assert result.exit_code == 0 and result.stdout == shown
     assert "-12.0000" in shown and "Verified" in shown
+
+
+@pytest.mark.parametrize("command, option, args", [
+    ("draw", "--svg", ["--view", "backward"]),
+    ("html", "--html", []),
+    ("walkthrough", "--walkthrough", []),
+])
+def test_draw_html_and_walkthrough_take_a_circuit_as_graph_does(run, tmp_path, command, option,
+                                                                 args):
+    at = ["--at", "x=-2,y=5,z=-4"]
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    mine, graphs = tmp_path / "a" / "out", tmp_path / "b" / "out"
+    result = run(command, "graph", "(x + y) * z", *at, *args, "-o", mine)
+    assert result.exit_code == 0, result.output
+    assert run("graph", "(x + y) * z", *at, *args, option, graphs).exit_code == 0
+    assert mine.read_text(encoding="utf-8") == graphs.read_text(encoding="utf-8")
+    assert "-12" in mine.read_text(encoding="utf-8")
+
+
+def test_a_circuit_command_without_its_expression_is_one_line(run):
+    for args in (["draw", "graph"], ["html", "mazur", "--at", "x=1"],
+                 ["walkthrough", "graph", "x*y"]):
+        result = run(*args)
+        assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1, args

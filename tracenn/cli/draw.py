@@ -11,6 +11,7 @@ from .. import api
 from ..notation import PICTURE_PRECISION
 from ..render.figure import VIEWS
 from .files import write_output
+from .graph import circuit_arguments, circuit_of, write_pictures
 from .output import Progress
 from .options import (TARGET, lr_option, mistake_option, optimizer_options, precision_option,
                       seed_option, step_option, update_biases_option)
@@ -50,7 +51,8 @@ def picture_file_option(what: str, ext: str):
 
 
 @click.command()
-@click.argument("target", metavar=TARGET)
+@click.argument("target", metavar=TARGET + "|graph")
+@circuit_arguments
 @picture_file_option("picture", "svg")
 @step_option("The step to draw (it must lie within the trace, see --steps).")
 @click.option("--view", type=click.Choice(VIEWS), default="forward", show_default=True,
@@ -63,8 +65,8 @@ def picture_file_option(what: str, ext: str):
 @click.option("--sample", type=click.IntRange(min=1), default=1, show_default=True,
               help="For a step of several samples (batch mode): whose net, out and δ to show.")
 @picture_tracing_options
-def draw(target, output, step_no, view, steps, sample, lr, seed, update_biases, mistakes,
-         precision, **optimizer):
+def draw(target, circuit, at, output, step_no, view, steps, sample, lr, seed, update_biases,
+         mistakes, precision, **optimizer):
     """Draw the network with its numbers at one step, as SVG.
 
     Inputs on the left, one column per layer, the error on the right; every edge carries its
@@ -73,7 +75,16 @@ def draw(target, output, step_no, view, steps, sample, lr, seed, update_biases, 
     self-contained (no fonts, images or scripts from elsewhere), so GitHub shows it in Markdown.
     Layers of more than 12 units are drawn without edge labels (a note on stderr says so);
     layers of more than 32 are refused.
+
+    tracenn draw graph "EXPR"|FILE.py --at x=-2,y=5,z=-4 [--view forward|backward] draws a
+    circuit instead (as tracenn graph --svg).
     """
+    trace = circuit_of(target, circuit, at, "draw")
+    if trace is not None:
+        if view == "update":
+            raise click.BadParameter("a circuit has the views forward and backward",
+                                     param_hint="--view")
+        return write_pictures(trace, output, view, None)
     svg = run_noting("draw", lambda: api.draw(
         target, step_no, view=view, precision=precision, sample=sample, steps=steps, lr=lr,
         mistakes=mistakes, update_biases=update_biases, seed=seed, **optimizer))
@@ -81,7 +92,8 @@ def draw(target, output, step_no, view, steps, sample, lr, seed, update_biases, 
 
 
 @click.command()
-@click.argument("target", metavar=TARGET)
+@click.argument("target", metavar=TARGET + "|graph")
+@circuit_arguments
 @picture_file_option("page", "html")
 @click.option("--steps", type=click.IntRange(min=1), default=None,
               help="Number of updates (training steps) to run (default: the spec's).")
@@ -92,8 +104,8 @@ def draw(target, output, step_no, view, steps, sample, lr, seed, update_biases, 
               "has each sample's loss at the kept steps and the mean of every epoch up to 1,000 "
               "steps (or of 1,000 of them beyond).")
 @picture_tracing_options
-def html(target, output, steps, every, lr, seed, update_biases, mistakes, precision,
-         **optimizer):
+def html(target, circuit, at, output, steps, every, lr, seed, update_biases, mistakes,
+         precision, **optimizer):
     """Write one self-contained HTML page that plays training step by step.
 
     The picture of the current step with its phase lit as it plays (forward, error, backward,
@@ -102,7 +114,13 @@ def html(target, output, steps, every, lr, seed, update_biases, mistakes, precis
     computed by the engine after each step.  Previous/next, play/pause, a slider and the arrow
     keys move through the steps; the address #step=N opens step N.  The page works offline: it
     requests nothing, and it embeds the trace as JSON Lines (format 1).
+
+    tracenn html graph "EXPR"|FILE.py --at x=-2,y=5,z=-4 plays a circuit gate by gate instead,
+    forward then backward (as tracenn graph --html).
     """
+    trace = circuit_of(target, circuit, at, "html")
+    if trace is not None:
+        return write_pictures(trace, None, "backward", output or "-")
     spec = api.load(target, seed=seed)
     total = steps or spec.total_steps
     with Progress("html", "training") as progress:
@@ -114,7 +132,8 @@ def html(target, output, steps, every, lr, seed, update_biases, mistakes, precis
 
 
 @click.command()
-@click.argument("target", metavar=TARGET)
+@click.argument("target", metavar=TARGET + "|graph")
+@circuit_arguments
 @picture_file_option("picture", "svg")
 @click.option("--step", "step_no", type=click.IntRange(min=1), default=None,
               help="After which update (default: the spec's last step).")

@@ -39,6 +39,37 @@ class Assignments(click.ParamType):
         return out
 
 
+def circuit_arguments(f):
+    """`graph "EXPR"|FILE.py --at x=…` on a network command (draw, html, walkthrough)."""
+    f = click.option("--at", "at", type=Assignments(), multiple=True,
+                     help='With graph "EXPR": the circuit\'s input values, --at x=-2,y=5.')(f)
+    return click.argument("circuit", metavar='["EXPR"|FILE.py]', required=False,
+                          default=None)(f)
+
+
+def circuit_of(target, circuit, at, command: str):
+    """The traced circuit of `tracenn COMMAND graph "EXPR" --at …`, or None for a network."""
+    if target != "graph" and circuit is None:
+        if at:
+            raise click.UsageError(f'--at gives a circuit\'s inputs: tracenn {command} graph '
+                                   '"EXPR" --at x=-2,y=5')
+        return None
+    if target != "graph" or circuit is None:
+        raise click.UsageError(f'a circuit is written as: tracenn {command} graph "EXPR" '
+                               "--at x=-2,y=5")
+    return api.graph(circuit, merged(at))
+
+
+def merged(at) -> dict[str, float]:
+    values = {}
+    for group in at:
+        for name, value in group.items():
+            if name in values:
+                raise click.BadParameter(f"{name} is given twice", param_hint="--at")
+            values[name] = value
+    return values
+
+
 @click.command()
 @click.argument("target", metavar='"EXPR"|FILE.py|SPEC')
 @click.option("--at", "at", type=Assignments(), multiple=True,
@@ -82,13 +113,7 @@ def graph(target, at, output, neuron, step_no, svg_file, view, html_file, walk_f
     a check against SymPy's derivative of the whole expression and a central difference.
     Exit status 0 when everything checks, 1 when anything disagrees.
     """
-    values = {}
-    for group in at:
-        for name, value in group.items():
-            if name in values:
-                raise click.BadParameter(f"{name} is given twice", param_hint="--at")
-            values[name] = value
-    trace = api.graph(target, values, output=output, neuron=neuron, step=step_no)
+    trace = api.graph(target, merged(at), output=output, neuron=neuron, step=step_no)
     if mistake is not None:
         from ..circuits.mistakes import mistake_named, with_mistake
 
@@ -105,6 +130,16 @@ def graph(target, at, output, neuron, step_no, svg_file, view, html_file, walk_f
         echo(circuit_text(trace, fmt, precision))
     checked = trace.check is None or trace.check.ok
     return 0 if checked and (trace.bridge is None or trace.bridge.ok) else 1
+
+
+def write_pictures(trace, svg_file, view, html_file):
+    """`tracenn draw graph …` and `tracenn html graph …`: the picture or the page."""
+    _pictures(trace, svg_file or ("-" if html_file is None else None), view, html_file)
+
+
+def write_walkthrough(trace, path):
+    """`tracenn walkthrough graph …`: printed, or to a file with its pictures beside it."""
+    _walkthrough(trace, path or "-")
 
 
 def _pictures(trace, svg_file, view, html_file):
