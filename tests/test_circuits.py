@@ -134,6 +134,12 @@ def test_the_cli_prints_the_tables_and_json(run):
     data = json.loads(result.stdout)
     assert data["format"] == 1 and data["grads"] == {"x": -4.0, "y": -4.0, "z": 3.0}
     assert data["check"]["ok"] is True
+    result = run("graph", "mazur", "--neuron", "o1")
+    assert result.exit_code == 0
+    table = result.stdout.split("Beside the network trace (o1, step 1", 1)[1]
+    row = next(line for line in table.splitlines() if line.startswith("delta_o1"))
+    assert row.split()[-3:] == ["0.138498562", "0.138498562", "ok"]  # Mazur's δ_o1
+    assert "equal the network trace's (within 1e-12)" in result.stdout
     result = run("graph", "mazur", "--neuron", "o1", "--json")
     data = json.loads(result.stdout)
     assert data["bridge"]["ok"] is True

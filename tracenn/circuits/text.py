@@ -55,15 +55,29 @@ def gradient_rows(trace: CircuitTrace, precision: int):
     return headers + ["SymPy", "finite difference", "check"], rows
 
 
+def bridge_rows(trace: CircuitTrace, precision: int):
+    """The neuron's numbers in the circuit beside the network trace's (trace.bridge)."""
+    rows = [(r.quantity, r.circuit, num(r.circuit_value, precision), num(r.trace_value, precision),
+             "ok" if r.ok else "FAIL") for r in trace.bridge.rows]
+    return ["network trace", "in the circuit", "circuit", "trace", "equal"], rows
+
+
+def _tables(trace: CircuitTrace, precision: int, titles=("Forward pass (topological order)",
+            "Backward pass (reverse order)", "Gradient of every input")):
+    tables = list(zip(titles, (forward_rows(trace, precision), backward_rows(trace, precision),
+                               gradient_rows(trace, precision))))
+    if trace.bridge is not None:
+        b = trace.bridge
+        tables.append((f"Beside the network trace ({b.neuron}, step {b.step}, within "
+                       f"{b.tolerance:g})", bridge_rows(trace, precision)))
+    return tables
+
+
 def circuit_text(trace: CircuitTrace, fmt: str = "simple",
                  precision: int = DEFAULT_PRECISION) -> str:
     out = trace.node(trace.output)
     parts = [f"Circuit: {trace.source}, output {out.label} = {num(out.value, precision)}", ""]
-    for title, (headers, rows) in (("Forward pass (topological order)",
-                                    forward_rows(trace, precision)),
-                                   ("Backward pass (reverse order)",
-                                    backward_rows(trace, precision)),
-                                   ("Gradient of every input", gradient_rows(trace, precision))):
+    for title, (headers, rows) in _tables(trace, precision):
         parts += [title, tabulate(rows, headers, tablefmt=fmt, disable_numparse=True), ""]
     parts += [f"Note: {n}" for n in _notes(trace)]
     if trace.check is not None:
@@ -83,10 +97,19 @@ def verdict(trace: CircuitTrace) -> str:
            "a 40-digit central difference of the composed circuit evaluated by SymPy (too "
            "large as one expression for SymPy's diff)")
     if check.ok:
-        return (f"Verified: every input's gradient equals {how} (within {check.tolerance:g}) "
+        said = (f"Verified: every input's gradient equals {how} (within {check.tolerance:g}) "
                 f"and a central difference (within 1e-05){kinks}.")
-    wrong = ", ".join(r.input for r in check.rows if not r.ok)
-    return f"NOT verified: the gradient of {wrong} disagrees{kinks}."
+    else:
+        wrong = ", ".join(r.input for r in check.rows if not r.ok)
+        said = f"NOT verified: the gradient of {wrong} disagrees{kinks}."
+    bridge = trace.bridge
+    if bridge is None:
+        return said
+    if bridge.ok:
+        return (f"{said}\nThe circuit's δ and ∂E/∂w of {bridge.neuron} equal the network "
+                f"trace's (within {bridge.tolerance:g}).")
+    differ = ", ".join(r.quantity for r in bridge.rows if not r.ok)
+    return f"{said}\nNOT equal to the network trace: {differ}."
 
 
 def circuit_html(trace: CircuitTrace, precision: int = DEFAULT_PRECISION) -> str:
@@ -94,9 +117,8 @@ def circuit_html(trace: CircuitTrace, precision: int = DEFAULT_PRECISION) -> str
     out = trace.node(trace.output)
     parts = [f"<p><b>Circuit</b>: {html.escape(trace.source)}, output "
              f"{html.escape(out.label)} = {num(out.value, precision)}</p>"]
-    for title, (headers, rows) in (("Forward pass", forward_rows(trace, precision)),
-                                   ("Backward pass", backward_rows(trace, precision)),
-                                   ("Gradient of every input", gradient_rows(trace, precision))):
+    for title, (headers, rows) in _tables(trace, precision, ("Forward pass", "Backward pass",
+                                                             "Gradient of every input")):
         parts += [f"<p>{title}</p>", tabulate(rows, headers, tablefmt="html",
                                               disable_numparse=True)]
     parts += [f"<p>{html.escape(n)}</p>" for n in _notes(trace)]
