@@ -132,8 +132,7 @@ def html(target, circuit, at, output, steps, every, lr, seed, update_biases, mis
 
 
 @click.command()
-@click.argument("target", metavar=TARGET + "|graph")
-@circuit_arguments
+@click.argument("target", metavar=TARGET)
 @picture_file_option("picture", "svg")
 @click.option("--step", "step_no", type=click.IntRange(min=1), default=None,
               help="After which update (default: the spec's last step).")
