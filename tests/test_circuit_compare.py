@@ -149,3 +149,17 @@ def test_cli_program_file(run, tmp_path):
     assert out.exit_code == 1 and "fork-overwritten" in out.output and "from b" in out.output
     out = run("compare", "graph", program, "--at", "a=3", "--values", mine, "--draw", "x.svg")
     assert out.exit_code == 2
+
+
+def test_csv_rows_name_value_are_read_as_lines_are(run, tmp_path):
+    # as a learner copies answers.csv's habit: f = (x + y)·z at -2, 5, -4, mul gate not swapped
+    path = tmp_path / "mine.csv"
+    path.write_text("name,value\ndx,3\ndy,3\ndz,-4\n")
+    result = run("compare", "graph", "(x + y) * z", "--at", "x=-2,y=5,z=-4", "--values", path)
+    assert result.exit_code == 1 and "mul-not-swapped" in result.stdout
+    path.write_text("dx,-4\ndy,-4\ndz,3\n")
+    result = run("compare", "graph", "(x + y) * z", "--at", "x=-2,y=5,z=-4", "--values", path)
+    assert result.exit_code == 0, result.output
+    path.write_text("dx,-4,5\n")
+    result = run("compare", "graph", "(x + y) * z", "--at", "x=-2,y=5,z=-4", "--values", path)
+    assert result.exit_code == 2 and "line 1" in result.stderr

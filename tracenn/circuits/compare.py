@@ -87,9 +87,13 @@ def _line_entries(where: str, text: str) -> list[tuple[str, str, object]]:
         if not line:
             continue
         name, eq, value = line.partition("=")
+        if not eq and line.count(",") == 1:  # a CSV row name,value as answers.csv has them
+            name, eq, value = line.partition(",")
+            if no == 1 and name.strip().lower() in ("name", "quantity", "gradient"):
+                continue  # its header
         if not eq or not name.strip() or not value.strip():
             raise CircuitError(f"{where} line {no}: {line!r} is not NAME = NUMBER "
-                               "(write dx = -4 or x = -4, one a line)")
+                               "(write dx = -4 or x = -4 one a line, or CSV rows dx,-4)")
         out.append((f"{where} line {no}", name.strip(), value))
     return out
 
