@@ -10,15 +10,13 @@ import warnings
 from dataclasses import dataclass
 
 from .errors import OptionError
-from .notation import PICTURE_PRECISION, num
-from .render.figure import VIEWS, Figure, Shape, step_figure
+from .notation import PICTURE_PRECISION
+from .render.figure import VIEWS, Shape, step_figure
 from .render.layout import MAX_EDGE_LABELS, check_size, too_wide
+from .render.marks import mark, marked_view
 from .render.svg import figure_svg
 from .runs import trace_one_step
 from .spec import Spec
-
-STAGE_VIEWS = {"forward": "forward", "loss": "forward", "delta": "backward",
-               "gradient": "backward", "update": "update", "after": "update"}
 
 
 class PictureNote(UserWarning):
@@ -61,11 +59,7 @@ def drawing(spec: Spec, step: int = 1, *, view: str = "forward",
     if comparison is not None:
         step = comparison.step  # the marks belong to the step the learner's numbers are of
     if comparison is not None and comparison.first is not None:
-        m = comparison.first
-        view = STAGE_VIEWS[m.stage]
-        precision = telling(m.yours, m.right, precision)
-        if "@" in m.name:  # a per-sample number of a batch: show that sample
-            sample = int(m.name.rsplit("@", 1)[1])
+        view, precision, sample = marked_view(comparison.first, precision, sample)
     check_view(view)
     if comparison is not None and comparison.right is not None:
         traced = comparison.right  # compare has traced the learner's step already
@@ -95,43 +89,6 @@ def unlabelled_notes(layers: list[int], sizes: list[int]) -> list[str]:
             for l in layers]
 
 
-def telling(yours: float, right: float, precision: int) -> int:
-    """The decimals that show a wrong number as different from the right one (at least
-    `precision`)."""
-    while precision < 17 and num(yours, precision) == num(right, precision):
-        precision += 1
-    return precision
-
-
 def warn_notes(notes: list[str]) -> None:
     for note in notes:
         warnings.warn(note, PictureNote, stacklevel=3)
-
-
-def mark(fig: Figure, comparison, precision: int) -> dict[str, str]:
-    """Compare's marks on `fig`: the first wrong number in red with the right value beside it,
-    the inputs of its formula the learner had right in green; a note under the picture says
-    the same in words (with the inputs the view does not show)."""
-    m, p = comparison.first, precision
-    marks: dict[str, str] = {}
-    if m is None:
-        fig.put("note:0", f"every one of the {len(comparison.checked)} values you gave matches")
-        return marks
-    slots = {name: key for key, names in fig.names.items() for name in names}
-    key = slots.get(m.name)
-    if key is not None:
-        text, right = fig.texts[key], num(m.right, p)
-        i = text.rfind(right)
-        if i >= 0:  # the label shows the right value: put the learner's beside it
-            fig.texts[key] = f"{text[:i]}{num(m.yours, p)} ✗ (right {right}){text[i + len(right):]}"
-            marks[key] = "wrong"
-    for name, status in m.inputs:
-        if status == "right" and name in slots:
-            marks.setdefault(slots[name], "right")
-            fig.texts[slots[name]] += " ✓"
-    fig.put("note:0", f"✗ first wrong number: {m.name}, yours {num(m.yours, p)}, right "
-                      f"{num(m.right, p)} · {m.formula}")
-    inputs = [f"{name} {status}" for name, status in m.inputs]
-    if inputs:
-        fig.put("note:1", "its inputs: " + ", ".join(inputs))
-    return marks

@@ -54,6 +54,9 @@ class Comparison:
     verdicts: list[Verdict] = field(default_factory=list, repr=False)
     values: dict = field(default_factory=dict, repr=False)  # as compared (in their convention)
     right: Step | None = field(default=None, repr=False)  # the step as the engine computes it
+    # the network's title and loss, for the picture of `right` in a notebook
+    title: str = field(default="", repr=False)
+    loss: str = field(default="", repr=False)
 
     @property
     def ok(self) -> bool:
@@ -184,6 +187,7 @@ def compare_values(spec, values, step: int = 1, *, tolerance=None, precision: in
                           + f"; this network's names look like {examples}, … (see compare --help)")
     result = compare(right, answers.values, answers.unknown, tolerance, precision)
     result.notes = answers.notes
+    result.title, result.loss = spec.title, spec.network.loss.name
     if not result.ok:
         result.mistakes = explained(result, right, mistaken_steps(spec, step, lr, **optimizer),
                                     tolerance)

@@ -1,7 +1,8 @@
 """Notebook display: the HTML that Jupyter shows for a run, a step, a verification, a
 comparison and an MNIST summary (their `_repr_html_` hooks call these).  The same tables as the
 terminal, in tabulate's HTML format, with each title as a heading; a step also shows its
-picture, and a spec the picture of its network (`_repr_svg_`).  No IPython import needed."""
+picture, a comparison the picture `compare --draw` draws (its first wrong number marked),
+and a spec the picture of its network (`_repr_svg_`).  No IPython import needed."""
 
 from __future__ import annotations
 
@@ -70,10 +71,28 @@ def verification_html(result, precision: int = DEFAULT_PRECISION) -> str:
             + f"<p><strong>{html.escape(verdict)}</strong></p>")
 
 
+def comparison_svg(result, precision: int = PICTURE_PRECISION) -> str | None:
+    """The picture `compare --draw` draws: the step compared, in the view of the first wrong
+    number, marked.  None when every value matched (nothing to mark; the text says so, and a
+    plain picture of a right step is `draw`'s) or the network is too large to draw."""
+    from ..errors import UnsupportedError
+    from .marks import comparison_svg as marked_svg
+
+    if result.first is None or result.right is None:
+        return None
+    try:
+        return marked_svg(result, precision, result.title, result.loss)[0]
+    except UnsupportedError:
+        return None
+
+
 def comparison_html(result, precision: int = DEFAULT_PRECISION) -> str:
+    """The marked picture (when a number is wrong) above the report compare prints."""
     from .results import render_comparison
 
-    return f"<pre>{html.escape(render_comparison(result, precision))}</pre>"
+    svg = comparison_svg(result)
+    return ((f"<div class=\"tracenn\">{svg}</div>" if svg else "")
+            + f"<pre>{html.escape(render_comparison(result, precision))}</pre>")
 
 
 def summary_html(summary, epochs: int | None = None) -> str:
