@@ -25,7 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
-from .circuits.build import graph  # noqa: F401  (tracenn.graph: a circuit, gate by gate)
+from .circuits import graph  # noqa: F401  (tracenn.graph: a circuit, gate by gate; loads lazily)
 from .engine.optim import SETTINGS
 from .errors import OptionError
 from .maths import VERIFY_MAX_PARAMETERS, VERIFY_MAX_SIZE, check_verify_limit
