@@ -126,33 +126,27 @@ def check_circuit(trace: CircuitTrace, tolerance: float = 1e-9) -> CircuitCheck:
     import sympy as sp
 
     kinked = kinks(trace)
-    if tree_size(trace) > TREE_LIMIT:
-        return _check_large(trace, tolerance, kinked)
-    expr, symbols = composed(trace)
-    at = {symbols[n.id]: sp.Float(n.value, 30) if n.value else sp.Integer(0)
-          for n in trace.inputs}
+    size = tree_size(trace)
+    if size > TREE_LIMIT:
+        exact = {n.id: _precise_derivative(trace, n, n.grad, bool(kinked)) for n in trace.inputs}
+        text, method = f"{size} nodes as a tree (too large for SymPy's diff; evaluated " \
+                       "instead)", "40-digit difference"
+    else:
+        expr, symbols = composed(trace)
+        at = {symbols[n.id]: sp.Float(n.value, 30) if n.value else sp.Integer(0)
+              for n in trace.inputs}
+        exact = {n.id: float(sp.diff(expr, symbols[n.id]).xreplace(at).evalf(20))
+                 for n in trace.inputs}
+        text, method = (sp.sstr(expr) if sp.count_ops(expr) <= 200 else
+                        f"{sp.count_ops(expr)} operations (too long to print)"), "diff"
     rows = []
     for n in trace.inputs:
-        exact = float(sp.diff(expr, symbols[n.id]).xreplace(at).evalf(20))
         fd, how = _difference(trace, n, bool(kinked))
-        rows.append(InputCheck(n.label, n.grad, exact, fd, how,
-                               abs(exact - n.grad) <= tolerance * max(1.0, abs(exact))
+        e = exact[n.id]
+        rows.append(InputCheck(n.label, n.grad, e, fd, how,
+                               abs(e - n.grad) <= tolerance * max(1.0, abs(e))
                                and abs(fd - n.grad) <= FD_TOLERANCE * max(1.0, abs(fd))))
-    text = sp.sstr(expr) if sp.count_ops(expr) <= 200 else \
-        f"{sp.count_ops(expr)} operations (too long to print)"
-    return CircuitCheck(rows, text, tolerance, kinked)
-
-
-def _check_large(trace: CircuitTrace, tolerance: float, kinked: list[str]) -> CircuitCheck:
-    rows = []
-    for n in trace.inputs:
-        exact = _precise_derivative(trace, n, n.grad, bool(kinked))
-        fd, how = _difference(trace, n, bool(kinked))
-        rows.append(InputCheck(n.label, n.grad, exact, fd, how,
-                               abs(exact - n.grad) <= tolerance * max(1.0, abs(exact))
-                               and abs(fd - n.grad) <= FD_TOLERANCE * max(1.0, abs(fd))))
-    text = f"{tree_size(trace)} nodes as a tree (too large for SymPy's diff; evaluated instead)"
-    return CircuitCheck(rows, text, tolerance, kinked, method="40-digit difference")
+    return CircuitCheck(rows, text, tolerance, kinked, method=method)
 
 
 def _difference(trace: CircuitTrace, n, kinked: bool) -> tuple[float, str]:
