@@ -27,8 +27,7 @@ from ..circuits.text import circuit_text
 from ..circuits.trace import CircuitTrace
 from ..errors import CircuitError, OptionError, UnsupportedError
 from ..record.jsonl import envelope
-from .generate import student_seed
-from .returned import roster_csv, roster_row
+from .generate import folder_files, student_seed
 from .variants import fixed
 from .worksheet import answers_template
 
@@ -190,17 +189,10 @@ def answer_key(ex: CircuitExercise, s: CircuitStudent) -> str:
 
 def circuit_files(ex: CircuitExercise, progress=None) -> dict[str, str]:
     """Every file of the exercise, by path relative to its folder."""
-    files = {"exercise.json": json.dumps(ex.manifest(), ensure_ascii=False, indent=1) + "\n",
-             "roster.csv": roster_csv([roster_row(s.id, s.seed, name) for s, name in
-                                       zip(ex.students, ex.names or [""] * len(ex.students))]),
-             "README.md": readme(ex)}
-    for n, s in enumerate(ex.students, start=1):
-        files[f"{s.id}/worksheet.md"] = worksheet(ex, s)
-        files[f"{s.id}/answers.csv"] = answers_template(ex.asked, s.id)
-        files[f"key/{s.id}.md"] = answer_key(ex, s)
-        if progress:
-            progress(n, len(ex.students))
-    return files
+    return folder_files(ex, readme(ex), lambda s: {
+        f"{s.id}/worksheet.md": worksheet(ex, s),
+        f"{s.id}/answers.csv": answers_template(ex.asked, s.id),
+        f"key/{s.id}.md": answer_key(ex, s)}, progress)
 
 
 def readme(ex: CircuitExercise) -> str:

@@ -174,12 +174,19 @@ def student_files(ex: Exercise, s: Student, given_decimals: int) -> dict[str, st
 def exercise_files(ex: Exercise, progress=None) -> dict[str, str]:
     """Every file of the exercise, by path relative to its folder.  `progress(done, total)` is
     called after each student's files."""
+    return folder_files(ex, readme(ex), lambda s: student_files(ex, s, ex.ranges.decimals),
+                        progress)
+
+
+def folder_files(ex, readme_text: str, per_student, progress=None) -> dict[str, str]:
+    """An exercise folder (a network's or a circuit's): exercise.json, roster.csv, README.md
+    and `per_student(student)`'s files for each student."""
     files = {"exercise.json": json.dumps(ex.manifest(), ensure_ascii=False, indent=1) + "\n",
              "roster.csv": roster_csv([roster_row(s.id, s.seed, name) for s, name in
                                        zip(ex.students, ex.names or [""] * len(ex.students))]),
-             "README.md": readme(ex)}
+             "README.md": readme_text}
     for n, s in enumerate(ex.students, start=1):
-        files.update(student_files(ex, s, ex.ranges.decimals))
+        files.update(per_student(s))
         if progress:
             progress(n, len(ex.students))
     return files
