@@ -170,6 +170,7 @@ def test_the_parser_refuses_what_is_not_arithmetic(run, text, what):
     (["x * 2", "--at", "x=one"], "not a number"),
     (["x * 2", "--at", "x=nan"], "finite"),
     (["log(x)", "--at", "x=-1"], "log"),
+    (["sqrt(x) * y", "--at", "x=0,y=2"], "infinite at x = 0.0"),
     (["mazur"], "--neuron"),
     (["mazur", "--neuron", "o9"], "no such neuron"),
     (["x +", "--at", "x=1"], "line 1"),

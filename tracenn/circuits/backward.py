@@ -12,8 +12,10 @@ differentiated once.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
+from ..errors import CircuitError
 from ..notation import expr_text
 from .ops import OPS
 from .trace import BackwardStep, CircuitTrace, Local
@@ -56,6 +58,15 @@ def derivative_text(expr) -> str:
     return expr_text(expr)
 
 
+def _check_finite(gate, args, local) -> None:
+    """A local derivative that is infinite (√x or x**0.5 at 0) has no gradient to send."""
+    for a, d in zip(args, local):
+        if not math.isfinite(d):
+            raise CircuitError(f"{gate.label} = {gate.text}: its derivative with respect to "
+                               f"{a.label} is infinite at {a.label} = {a.value!r}; choose "
+                               "values where every gate is differentiable")
+
+
 def run_backward(trace: CircuitTrace, mistake=None) -> CircuitTrace:
     """Fills trace.backward, every node's grad, trace.grads and the notes on accumulation and
     ties; returns the trace.  With `mistake` (mistakes.CircuitMistake) the pass makes that
@@ -71,6 +82,7 @@ def run_backward(trace: CircuitTrace, mistake=None) -> CircuitTrace:
         args = [nodes[a] for a in gate.args]
         op = OPS[gate.op]
         local = op.local(*[a.value for a in args], gate.value, gate.param)
+        _check_finite(gate, args, local)
         texts = formula(gate.op, gate.param, [a.label for a in args])
         if mistake is not None:
             local = mistake.local(gate.op, [a.value for a in args], local)
