@@ -242,3 +242,19 @@ def test_a_circuit_command_without_its_expression_is_one_line(run):
                  ["walkthrough", "graph", "x*y"]):
         result = run(*args)
         assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1, args
+
+
+@pytest.mark.parametrize("args, named", [
+    (["draw", "graph", "x*y", "--mistake", "sigma-prime-of-a"], "--mistake"),
+    (["html", "graph", "x*y", "--steps", "3", "--lr", "0.1"], "--steps, --lr"),
+    (["walkthrough", "graph", "x*y", "--step", "2"], "--step"),
+    (["compare", "graph", "x*y", "--values", "VALUES", "--step", "2"], "--step"),
+])
+def test_a_networks_option_on_a_circuit_is_refused_not_ignored(run, tmp_path, args, named):
+    values = tmp_path / "mine.txt"
+    values.write_text("dx = 2\ndy = 1\n")
+    args = [values if a == "VALUES" else a for a in args]
+    result = run(*args, "--at", "x=1,y=2")
+    assert result.exit_code == 2, result.output
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1 and line.split("error: ")[1].startswith(named)

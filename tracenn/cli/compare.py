@@ -9,7 +9,7 @@ from ..record.jsonl import dumps
 from ..render.text import comparison_text
 from .options import (PositiveFloat, TARGET, json_option, lr_option, optimizer_options,
                       precision_option, seed_option, step_option, update_biases_option)
-from .graph import Assignments
+from .graph import Assignments, refuse_network_options
 from .output import echo
 
 
@@ -77,6 +77,8 @@ def _compare_circuit(target, circuit, at, values_file, tolerance, precision, as_
     if target != "graph" or circuit is None:
         raise click.UsageError('a circuit is compared as: tracenn compare graph "EXPR" '
                                "--at x=-2 --values FILE")
+    refuse_network_options("compare", {"target", "circuit", "at", "values_file", "tolerance",
+                                       "precision", "as_json"})
     values = {name: value for group in at for name, value in group.items()}
     result = compare_circuit(api.graph(circuit, values, verify=False), values_file, tolerance)
     echo(dumps(result) if as_json else circuit_text(result, 6 if precision is None else precision))

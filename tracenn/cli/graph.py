@@ -47,6 +47,9 @@ def circuit_arguments(f):
                           default=None)(f)
 
 
+CIRCUIT_PARAMS = {"target", "circuit", "at", "output", "view"}
+
+
 def circuit_of(target, circuit, at, command: str):
     """The traced circuit of `tracenn COMMAND graph "EXPR" --at …`, or None for a network."""
     if target != "graph" and circuit is None:
@@ -57,7 +60,21 @@ def circuit_of(target, circuit, at, command: str):
     if target != "graph" or circuit is None:
         raise click.UsageError(f'a circuit is written as: tracenn {command} graph "EXPR" '
                                "--at x=-2,y=5")
+    refuse_network_options(command, CIRCUIT_PARAMS)
     return api.graph(circuit, merged(at))
+
+
+def refuse_network_options(command: str, allowed: set[str]) -> None:
+    """One line naming the options given to `tracenn COMMAND graph` that only a network has
+    (--step, --lr, --mistake, …), rather than ignoring them."""
+    ctx = click.get_current_context()
+    given = [p.opts[-1] for p in ctx.command.params if p.name not in allowed
+             and ctx.get_parameter_source(p.name) != click.core.ParameterSource.DEFAULT]
+    if given:
+        takes = sorted(p.opts[-1] for p in ctx.command.params
+                       if p.name in allowed and p.opts and p.opts[-1].startswith("-"))
+        raise click.UsageError(f"{', '.join(given)}: a network's option, not a circuit's; "
+                               f"tracenn {command} graph takes {', '.join(takes)}")
 
 
 def merged(at) -> dict[str, float]:
