@@ -216,7 +216,12 @@ def test_the_page_fits_the_window(browser, tmp_path, width):
         assert wide <= 0
         svg_w = browser.execute_script(
             "return document.querySelector('#picture svg').getBoundingClientRect().width")
-        assert svg_w >= 0.7 * circuit_layout(tracenn.graph("mazur", neuron="h1")).width - 1
+        assert svg_w >= circuit_layout(tracenn.graph("mazur", neuron="h1")).width - 1
+        # every label of the picture is drawn at 11 px or more (a phone pans, never shrinks it)
+        smallest = browser.execute_script(
+            "return Math.min(...Array.from(document.querySelectorAll('#picture svg text'))"
+            ".map(t => t.getBoundingClientRect().height))")
+        assert smallest >= 11 * 0.95  # a text's box is about its font size tall
     finally:
         browser.set_window_size(1500, 1100)
 

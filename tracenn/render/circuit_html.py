@@ -91,7 +91,7 @@ def circuit_page(trace: CircuitTrace, precision: int = PICTURE_PRECISION) -> str
     data = json.dumps(steps, ensure_ascii=False).replace("</", "<\\/")
     title = escape(f"tracenn graph: {trace.program.strip()}")
     return PAGE.format(title=title, svg=svg, steps=data, program=escape(trace.program.strip()),
-                       total=len(steps), narrow=round(0.7 * layout.width),
+                       total=len(steps), natural=round(layout.width),
                        wide=round(1.8 * layout.width))
 
 
@@ -102,7 +102,7 @@ PAGE = """<!DOCTYPE html>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 1rem; color: #1a202c; }}
 #picture {{ overflow-x: auto; }}
-#picture svg {{ width: min(max(100%, {narrow}px), {wide}px); height: auto; }}
+#picture svg {{ width: min(max(100%, {natural}px), {wide}px); height: auto; }}
 #picture .hidden {{ visibility: hidden; }}
 #picture .lit {{ stroke: #d69e2e; stroke-width: 3; }}
 #controls {{ display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .5rem 0; }}
