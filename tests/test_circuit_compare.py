@@ -134,6 +134,17 @@ def test_graph_shows_a_mistake(run):
     assert out.exit_code == 2 and "mul-not-swapped" in out.output
 
 
+def test_without_upstream_the_table_does_not_claim_local_times_upstream(run):
+    """The header says how the shown downstream numbers were made: with the mistake the add
+    gate's 1.0000 for x is the local derivative alone, not 1 × (−4)."""
+    out = run("graph", "(x + y) * z", "--at", "x=-2,y=5,z=-4", "--mistake", "no-upstream")
+    assert out.exit_code == 0, out.output
+    assert "downstream = local (upstream not multiplied)" in out.output
+    assert "local × upstream" not in out.output
+    right = run("graph", "(x + y) * z", "--at", "x=-2,y=5,z=-4")
+    assert "downstream = local × upstream" in right.output
+
+
 def test_the_api_compares_a_trace():
     trace = tracenn.graph("(x + y) * z", x=-2, y=5, z=-4)
     assert trace.compare({"dx": -4, "dy": -4, "dz": 3}).ok

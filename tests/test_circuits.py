@@ -140,6 +140,8 @@ def test_the_cli_prints_the_tables_and_json(run):
     row = next(line for line in table.splitlines() if line.startswith("delta_o1"))
     assert row.split()[-3:] == ["0.138498562", "0.138498562", "ok"]  # Mazur's δ_o1
     assert "equal the network trace's (within 1e-12)" in result.stdout
+    # Mazur's b2 is shared by o1 and o2: the note gives o1's share, δ_o1, at the table's digits
+    assert "the circuit shows o1's, 0.138498562" in result.stdout
     result = run("graph", "mazur", "--neuron", "o1", "--json")
     data = json.loads(result.stdout)
     assert data["bridge"]["ok"] is True

@@ -92,6 +92,8 @@ def with_mistake(trace, mistake: CircuitMistake):
     wrong.notes = [f"This backward pass makes a mistake on purpose — {mistake.title}: "
                    f"{mistake.explanation}."]
     wrong.source = f"{trace.source} with the mistake {mistake.name}"
+    if not mistake.upstream:
+        wrong.rule = "local (upstream not multiplied)"
     return run_backward(wrong, mistake)
 
 

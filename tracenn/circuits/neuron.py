@@ -235,5 +235,5 @@ def bridge(trace: CircuitTrace, step, l: int, j: int) -> NeuronBridge:
     else:
         trace.notes.append(f"{b_names[0]} is shared by the layer: ∂E/∂{b_names[0]} in the "
                            f"trace sums every neuron's share; the circuit shows "
-                           f"{out.neuron}'s, {trace.grads[ident(b_names[0])]!r}")
+                           f"{out.neuron}'s, {trace.grads[ident(b_names[0])]:.9f}")
     return out

@@ -37,7 +37,7 @@ def backward_rows(trace: CircuitTrace, precision: int):
                          f"∂{gate.label}/∂{arg.label} = {local.formula}",
                          num(local.local, precision), num(local.downstream, precision),
                          f"{arg.label}: {total}"))
-    return ["gate", "upstream", "local derivative", "local", "downstream = local × upstream",
+    return ["gate", "upstream", "local derivative", "local", f"downstream = {trace.rule}",
             "gradient so far"], rows
 
 
