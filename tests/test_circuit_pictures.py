@@ -49,6 +49,20 @@ def test_the_forward_view_has_values_and_no_gradients():
     assert float(t["v:out"].text) == -12 and t["v:out"].get("fill") != "#c00000"
 
 
+def test_the_picture_carries_its_own_key_to_the_colours():
+    """Cut out of its page, the SVG still says green is a value and red a gradient: the key's
+    texts wear the colours of the numbers they describe, below every other label."""
+    trace = tracenn.graph(CS231N[0], **CS231N[1])
+    back = texts(circuit_svg(trace, "backward"))
+    assert back["l:value"].text == "value above each wire"
+    assert back["l:value"].get("fill") == back["v:out"].get("fill")
+    assert back["l:grad"].text == "gradient below it"
+    assert back["l:grad"].get("fill") == back["d:out"].get("fill") != back["l:value"].get("fill")
+    lowest = max(float(e.get("y")) for k, e in back.items() if not k.startswith("l:"))
+    assert float(back["l:value"].get("y")) > lowest + 11
+    assert "l:grad" not in texts(circuit_svg(trace, "forward"))  # no gradients, no red key
+
+
 @pytest.mark.parametrize("view", ["forward", "backward"])
 def test_the_svgs_equal_the_committed_goldens(view):
     from pathlib import Path

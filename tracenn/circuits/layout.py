@@ -149,9 +149,24 @@ def circuit_layout(trace: CircuitTrace, precision: int = PICTURE_PRECISION) -> C
         lay.places.append(Place(n.id, n.kind, round(x, 1), round(y[n.id] - top, 1), w,
                                 2 * R if n.kind == "gate" else BOX_H))
     _wires_and_labels(lay, trace, lead, precision)
+    bottom = max(max(p.y + _extent(nodes[p.id]) for p in lay.places),
+                 max(lab.box()[3] for lab in lay.labels))
+    _legend(lay, bottom + MARGIN / 2 + 0.8 * FONT)
     lay.width = round(max(lab.box()[2] for lab in lay.labels) + MARGIN, 1)
-    lay.height = round(max(p.y + _extent(nodes[p.id]) for p in lay.places) + MARGIN, 1)
+    lay.height = round(max(lab.box()[3] for lab in lay.labels) + MARGIN, 1)
     return lay
+
+
+LEGEND = ("value above each wire", "gradient below it")
+
+
+def _legend(lay: CircuitLayout, y: float):
+    """The key to the colours under the picture, so a picture cut out of its page still says
+    which number is which: a value's colour, then a gradient's (hidden with the gradients)."""
+    value, grad = LEGEND
+    lay.labels.append(Label("l:value", value, MARGIN, round(y, 1), "start", "value"))
+    lay.labels.append(Label("l:grad", grad, round(MARGIN + text_width(value + " · "), 1),
+                            round(y, 1), "start", "grad"))
 
 
 def _wires_and_labels(lay: CircuitLayout, trace: CircuitTrace, lead: float, precision: int):
