@@ -177,20 +177,12 @@ def _walkthrough(trace, path):
     """The walkthrough, and beside a file its two pictures (all three written, or none)."""
     if path is None:
         return
-    from pathlib import Path
-
-    from ..files import check_destination, write_atomically
     from ..render.circuit_markdown import circuit_walkthrough
     from ..render.circuit_svg import circuit_svg
-    from .files import write_output
+    from .files import write_output, write_with_pictures
 
     if path == "-":
         write_output(path, circuit_walkthrough(trace))
         return
-    where = Path(path)
-    names = {v: f"{where.stem}-{v}.svg" for v in ("forward", "backward")}
-    for target in (where, *(where.with_name(n) for n in names.values())):
-        check_destination(target)
-    for view, name in names.items():
-        write_atomically(where.with_name(name), circuit_svg(trace, view))
-    write_atomically(where, circuit_walkthrough(trace, figures=names))
+    pictures = {view: circuit_svg(trace, view) for view in ("forward", "backward")}
+    write_with_pictures(path, pictures, lambda names: circuit_walkthrough(trace, figures=names))

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from .. import api
-from ..files import check_destination, write_atomically
-from .files import write_output
+from .files import write_output, write_with_pictures
 from .graph import circuit_arguments, circuit_of, write_walkthrough
 from .options import (TARGET, lr_option, optimizer_options, output_file_option,
                       precision_option, seed_option, step_option, update_biases_option)
@@ -47,14 +44,8 @@ def walkthrough(target, circuit, at, step_no, steps, seed, lr, update_biases, pr
         write_output(output, api.walkthrough(target, step_no, steps=steps, precision=precision,
                                              **options))
         return
-    path, explained = Path(output), steps or step_no
-    views = ("forward", "backward")
-    pictures = {v: api.draw(target, explained, view=v, steps=explained, **options) for v in views}
-    names = {v: f"{path.stem}-{v}.svg" for v in views}
-    text = api.walkthrough(target, step_no, steps=steps, precision=precision, figures=names,
-                           **options)
-    for where in (path, *(path.with_name(n) for n in names.values())):
-        check_destination(where)  # all three can be written, or none is
-    for v in views:
-        write_atomically(path.with_name(names[v]), pictures[v])
-    write_atomically(path, text)
+    explained = steps or step_no
+    pictures = {v: api.draw(target, explained, view=v, steps=explained, **options)
+                for v in ("forward", "backward")}
+    write_with_pictures(output, pictures, lambda names: api.walkthrough(
+        target, step_no, steps=steps, precision=precision, figures=names, **options))
