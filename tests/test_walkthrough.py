@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -50,6 +52,21 @@ def test_output_into_missing_folder_fails_cleanly(run, tmp_path):
     result = run("walkthrough", "mazur", "-o", tmp_path / "no" / "such" / "m.md")
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "cannot write" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["mazur"], ["graph", "(x + y) * z", "--at", "x=-2,y=5,z=-4"]],
+                         ids=["network", "circuit"])
+def test_a_picture_that_cannot_be_written_leaves_every_file_as_it_was(run, tmp_path, args):
+    """The page and its two pictures are written all three, or none: here m-backward.svg is a
+    folder, so neither m.md nor m-forward.svg may change."""
+    page, forward = tmp_path / "m.md", tmp_path / "m-forward.svg"
+    page.write_text("keep me")
+    forward.write_text("keep me too")
+    (tmp_path / "m-backward.svg").mkdir()
+    result = run("walkthrough", *args, "-o", page)
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "m-backward.svg" in result.stderr
+    assert page.read_text() == "keep me" and forward.read_text() == "keep me too"
 
 
 def test_bad_spec_leaves_existing_output_untouched(run, tmp_path):
