@@ -237,6 +237,29 @@ def test_from_arrays_finds_the_layout_and_equals_the_toml_spec():
     assert "W as n_in×n_out, transposed" in got.source and "samples in columns" in got.source
 
 
+def test_a_written_spec_leaves_out_the_names_the_reader_gives_anyway():
+    """A 10-64-10 net from arrays: its names are the indexed W2[3,7], so the TOML need not
+    list them (they were most of its text), and it reads back to the same names and numbers."""
+    from tracenn.spec import parse_spec
+
+    rng = np.random.default_rng(0)
+    Ws, bs = [rng.normal(size=(64, 10)), rng.normal(size=(10, 64))], [np.zeros(64), np.zeros(10)]
+    got = tracenn.from_arrays(Ws, bs, activations=["sigmoid", "softmax"], loss="cross-entropy",
+                              inputs=rng.random((3, 10)), targets=np.eye(10)[:3], lr=0.1,
+                              mode="batch")
+    text = spec_to_toml(got)
+    assert "weight_names" not in text and "bias_names" not in text
+    back = parse_spec(text)
+    assert back.labels == got.labels and back.labels.weights[1][2][6] == "W2[3,7]"
+    assert all(np.array_equal(a.W, c.W) for a, c in zip(back.network.layers, got.network.layers))
+    # a name of one's own is kept
+    got.labels.weights[0][0][0] = "w_first"
+    back = parse_spec(spec_to_toml(got))
+    assert back.labels.weights[0][0][0] == "w_first" and back.labels == got.labels
+    # the blog's names stay written out beside their neurons
+    assert 'weight_names = [["w5", "w6"], ["w7", "w8"]]' in spec_to_toml(tracenn.load("mazur"))
+
+
 def test_npy_weights_and_data_file_beside_the_spec(tmp_path):
     s = spec()
     np.save(tmp_path / "w1.npy", s.network.layers[0].W)

@@ -1,12 +1,14 @@
 """A spec written back as TOML: every weight, bias, name and setting explicit, so that the text
 reads back (`parse_spec`) to exactly the same network and training.  Floats are written in
-Python's shortest round-trip form, so nothing is lost."""
+Python's shortest round-trip form, so nothing is lost.  Names the reader would give anyway (the
+indexed W2[1,3], b2[1]) are left out: they are most of a wide layer's text."""
 
 from __future__ import annotations
 
 import json
 import math
 
+from ..record.labels import Labels
 from .model import Spec
 
 
@@ -56,11 +58,9 @@ def spec_to_toml(spec: Spec, *, comment: str = "", weight_files: dict[int, str] 
                 f"train_bias = {_value(layer.bias_trainable)}"]
         if labels.blog:
             out.append(f"neuron_names = {_value(labels.neurons[l])}")
-        if l in weight_files:  # a wide layer: its names are the indexed ones, W2[1,3]
-            out.append("")
-            continue
-        out += [f"weight_names = {_value(labels.weights[l])}",
-                f"bias_names = {_value(labels.biases[l])}", ""]
+        if l not in weight_files:  # a wide layer's names are the indexed ones, W2[1,3]
+            out += _names(labels, l, net.sizes, layer.shared_bias)
+        out.append("")
     out += ["[training]", f"learning_rate = {_value(float(t.learning_rate))}"]
     out.append(f"epochs = {t.epochs}" if t.epochs is not None else f"steps = {t.steps or 1}")
     out += [f"mode = {_value(t.mode)}", f"optimizer = {_value(t.optimizer)}"]
@@ -75,6 +75,23 @@ def spec_to_toml(spec: Spec, *, comment: str = "", weight_files: dict[int, str] 
     out += ["", "[data]", f"inputs = {_value(_float_rows(spec.data.X))}",
             f"targets = {_value(_float_rows(spec.data.T))}"]
     return "\n".join(out) + "\n"
+
+
+def _names(labels: Labels, l: int, sizes: list[int], shared: bool) -> list[str]:
+    """Layer l's weight_names and bias_names lines: both for a net named the blog's way (a
+    reader of the file sees w5 and b2 beside their neurons), otherwise each only if it is not
+    what the reader would name them without it (spec/reader.py: indexed, b{l} if shared)."""
+    if labels.blog:
+        return [f"weight_names = {_value(labels.weights[l])}",
+                f"bias_names = {_value(labels.biases[l])}"]
+    default = Labels.indexed(sizes)
+    biases = [f"b{l + 1}"] if shared else default.biases[l]
+    out = []
+    if labels.weights[l] != default.weights[l]:
+        out.append(f"weight_names = {_value(labels.weights[l])}")
+    if labels.biases[l] != biases:
+        out.append(f"bias_names = {_value(labels.biases[l])}")
+    return out
 
 
 def _mini_batch(t) -> list[str]:
