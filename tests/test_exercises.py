@@ -279,6 +279,10 @@ def test_every_worksheet_compiles_with_pdflatex(klass, tmp_path):
     for tex, result in zip(texs, done):
         assert result.returncode == 0, f"{tex.parent.name}: {result.stdout[-2000:]}"
         assert (tmp_path / tex.parent.name / "worksheet.pdf").stat().st_size > 10_000
+        # the question pages (fixed height, their parts placed by estimate) never overflow
+        assert "Overfull \\vbox" not in (tmp_path / tex.parent.name / "worksheet.log").read_text()
+    key = compile_tex(klass / "key" / "student-01.tex", tmp_path / "key")  # the key's LaTeX
+    assert key.returncode == 0, key.stdout[-2000:]
 
 
 @pytest.mark.parametrize("target", ["xor", "softmax", "BATCH"])

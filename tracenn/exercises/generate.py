@@ -9,6 +9,8 @@ The folder it writes:
                            answers.csv, network.svg (the picture of the network with its
                            weights, which worksheet.md shows and worksheet.tex draws with TikZ)
     key/student-NN.md      the answer key: the walkthrough of that variant
+    key/student-NN.tex     the key for pdflatex: the worksheet's picture with the answers in
+                           its boxes, and the table of the answers
     key/student-NN.toml    the variant (tracenn trace key/student-NN.toml shows every number):
                            for the teacher only, since it gives every answer away
 
@@ -35,9 +37,9 @@ from ..spec import Spec, parse_spec
 from ..spec.writer import spec_to_toml
 from ..textbook import collect
 from .asking import FULL_STEP, asked as asked_names
-from .key import answer_key, spec_path
-from .picture import worksheet_svgs
-from .tikz import network_tikz
+from .key import answer_key, key_latex, spec_path
+from .picture import worksheet_picture, worksheet_svgs
+from .tikz import worksheet_tikz
 from .returned import roster_csv, roster_row
 from .variants import Ranges, always_equal, degenerate, draw
 from .worksheet import answers_template, latex, markdown
@@ -154,7 +156,8 @@ def student_files(ex: Exercise, s: Student, given_decimals: int) -> dict[str, st
     title = f"Backpropagation by hand: {ex.title} ({s.id})"
     walk = collect(s.spec, spec_path(s.id), 1)
     # the picture with a box per net, out and δ asked, and the key's with the answers in them
-    svgs = worksheet_svgs(s.spec, s.step, ex.asked, ex.decimals, given_decimals)
+    picture = worksheet_picture(s.spec, s.step, ex.asked, ex.decimals, given_decimals)
+    svgs = worksheet_svgs(picture)
     figure = ("![The network with its weights and biases](network.svg)" if svgs else "")
     files = {f"{s.id}/network.svg": svgs[0], f"key/{s.id}.svg": svgs[1]} if svgs else {}
     return files | {
@@ -162,12 +165,14 @@ def student_files(ex: Exercise, s: Student, given_decimals: int) -> dict[str, st
         f"{s.id}/worksheet.md": markdown(title, s.spec, s.step, ex.asked, ex.decimals,
                                          given_decimals, figure),
         f"{s.id}/worksheet.tex": latex(title, s.spec, s.step, ex.asked, ex.decimals,
-                                       given_decimals, network_tikz(s.spec, given_decimals)),
+                                       given_decimals, worksheet_tikz(picture, filled=False)),
         f"{s.id}/answers.csv": answers_template(ex.asked, s.id),
         f"key/{s.id}.md": answer_key(
             walk, ex.asked, ex.decimals, f"{ex.title} ({s.id})", spec_path(s.id),
             f"![The worksheet's picture with the answers in its boxes]({s.id}.svg)" if svgs
             else ""),
+        f"key/{s.id}.tex": key_latex(f"{ex.title} ({s.id})", s.step, ex.asked, ex.decimals,
+                                     worksheet_tikz(picture, filled=True)),
     }
 
 

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from ..render.markdown import to_markdown
 from ..textbook import Walkthrough
+from .tex import document, escape
 from .variants import fixed
 from .worksheet import questions
 
@@ -50,3 +51,20 @@ def answer_key(walk: Walkthrough, asked: list[str], decimals: int, title: str,
               "## Answers", "", *([figure, ""] if figure else []),
               "| # | quantity | answer |", "|---:|---|---:|", *rows, ""]
     return "\n".join(header) + "\n" + body
+
+
+def key_latex(title: str, step, asked: list[str], decimals: int, picture: str = "") -> str:
+    """The key as a LaTeX document: the worksheet's picture with the answers in its boxes (the
+    TikZ `picture`, or none) and the table of every answer, numbered as the questions are."""
+    values = step.values()
+    rows = [rf"{q.number} & \texttt{{{escape(q.name)}}} & {fixed(values[q.name], decimals)} \\"
+            for q in questions(step, asked)]
+    body = [rf"\section*{{Answer key: {escape(title)}}}",
+            f"The {len(rows)} answers of the worksheet, rounded to {decimals} decimals"
+            + ("; in the picture each box holds the answer of the question of its number."
+               if picture else "."), ""]
+    if picture:
+        body += [r"\begin{center}", picture, r"\end{center}"]
+    body += [r"\begin{center}", r"\begin{tabular}{rlr}",
+             r"\toprule \# & quantity & answer \\ \midrule", *rows, r"\bottomrule", r"\end{tabular}", r"\end{center}"]
+    return document(body, tikz=bool(picture))

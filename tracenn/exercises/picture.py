@@ -10,12 +10,13 @@ writes for the network view.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 from ..errors import UnsupportedError
 from ..record.trace import Step
-from ..render.figure import Shape, network_figure, num
-from ..render.layout import CHAR, build_layout
+from ..render.figure import Figure, Shape, network_figure, num
+from ..render.layout import CHAR, Layout, Text, build_layout
 from ..render.svg import render_svg
 from ..spec import Spec
 from .variants import fixed
@@ -45,10 +46,19 @@ def boxes(step: Step, asked: list[str], decimals: int) -> list[tuple[str, str, s
     return out
 
 
-def worksheet_svgs(spec: Spec, step: Step, asked: list[str], decimals: int,
-                   given_decimals: int) -> tuple[str, str] | None:
-    """The student's picture (empty boxes) and the key's (the answers in them), or None for a
-    network too large to draw."""
+@dataclass
+class Picture:
+    """The worksheet's picture, drawn by SVG and TikZ alike: the layout, the figure's texts
+    (without the boxes' lines) and the boxes (slot, label, quantity name, answer)."""
+
+    layout: Layout
+    fig: Figure
+    boxes: list[tuple[str, str, str, str]]
+
+
+def worksheet_picture(spec: Spec, step: Step, asked: list[str], decimals: int,
+                      given_decimals: int) -> Picture | None:
+    """The picture's layout, texts and boxes, or None for a network too large to draw."""
     fig = network_figure(spec, given_decimals)
     if len(step.samples) == 1:
         for k, x in enumerate(step.x[0]):
@@ -68,24 +78,38 @@ def worksheet_svgs(spec: Spec, step: Step, asked: list[str], decimals: int,
         layout = build_layout(Shape.of_spec(spec), [sized])
     except UnsupportedError:
         return None
-    base = render_svg(layout, fig)
-    return tuple(_with_boxes(base, layout, asked_boxes, filled) for filled in (False, True))
+    return Picture(layout, fig, asked_boxes)
+
+
+def box_rect(t: Text, label: str) -> tuple[float, float, float, float]:
+    """The answer box of a line: from after its label to the line's end, 1 px above and below
+    the line's text (layout pixels, y down)."""
+    x0, y0, x1, y1 = t.box()
+    return x0 + (len(label) + 0.5) * CHAR * t.size, y0 - 1, x1, y1 + 1
+
+
+def worksheet_svgs(picture: Picture | None) -> tuple[str, str] | None:
+    """The student's picture (empty boxes) and the key's (the answers in them)."""
+    if picture is None:
+        return None
+    base = render_svg(picture.layout, picture.fig)
+    return tuple(_with_boxes(base, picture.layout, picture.boxes, filled)
+                 for filled in (False, True))
 
 
 def _with_boxes(svg: str, layout, asked_boxes, filled: bool) -> str:
     out = ['<g class="worksheet-boxes">']
     for slot, label, name, answer in asked_boxes:
         t = layout.texts[slot]
-        x0, y0, x1, y1 = t.box()
-        cw = CHAR * t.size
-        bx = x0 + (len(label) + 0.5) * cw
+        bx, by0, bx1, by1 = box_rect(t, label)
+        x0, cw = t.box()[0], CHAR * t.size
         out.append(f'<text data-key="{slot}" x="{x0:.1f}" y="{t.y:.1f}">'
                    f'{escape(label.rstrip())}</text>')
         out.append(f'<rect class="answer-box" data-q="{escape(name)}" x="{bx:.1f}" '
-                   f'y="{y0 - 1:.1f}" width="{x1 - bx:.1f}" height="{y1 - y0 + 2:.1f}" rx="2" '
+                   f'y="{by0:.1f}" width="{bx1 - bx:.1f}" height="{by1 - by0:.1f}" rx="2" '
                    f'fill="#ffffff" stroke="{BOX_INK}"/>')
         if filled:
-            out.append(f'<text class="answer" data-q="{escape(name)}" x="{x1 - cw:.1f}" '
+            out.append(f'<text class="answer" data-q="{escape(name)}" x="{bx1 - cw:.1f}" '
                        f'y="{t.y:.1f}" text-anchor="end" font-weight="bold">{answer}</text>')
     out.append("</g>")
     return svg.replace("</svg>", "\n".join(out) + "\n</svg>")

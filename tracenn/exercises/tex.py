@@ -3,7 +3,7 @@
 tracenn's texts carry Unicode (σ, Σ, ½, ², −, ∂, δ, η, →); the preamble maps each one that
 occurs to its LaTeX with \\DeclareUnicodeCharacter, so the same sentence serves Markdown and
 LaTeX.  Needs only the packages of Debian's texlive-latex-base, texlive-latex-recommended and
-texlive-pictures (TikZ, for the network's picture).
+texlive-pictures (TikZ, for the network's picture); xcolor for the frames to work in.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def document(body: list[str], tikz: bool = False) -> str:
     preamble = [r"\documentclass[11pt,a4paper]{article}", r"\usepackage[T1]{fontenc}",
                 r"\usepackage[utf8]{inputenc}", r"\usepackage{lmodern}",
                 r"\usepackage[margin=2cm]{geometry}", r"\usepackage{amsmath}",
-                r"\usepackage{booktabs}"]
+                r"\usepackage{booktabs}", r"\usepackage{xcolor}"]
     if tikz:
         preamble.append(r"\usepackage{tikz}")
     preamble += declared + [r"\setlength{\parindent}{0pt}", r"\setlength{\parskip}{0.6em}",

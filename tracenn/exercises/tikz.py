@@ -10,11 +10,10 @@ worksheet has its heading.
 
 from __future__ import annotations
 
-from ..errors import UnsupportedError
-from ..render.figure import Figure, Shape, network_figure
-from ..render.layout import FONT, Layout, build_layout
+from ..render.figure import Figure
+from ..render.layout import CHAR, FONT, Layout
 from ..render.svg import INK, NEGATIVE, POSITIVE, ZERO, edge_scale, edge_style
-from ..spec import Spec
+from .picture import BOX_INK, Picture, box_rect
 from .tex import escape
 
 TEXT_WIDTH = 480.0  # pt: an A4 page with 2 cm margins is 483 pt wide
@@ -85,17 +84,30 @@ def _texts(layout: Layout, fig: Figure) -> list[str]:
     return out
 
 
-def network_tikz(spec: Spec, decimals: int) -> str:
-    """The tikzpicture of `spec`'s network with its weights and biases at `decimals`, or "" for
-    a network too large to draw (a layer of more than 32 units)."""
-    fig = network_figure(spec, decimals)
-    try:
-        layout = build_layout(Shape.of_spec(spec), [fig])
-    except UnsupportedError:
-        return ""
+def _boxes(picture: Picture, filled: bool, used: set[str]) -> list[str]:
+    """Each box's numbered label, the box (white, drawn over the card) and, in the key's
+    picture, the answer in it, right-aligned and bold as in the SVG."""
+    ink = BOX_INK.lstrip("#").upper()
+    used.add(ink)
+    out = []
+    for slot, label, _, answer in picture.boxes:
+        t = picture.layout.texts[slot]
+        x0, y0, x1, y1 = box_rect(t, label)
+        out.append(rf"\node[anchor=base west, inner sep=0pt] at ({_c(t.box()[0])},{_c(t.y)}) "
+                   f"{{{escape(label.rstrip())}}};")
+        out.append(rf"\draw[fill=white, draw=tn{ink}, rounded corners=1pt] "
+                   f"({_c(x0)},{_c(y0)}) rectangle ({_c(x1)},{_c(y1)});")
+        if filled:
+            out.append(rf"\node[anchor=base east, inner sep=0pt] at "
+                       rf"({_c(x1 - CHAR * t.size)},{_c(t.y)}) {{\textbf{{{answer}}}}};")
+    return out
+
+
+def _picture(layout: Layout, fig: Figure, extra=None) -> str:
     s = min(1.0, TEXT_WIDTH / layout.width)  # points per layout pixel
     used = {"4A5568", INK.lstrip("#").upper()}
     body = _links(layout, fig, s, used) + _cards(layout, s, used) + _texts(layout, fig)
+    body += extra(used) if extra else []
     colours = [rf"\definecolor{{tn{c}}}{{HTML}}{{{c}}}" for c in sorted(used)]
     size = FONT * s
     return "\n".join([
@@ -103,3 +115,12 @@ def network_tikz(spec: Spec, decimals: int) -> str:
         rf"\begin{{tikzpicture}}[x={s:.4f}pt, y=-{s:.4f}pt, text=tn{INK.lstrip('#').upper()}, "
         rf"font=\fontsize{{{size:.1f}}}{{{1.2 * size:.1f}}}\selectfont\ttfamily]",
         *body, r"\end{tikzpicture}"])
+
+
+def worksheet_tikz(picture: Picture | None, filled: bool) -> str:
+    """The worksheet's picture (exercises/picture.py) in TikZ: the inputs' values, and a
+    numbered box per net, out and δ asked — empty for the student, holding the answers for the
+    key — where the SVG draws them.  "" for no picture (a network too large to draw)."""
+    if picture is None:
+        return ""
+    return _picture(picture.layout, picture.fig, lambda used: _boxes(picture, filled, used))

@@ -213,23 +213,73 @@ def latex(title: str, spec: Spec, step: Step, asked: list[str], decimals: int,
           given_decimals: int, picture: str = "") -> str:
     data, params = _given(step, given_decimals)
     body = [rf"\section*{{{escape(title)}}}", _tex(intro(decimals, asked[0], _answers(step, asked, decimals))), "",
-            r"\subsection*{The network}", r"\begin{itemize}"]
+            r"\subsection*{The network}", r"\begin{itemize}\setlength{\itemsep}{0pt}"]
     body += [rf"  \item {_tex(line)}" for line in _rules(spec, step)] + [r"\end{itemize}"]
     if picture:
         body += [r"\begin{center}", picture, r"\end{center}"]
-    body += [r"\subsection*{Given}", r"\begin{tabular}[t]{lr}", r"\toprule name & value \\ \midrule"]
-    body += [rf"{escape(a)} & {b} \\" for a, b in data] + [r"\bottomrule", r"\end{tabular}\qquad"]
-    body += [r"\begin{tabular}[t]{llr}", r"\toprule parameter & connects & value \\ \midrule"]
-    body += [rf"\texttt{{{escape(a)}}} & {escape(b)} & {c} \\" for a, b, c in params]
-    body += [r"\bottomrule", r"\end{tabular}", "", r"\subsection*{Questions}"]
-    section = None
-    for q in questions(step, asked):
-        if q.section != section:
-            if section is not None:
-                body.append(r"\end{enumerate}")
-            section = q.section
-            body += [rf"\subsubsection*{{{SECTIONS[section]}}}",
-                     rf"\begin{{enumerate}}\setcounter{{enumi}}{{{q.number - 1}}}"]
-        body.append(rf"  \item \texttt{{{escape(q.name)}}}: {q.math} \hfill \rule{{3.5cm}}{{0.4pt}}")
-    body.append(r"\end{enumerate}")
+    given = [r"\subsection*{Given}", r"\begin{tabular}[t]{lr}", r"\toprule name & value \\ \midrule"]
+    given += [rf"{escape(a)} & {b} \\" for a, b in data] + [r"\bottomrule", r"\end{tabular}\qquad"]
+    given += [r"\begin{tabular}[t]{llr}", r"\toprule parameter & connects & value \\ \midrule"]
+    given += [rf"\texttt{{{escape(a)}}} & {escape(b)} & {c} \\" for a, b, c in params]
+    given += [r"\bottomrule", r"\end{tabular}", ""]
+    body += _questions_tex(step, asked, bool(picture), given, max(len(data), len(params)))
     return document(body, tikz=bool(picture))
+
+
+# the estimated height (cm) of a question's line, a section's heading, the least room to work
+# under a section, a row of the Given tables, and a page's text (A4, 2 cm margins: 25.7 cm)
+# less a margin of safety; a question page that holds more is overfull (test_exercises checks
+# pdflatex's log for that)
+CM_QUESTION, CM_HEADING, CM_WORK, CM_ROW, CM_PAGE = 0.62, 1.1, 2.5, 0.5, 24.0
+
+
+def question_pages(sections: list[list[Question]], given_rows: int) -> list[list[list[Question]]]:
+    """The questions, a section after another, on pages: each page a list of parts, each part
+    with its least room to work.  A section that does not fit on the rest of a page begins the
+    next; only one longer than a page is split.  The first page begins with the Given tables."""
+    pages, used = [[]], CM_HEADING * 2 + CM_ROW * (given_rows + 4)
+
+    def height(n: int) -> float:
+        return CM_HEADING + CM_WORK + CM_QUESTION * n
+
+    for qs in sections:
+        while qs:
+            fits = min(len(qs), int((CM_PAGE - used - height(0)) // CM_QUESTION))
+            if fits < len(qs) and (height(len(qs)) <= CM_PAGE or fits < 3) and pages[-1]:
+                pages.append([])  # a new page for the section (or for the rest of a long one)
+                used = 0.0
+                continue
+            part, qs = qs[:max(fits, 1)], qs[max(fits, 1):]
+            pages[-1].append(part)
+            used += height(len(part))
+    return pages
+
+
+def _questions_tex(step: Step, asked: list[str], boxed: bool, given: list[str],
+                   given_rows: int) -> list[str]:
+    """The Given tables and the questions on pages of their own, each page filled: a part per
+    section, its questions (each with a line for its answer) and under them room to work, the
+    page's rest shared between its parts by their numbers of questions."""
+    by_section: dict[str, list[Question]] = {}
+    for q in questions(step, asked):
+        by_section.setdefault(q.section, []).append(q)
+    note = (" The boxes in the picture are numbered as these questions are." if boxed else "")
+    intro_lines = [r"\subsection*{Questions}",
+                   f"Write each answer on its line and into {_tex([C('answers.csv')])}; work in "
+                   f"the room under each part.{escape(note)}"]
+    body = []
+    for n, page in enumerate(question_pages(list(by_section.values()), given_rows)):
+        body += [r"\newpage", r"\noindent\begin{minipage}[t][\textheight][t]{\textwidth}"]
+        body += given + intro_lines if n == 0 else []
+        for part in page:
+            more = " (continued)" if part[0] is not by_section[part[0].section][0] else ""
+            body += [rf"\subsubsection*{{{SECTIONS[part[0].section]}{more}}}",
+                     rf"\begin{{enumerate}}\setcounter{{enumi}}{{{part[0].number - 1}}}"
+                     r"\setlength{\itemsep}{2pt}"]
+            body += [rf"  \item \texttt{{{escape(q.name)}}}: {q.math} \hfill "
+                     r"\rule{3.5cm}{0.4pt}" for q in part]
+            body += [r"\end{enumerate}", r"\textcolor{black!25}{\rule{\textwidth}{0.4pt}}\\",
+                     r"{\footnotesize\textcolor{black!45}{working}}\par",
+                     rf"\vspace{{{CM_WORK - 0.5:.1f}cm plus {len(part)}fill}}"]
+        body.append(r"\end{minipage}")
+    return body
