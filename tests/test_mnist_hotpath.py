@@ -13,6 +13,7 @@ from tracenn.engine.optim import make_optimizer as optimizer
 from tracenn.errors import TrainingDiverged
 from tracenn.mnist import data as mdata
 from tracenn.mnist.observer import SummaryObserver
+from tracenn.mnist.summary import FIELDS
 from tracenn.mnist.training import MnistBatches, MnistConfig, build_network, make_optimizer
 
 
@@ -131,3 +132,42 @@ def test_the_summary_observer_checks_the_loss_it_computes(stats, where):
             observer.on_step(net, ev.record, ev.step, ev.epoch, ev.indices)
     assert steps[-1] == SummaryObserver.PENDING_SAMPLES // 64  # stopped at the first window
     assert str(stopped.value).startswith(f"training diverged at step 1: {where} is no longer")
+
+
+def test_a_window_of_steps_sums_to_numpy_statistics_of_its_raw_arrays():
+    """The observer reduces a window of steps at once (PENDING_SAMPLES samples); its sums must
+    be the sums NumPy gives over the same steps' z, a, δ and ∂E/∂W, copied out as each step is
+    made (the engine reuses its gradient buffers), computed here in float64 one step at a time."""
+    d = mdata.load_sample()
+    batches = MnistBatches(d.train_images[:400], d.train_labels[:400])
+    cfg = MnistConfig(layers=[784, 16, 12, 10])  # ReLU hidden layers: dead units are counted
+    net = build_network(cfg)
+    seen = []
+    observer = SummaryObserver(seen.append, d.test_images[:20], d.test_labels[:20], None, True)
+    raw = []
+    for ev in iterate(net, batches, make_optimizer(cfg), epochs=1, batch_size=10, lean=True,
+                      rng=np.random.default_rng(5)):
+        rec = ev.record
+        raw.append([(z.astype(np.float64), a.astype(np.float64), dl.astype(np.float64),
+                     np.linalg.norm(g.astype(np.float64)))
+                    for z, a, dl, g in zip(rec.zs, rec.activations[1:], rec.deltas,
+                                           rec.grads_W)])
+        observer.on_step(net, rec, ev.step, ev.epoch, ev.indices)
+    observer.on_epoch(net, 1)
+    (summary,) = seen
+    assert len(raw) == 40 and summary.samples == 400
+    for l in range(len(net.layers)):
+        z = np.concatenate([step[l][0] for step in raw])
+        a = np.concatenate([step[l][1] for step in raw])
+        delta = np.concatenate([step[l][2] for step in raw])
+        dead = sum(int((step[l][1].sum(axis=0) == 0).sum()) for step in raw)
+        want = {"n_values": z.size, "sum_z": z.sum(), "sumsq_z": (z * z).sum(),
+                "sum_a": a.sum(), "sumsq_a": (a * a).sum(), "batches": 40,
+                "sum_grad_norm": sum(step[l][3] for step in raw),
+                "sum_delta_sq": (delta * delta).sum(), "samples": 400}
+        if l < len(net.layers) - 1:
+            want.update(inactive=dead, inactive_of=40 * z.shape[1])
+        row = summary.stats[l]
+        for name, value in want.items():
+            got = row[FIELDS.index(name)]
+            assert got == pytest.approx(value, rel=1e-4, abs=1e-4), (l, name)
