@@ -233,17 +233,20 @@ def player_html(run, precision: int = PICTURE_PRECISION) -> str:
     """The page for a PlayerRun (tracenn/player.py)."""
     steps = run.steps
     figures = _figures(run, precision)
-    layout = build_layout(Shape.of_step(steps[0]), [f for fs in figures.values() for f in fs])
-    edge_keys = [link.key for link in layout.links if link.cls == "weight"]
+    # each phase's picture at its own size: a layout per view, made for that view's texts (the
+    # update view's long sums do not widen the forward picture)
+    shape = Shape.of_step(steps[0])
+    layouts = {v: build_layout(shape, figures[v]) for v in VIEWS}
+    edge_keys = [link.key for link in layouts["forward"].links if link.cls == "weight"]
     offsets = np.cumsum([0] + [len(s.samples) for s in steps])[:-1].tolist()
     firsts = {v: [figures[v][i] for i in offsets] for v in VIEWS}  # the edges are the step's
-    svgs = [render_svg(layout, figures[v][0], scale=edge_scale(firsts[v]), every_slot=True)
+    svgs = [render_svg(layouts[v], figures[v][0], scale=edge_scale(firsts[v]), every_slot=True)
             for v in VIEWS]
     curve, marks, series = _curve(run)
     view = {
         "title": run.spec.title, "precision": precision, "total": run.total_steps,
         "every": run.every, "per_epoch": run.spec.steps_per_epoch,
-        "steps": [s.step for s in steps], "unlabelled": layout.unlabelled,
+        "steps": [s.step for s in steps],
         "views": {v: _view_texts(figures[v]) for v in VIEWS}, "edge_keys": edge_keys,
         "edges": {v: _edges(firsts[v], edge_keys) for v in VIEWS}, "offsets": offsets,
         "samples": [[k + 1 for k in s.samples] for s in steps], "colours": list(COLOURS),

@@ -10,7 +10,9 @@
     forward: function (k) { return k === "forward"; },
     error: function (k) { return k === "error"; },
     backward: function (k) { return k.indexOf("backward:") === 0; },
-    update: function (k) { return k === "before-after" || k.indexOf("backward:") === 0; }
+    update: function (k) {
+      return k === "before-after" || k.indexOf("backward:") === 0 || k.indexOf("update:") === 0;
+    }
   };
   var $ = function (id) { return document.getElementById(id); };
   var figures = {}, slots = {};
@@ -53,9 +55,12 @@
   }
 
   function drawTables(phase) {
-    var box = $("tables"), hot = TABLES_OF[phase], tabs = data.tables;
+    var box = $("tables-side"), hot = TABLES_OF[phase], tabs = data.tables;
     box.textContent = "";
-    tabs.steps[state.index].forEach(function (t) {
+    $("tables-below").textContent = "";
+    var all = tabs.steps[state.index];  // the phase's own tables first, beside the picture
+    all.filter(function (t) { return hot(t[0]); }).concat(
+      all.filter(function (t) { return !hot(t[0]); })).forEach(function (t) {
       var fig = document.createElement("figure"), cap = document.createElement("figcaption");
       var table = document.createElement("table"), head = table.createTHead().insertRow();
       var hide = (phase === "backward" ? tabs.backward_hide[t[0]] : tabs.update_hide[t[0]]) || [];
@@ -87,6 +92,21 @@
       fig.appendChild(cap);
       fig.appendChild(table);
       box.appendChild(fig);
+    });
+    arrange();
+  }
+
+  // beside the picture go the tables that fit there whole (every column in sight); the others
+  // go under it, across the page.  Below 1,100 px every table is under the picture.
+  function arrange() {
+    if (window.matchMedia("(max-width: 1100px)").matches) { return; }
+    var main = document.querySelector("main"), gap = parseFloat(getComputedStyle(main).columnGap) || 0;
+    var room = main.clientWidth - $("diagram").getBoundingClientRect().width - gap;
+    Array.prototype.slice.call($("tables-side").children).forEach(function (fig) {
+      fig.style.width = "min-content";
+      var need = fig.getBoundingClientRect().width;
+      fig.style.width = "";
+      if (need > room) { $("tables-below").appendChild(fig); }
     });
   }
 
@@ -161,8 +181,10 @@
     Object.keys(figures).forEach(function (v) { least = Math.min(least, smallestText(figures[v])); });
     setZoom(Math.max(1, 11 / least));
   }
-  $("zoom-in").addEventListener("click", function () { setZoom(zoom * 1.25); });
-  $("zoom-out").addEventListener("click", function () { setZoom(zoom / 1.25); });
+  function rearrange() { drawTables(PHASES[state.phase]); }  // the picture's width changed
+  $("zoom-in").addEventListener("click", function () { setZoom(zoom * 1.25); rearrange(); });
+  $("zoom-out").addEventListener("click", function () { setZoom(zoom / 1.25); rearrange(); });
+  window.addEventListener("resize", rearrange);
 
   var plane = data.plane, canvas = $("plane-canvas");
   function drawPlane() {
