@@ -120,6 +120,8 @@ def pages(tmp_path_factory):
     folder = tmp_path_factory.mktemp("player")
     (folder / "mazur.html").write_text(tracenn.html("mazur", 3), encoding="utf-8")
     (folder / "xor.html").write_text(tracenn.html("xor", 400, every=25), encoding="utf-8")
+    (folder / "adam.html").write_text(tracenn.html("mazur", 3, optimizer="adam", lr=0.01),
+                                      encoding="utf-8")
     return folder
 
 
@@ -156,7 +158,7 @@ OLD_NEW = ["old value", "new value"]
 CHAIN = ["∂E/∂out", "∂out/∂net", "δ = ∂E/∂net", "∂net/∂w", "∂E/∂w"]
 
 
-@pytest.mark.parametrize("name", ["mazur", "xor"])
+@pytest.mark.parametrize("name", ["mazur", "xor", "adam"])
 @pytest.mark.parametrize("phase", ["forward", "error", "update"])
 def test_old_and_new_values_are_in_sight_at_1400_px(wide, pages, name, phase):
     open_page(wide, pages / f"{name}.html", f"#step=3&phase={phase}")
@@ -302,3 +304,15 @@ def test_phone_has_the_old_and_new_values_in_sight(phone, pages):
     open_page(phone, pages / "xor.html", "#step=2&phase=update")
     count, width, hidden = phone.execute_script(OUT_OF_SIGHT, OLD_NEW)
     assert width == 400 and count >= 8 and hidden == []
+
+
+@pytest.mark.parametrize("name", ["mazur", "xor", "adam"])
+@pytest.mark.parametrize("phase", ["forward", "backward", "update"])
+def test_at_1400_px_the_picture_and_tables_have_text_of_11_px_or_more(wide, pages, name, phase):
+    """Each phase's picture at its own natural size, not scaled into a column (it was 9.3 px
+    for Mazur's update view), and its tables: the smallest text in either."""
+    open_page(wide, pages / f"{name}.html", f"#step=3&phase={phase}")
+    for part in ("picture", "tables"):
+        px, where = wide.execute_script(SMALLEST_TEXT.replace(
+            "document.body", f"document.getElementById('{part}')"))
+        assert px >= 11 - 1e-6, (part, px, where)
