@@ -316,3 +316,33 @@ def test_at_1400_px_the_picture_and_tables_have_text_of_11_px_or_more(wide, page
         px, where = wide.execute_script(SMALLEST_TEXT.replace(
             "document.body", f"document.getElementById('{part}')"))
         assert px >= 11 - 1e-6, (part, px, where)
+
+
+NO_SIDEWAYS = """
+return Array.from(document.querySelectorAll('#tables figure'))
+  .filter(f => f.scrollWidth > f.clientWidth + 1 || f.getBoundingClientRect().right > innerWidth)
+  .map(f => f.dataset.key);
+"""
+
+
+@pytest.mark.parametrize("name", ["mazur", "xor", "adam"])
+@pytest.mark.parametrize("phase", ["forward", "backward", "update"])
+def test_on_a_phone_no_table_scrolls_sideways(phone, pages, name, phase):
+    """A table wider than the phone (the chain's 8 columns were 629 px in a 380 px box) is
+    written row by row, each number after its column's name; its text stays ≥ 11 px."""
+    open_page(phone, pages / f"{name}.html", f"#step=3&phase={phase}")
+    assert phone.execute_script(NO_SIDEWAYS) == []
+    px, where = phone.execute_script(SMALLEST_TEXT.replace(
+        "document.body", "document.getElementById('tables')"))
+    assert px >= 11 - 1e-6, (px, where)
+    # in a stacked row each number is read after its column's name, as the header says
+    pairs = phone.execute_script("""
+      const f = document.querySelector('#tables figure.stacked');
+      if (!f) return null;
+      const td = f.querySelector('tbody td:nth-child(2)');
+      return [getComputedStyle(td, '::before').content,
+              f.querySelector('thead th:nth-child(2)').textContent];""")
+    if phase == "backward":  # the hidden layer's chain table is wider than a phone
+        assert pairs is not None
+    if pairs is not None:
+        assert pairs[0].strip('"').strip() == pairs[1]

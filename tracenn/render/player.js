@@ -85,6 +85,7 @@
         cells.forEach(function (c, i) {
           var td = tr.insertCell();
           td.textContent = c;
+          td.setAttribute("data-h", tabs.headers[t[0]][i]);  // a stacked row names its cells
           var cls = (t[3][i] === "right" ? "num" : "") + (hide.indexOf(i) >= 0 ? " gone" : "");
           if (cls) { td.className = cls; }  // alignment as tables.column_align says
         });
@@ -96,9 +97,21 @@
     arrange();
   }
 
+  // on a phone, a table wider than its box is written row by row, each cell after its
+  // column's name, so nothing needs scrolling sideways (a table that fits stays a table)
+  function stack() {
+    var phone = window.matchMedia("(max-width: 700px)").matches;
+    Array.prototype.forEach.call(document.querySelectorAll("#tables figure"), function (fig) {
+      fig.classList.remove("stacked");
+      var table = fig.querySelector("table");
+      if (phone && table.getBoundingClientRect().width > fig.clientWidth) { fig.classList.add("stacked"); }
+    });
+  }
+
   // beside the picture go the tables that fit there whole (every column in sight); the others
   // go under it, across the page.  Below 1,100 px every table is under the picture.
   function arrange() {
+    stack();
     if (window.matchMedia("(max-width: 1100px)").matches) { return; }
     var main = document.querySelector("main"), gap = parseFloat(getComputedStyle(main).columnGap) || 0;
     var room = main.clientWidth - $("diagram").getBoundingClientRect().width - gap;
