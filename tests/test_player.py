@@ -268,6 +268,15 @@ def test_a_batch_is_pictured_sample_by_sample(wide, pages, run, tmp_path):
         assert visible_text(wide, "n:1:1:1") == f"z {z[1]:.4f}"
         wide.find_element("id", "sample-next").click()
     assert label.text.startswith("sample 1 of 2")  # round again
+    wide.find_element("id", "sample-next").click()
+    assert wide.current_url.endswith("#step=2&sample=2")  # the link names the sample shown
+    open_page(wide, page, "#step=2&sample=2")
+    label = wide.find_element("id", "sample-label")
+    assert label.text == f"sample 2 of 2 (row {step2['samples'][1] + 1})"
+    assert [visible_text(wide, f"in:{k}:1") for k in range(2)] == \
+        [f"{x:.4f}" for x in step2["inputs"][1]]
+    open_page(wide, page, "#step=2&sample=9")  # past the batch: its last sample
+    assert wide.find_element("id", "sample-label").text.startswith("sample 2 of 2")
     open_page(wide, pages / "xor.html", "#step=2")
     assert not wide.find_element("id", "sample-box").is_displayed()  # online: one a step
 

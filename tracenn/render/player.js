@@ -251,7 +251,8 @@
     Array.prototype.forEach.call(document.querySelectorAll("#phases button"), function (b) {
       b.className = Number(b.getAttribute("data-phase")) === state.phase ? "on" : "";
     });
-    var hash = "#step=" + steps[state.index] + (state.phase ? "&phase=" + phase : "");
+    var hash = "#step=" + steps[state.index] + (state.phase ? "&phase=" + phase : "") +
+      (state.sample ? "&sample=" + (state.sample + 1) : "");  // a batch's sample, from 1
     if (location.hash !== hash) {
       try { history.replaceState(null, "", hash); } catch (e) { /* a page opened from a file may refuse */ }
     }
@@ -276,7 +277,8 @@
 
   function fromHash() {
     var m = /step=(\d+)/.exec(location.hash), p = /phase=(\w+)/.exec(location.hash);
-    var phase = p ? Math.max(0, PHASES.indexOf(p[1])) : 0;
+    var phase = p ? Math.max(0, PHASES.indexOf(p[1])) : 0, k = /sample=(\d+)/.exec(location.hash);
+    state.sample = k ? Math.max(0, Number(k[1]) - 1) : 0;  // go() keeps it within the batch
     if (!m) { go(0, phase); return; }
     var wanted = Number(m[1]), i = 0;
     while (i < last && steps[i] < wanted) { i++; }
