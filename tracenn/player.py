@@ -48,7 +48,6 @@ class PlayerRun:
     entries: list[Step | StepSummary]  # in order of step, as the JSON trace has them
     total_steps: int
     every: int
-    data_loss: dict[int, float]  # after each full step, over the whole training set
     plane: Plane | None
 
     @property
@@ -98,16 +97,13 @@ def play(spec: Spec, steps: int, *, every: int | None = None, lr: float | None =
     every = every or default_every(steps, spec.batch_size)
     plane = plane_for(spec)
     grid = plane.grid() if plane is not None else None
-    data, loss = spec.data, spec.network.loss
-    entries, data_loss = [], {}
+    loss = spec.network.loss
+    entries = []
     for entry in iter_trace(spec, steps=steps, show=policy(steps, every, spec.steps_per_epoch),
                             lr=lr, mistakes=mistakes, **optimizer):
         entries.append(entry)
         if progress is not None:
             progress(entry.step)
-        if isinstance(entry, Step):
-            net = entry.network(loss, after=True)
-            data_loss[entry.step] = net.mean_loss(data.X, data.T)
-            if plane is not None:
-                plane.outputs[entry.step] = net.output(grid)
-    return PlayerRun(spec, entries, steps, every, data_loss, plane)
+        if isinstance(entry, Step) and plane is not None:
+            plane.outputs[entry.step] = entry.network(loss, after=True).output(grid)
+    return PlayerRun(spec, entries, steps, every, plane)
