@@ -13,6 +13,8 @@ import pytest
 
 import tracenn
 
+from test_draw import wide_spec  # the 2-40-1 spec too wide to draw, shared
+
 SVG = "{http://www.w3.org/2000/svg}"
 WRONG, RIGHT = "#c00000", "#1e7b34"
 NUMBER = re.compile(r"-?\d+\.\d+")
@@ -98,21 +100,7 @@ def test_when_every_value_matches_there_is_nothing_to_mark_and_no_picture():
 
 
 def test_a_network_too_large_to_draw_shows_its_report_only(tmp_path):
-    path = tmp_path / "wide.toml"
-    path.write_text("""
-[network]
-sizes = [2, 40, 1]
-activations = ["sigmoid", "sigmoid"]
-loss = "half-sse"
-init = "uniform"
-seed = 1
-[training]
-learning_rate = 0.5
-steps = 1
-[data]
-inputs = [[0.5, 1.0]]
-targets = [[1.0]]
-""")
+    path = wide_spec(tmp_path, 40)  # too many edges to draw
     step = tracenn.step(str(path))
     name = next(n for n in step.values() if n.startswith("a1["))
     result = tracenn.compare(str(path), {name: step[name] + 0.5})
