@@ -171,3 +171,31 @@ def test_a_window_of_steps_sums_to_numpy_statistics_of_its_raw_arrays():
         for name, value in want.items():
             got = row[FIELDS.index(name)]
             assert got == pytest.approx(value, rel=1e-4, abs=1e-4), (l, name)
+
+
+def test_plain_descent_with_statistics_takes_the_gradient_norm_from_the_step():
+    """Nielsen's set-up with per-layer statistics: plain SGD forms its step at once (no ∂E/∂W is
+    kept), and the observer's Σ‖∂E/∂W‖ is Σ‖ΔW‖/η.  It must equal ‖(1/n) δᵀ a^(l−1)‖ computed
+    here in float64 from each step's raw δ and a, which is how BP4 defines the gradient."""
+    d = mdata.load_sample()
+    batches = MnistBatches(d.train_images[:300], d.train_labels[:300])
+    cfg = MnistConfig(layers=[784, 30, 10], activation="sigmoid", output="sigmoid",
+                      loss="half-sse", optimizer="sgd", lr=3.0, batch_size=10)
+    net = build_network(cfg)
+    seen = []
+    observer = SummaryObserver(seen.append, d.test_images[:20], d.test_labels[:20], None, True)
+    want = np.zeros(len(net.layers))
+    for ev in iterate(net, batches, make_optimizer(cfg), epochs=1, batch_size=10, lean=True,
+                      gradients=False, rng=np.random.default_rng(2)):
+        rec = ev.record
+        assert rec.grads_W[0] is None and rec.eta == 3.0  # folded: no gradient was formed
+        for l in range(len(net.layers)):
+            delta = rec.deltas[l].astype(np.float64)
+            a_prev = rec.activations[l].astype(np.float64)
+            want[l] += np.linalg.norm(delta.T @ a_prev / len(delta))
+        observer.on_step(net, rec, ev.step, ev.epoch, ev.indices)
+    observer.on_epoch(net, 1)
+    (summary,) = seen
+    got = summary.stats[:, FIELDS.index("sum_grad_norm")]
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    assert want.min() > 0.1  # not vacuous: the gradients are there to be measured

@@ -54,6 +54,7 @@ class StepRecord:
     trace_W: list[UpdateTrace | None] | None = None  # the optimizer's record, with detail
     trace_b: list[UpdateTrace | None] | None = None
     dE_dx: np.ndarray | None = None  # (n, n_in): ∂E/∂x, the gradient at the inputs, with detail
+    eta: float | None = None  # a folded step of plain descent (grads_W None): updates_W = η ∂E/∂W
 
 
 def _output_delta(net: Network, z, a, t, detail: bool, mistakes: Mistakes, hooked: bool):
@@ -123,18 +124,19 @@ def train_step(net: Network, x: np.ndarray, t: np.ndarray, optimizer: Optimizer,
     are not computed (None: an observer that reports the loss computes it from z, a and t);
     with a `workspace`, gradients and updates are written into its buffers; and with a
     workspace but without `gradients` (no one looks at ∂E/∂W), plain gradient descent forms its
-    step η ∂E/∂W = (η/n δ)ᵀ a directly and the record's grads_W and grads_b are None.  All are
-    ignored for a step in detail or with mistakes, which computes and keeps everything.
+    step η ∂E/∂W = (η/n δ)ᵀ a directly and the record's grads_W and grads_b are None (its `eta`
+    says what ∂E/∂W is: updates_W / η, so ‖∂E/∂W‖ can still be had).  All are ignored for a
+    step in detail or with mistakes, which computes and keeps everything.
     """
     optimizer.begin_step()
-    n = x.shape[0]
-    scale = mistakes.batch_scale(n) if mistakes else 1.0 / n
-    if detail or mistakes:
+    hooked = mistakes is not NO_MISTAKES and bool(mistakes)
+    scale = mistakes.batch_scale(x.shape[0]) if hooked else 1.0 / x.shape[0]
+    if detail or hooked:
         loss, workspace = True, None
-    fold = workspace is not None and not gradients and optimizer.plain and \
-        not optimizer.mistakes
+    fold = workspace is not None and not gradients and optimizer.lr != 0 and \
+        optimizer.plain and not optimizer.mistakes
     rec, b_updates = _backprop(net, x, t, scale, optimizer, detail, mistakes, loss, workspace,
-                               fold)
+                               fold, hooked)
     rec.W_old, rec.b_old = _apply(net.layers, rec.updates_W, b_updates, detail)
     return rec
 
@@ -186,17 +188,20 @@ def train_step_chunked(net: Network, chunks: Iterable, optimizer: Optimizer, *,
 
 def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, detail: bool,
               mistakes: Mistakes, loss: bool = True, ws: Workspace | None = None,
-              fold: bool = False) -> tuple[StepRecord, list]:
+              fold: bool = False, hooked: bool | None = None) -> tuple[StepRecord, list]:
     """The forward pass and BP1–BP4 on (x, t), the gradients scaled by `scale` (1/n for a
     batch's mean, 1 for a chunk's sums).  With an optimizer, each layer's update is computed as
     soon as its gradient is known (a mistake may use it for the next layer down) but not yet
     applied; returns the record and the bias updates.  `loss`, `ws` and `fold` (plain
-    gradient descent with no gradient kept): see train_step."""
+    gradient descent with no gradient kept): see train_step.  `hooked`: whether mistakes are
+    active (None: ask them)."""
     layers = net.layers
     L = len(layers)
     zs, acts = net.forward(x)
-    hooked = bool(mistakes)
-    t = mistakes.targets(t) if hooked else t  # the targets the loss is computed with
+    if hooked is None:
+        hooked = bool(mistakes)
+    if hooked:
+        t = mistakes.targets(t)  # the targets the loss is computed with
     losses = net.output_losses(zs[-1], acts[-1], t) if loss else None
     dE_das, da_dzs, deltas = [None] * L, [None] * L, [None] * L
     grads_W, grads_b, updates, b_updates = [None] * L, [None] * L, [None] * L, [None] * L
@@ -204,6 +209,8 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
     delta, dE_das[-1], da_dzs[-1] = _output_delta(net, zs[-1], acts[-1], t, detail, mistakes,
                                                   hooked)
     sign = mistakes.update_sign() if hooked else 1.0
+    if fold:  # plain descent, no gradient kept: see _bias_step
+        eta_over_n, steps_W = optimizer.lr * scale, ws.updates_W
     for l in range(L - 1, -1, -1):  # layer l+1 in the book's numbering, output first
         layer = layers[l]
         if l < L - 1:
@@ -219,8 +226,10 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
             delta = dE_da * da_dz
         deltas[l] = delta
         if fold:
-            updates[l], b_updates[l] = _plain_steps(optimizer.lr * scale, layer, l, delta,
-                                                    acts[l], ws)
+            scaled = delta * eta_over_n
+            updates[l] = np.matmul(scaled.T, acts[l], out=steps_W[l])
+            if layer.bias_trainable:
+                b_updates[l] = _bias_step(layer, np.add.reduce(scaled, axis=0))
             continue
         scaled = delta * scale if scale != 1.0 else delta
         gW, gb = _gradients(layer, l, scaled, acts[l], ws)
@@ -242,7 +251,7 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
     return StepRecord(x, t, zs, acts, losses, dE_das, da_dzs, deltas, grads_W, grads_b, None,
                       None, updates, None if losses is None else
                       float(np.add.reduce(losses, axis=None)) / x.shape[0],
-                      traces_W, traces_b, dE_dx), b_updates
+                      traces_W, traces_b, dE_dx, optimizer.lr if fold else None), b_updates
 
 
 def _gradients(layer, l: int, scaled, a_prev, ws: Workspace | None):
@@ -260,18 +269,15 @@ def _gradients(layer, l: int, scaled, a_prev, ws: Workspace | None):
     return gW, gb
 
 
-def _plain_steps(eta_over_n: float, layer, l: int, delta, a_prev, ws: Workspace):
-    """Plain gradient descent when no one looks at the gradient: the steps η ∂E/∂W =
-    (η/n δ)ᵀ a^(l−1) and η ∂E/∂b = Σ η/n δ formed at once, as a bare NumPy loop does (η/n
-    scales the small δ instead of the large ∂E/∂W; the same step up to float rounding)."""
-    scaled = delta * eta_over_n
-    upd = np.matmul(scaled.T, a_prev, out=ws.updates_W[l])
-    b_upd = None
-    if layer.bias_trainable:
-        b_upd = np.add.reduce(scaled, axis=0)
-        if len(layer.b) != len(b_upd):  # one shared bias: the sum over its neurons
-            b_upd = b_upd.sum(keepdims=True)
-    return upd, b_upd
+def _bias_step(layer, b_upd):
+    """The bias's part of a plain step (see _backprop): Σ η/n δ over the batch, which is the
+    step η ∂E/∂b = Σ η/n δ formed at once, as a bare NumPy loop does; for one bias shared by
+    its layer's neurons, the sum over them.  With the weights' (η/n δ)ᵀ a^(l−1), this is plain
+    gradient descent when no one looks at the gradient: η/n scales the small δ instead of the
+    large ∂E/∂W, the same step up to float rounding."""
+    if len(layer.b) != len(b_upd):  # one shared bias: the sum over its neurons
+        return b_upd.sum(keepdims=True)
+    return b_upd
 
 
 def _updates(optimizer: Optimizer, layer, l: int, gW, gb, trains_b: bool, detail: bool,
@@ -296,15 +302,16 @@ def _apply(layers, updates, b_updates, detail: bool):
     """Subtract every update, now that all deltas used the weights from before it.  A step
     recorded in full keeps the old arrays (the trace shows W and W_new); otherwise the update is
     done in place, which saves an allocation per layer on the training hot path."""
-    W_old = [layer.W for layer in layers] if detail else None
-    b_old = [layer.b for layer in layers] if detail else None
-    for layer, upd, b_upd in zip(layers, updates, b_updates):
-        if detail:
-            layer.W = layer.W - upd
-            if b_upd is not None:
-                layer.b = layer.b - b_upd
-        else:
+    if not detail:
+        for layer, upd, b_upd in zip(layers, updates, b_updates):
             np.subtract(layer.W, upd, out=layer.W)
             if b_upd is not None:
                 np.subtract(layer.b, b_upd, out=layer.b)
+        return None, None
+    W_old = [layer.W for layer in layers]
+    b_old = [layer.b for layer in layers]
+    for layer, upd, b_upd in zip(layers, updates, b_updates):
+        layer.W = layer.W - upd
+        if b_upd is not None:
+            layer.b = layer.b - b_upd
     return W_old, b_old

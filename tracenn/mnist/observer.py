@@ -189,8 +189,13 @@ class SummaryObserver(Observer):
                 # (and the engine's reused buffers), are reduced to their norms now.
                 self._pending.append((rec.t, rec.activations, rec.zs, rec.deltas, step))
                 norms = self._norms or [0.0] * len(net.layers)
-                for l, gW in enumerate(rec.grads_W):
-                    norms[l] += math.sqrt(np.vdot(gW, gW))
+                if rec.eta is None:
+                    for l, gW in enumerate(rec.grads_W):
+                        norms[l] += math.sqrt(np.vdot(gW, gW))
+                else:  # a folded step of plain descent: ΔW = η ∂E/∂W, so ‖∂E/∂W‖ = ‖ΔW‖ / η
+                    eta = abs(rec.eta)
+                    for l, step_W in enumerate(rec.updates_W):
+                        norms[l] += math.sqrt(np.vdot(step_W, step_W)) / eta
                 self._norms = norms
                 self._latest_updates = rec.updates_W
             else:
