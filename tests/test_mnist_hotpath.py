@@ -112,12 +112,15 @@ def test_plain_descent_without_gradients_forms_the_step_at_once():
         assert np.abs(full.W - start.W).max() > 1e-3  # the steps moved the weights
 
 
-@pytest.mark.parametrize("stats, where", [(True, "z of layer 1 (hidden 1)"),
-                                          (False, "the loss at layer 3 (output)")])
-def test_the_summary_observer_checks_the_loss_it_computes(stats, where):
+@pytest.mark.parametrize("stats, window, where", [
+    (True, None, "z of layer 1 (hidden 1)"), (False, None, "the loss at layer 3 (output)"),
+    (True, 8, "z of layer 1 (hidden 1)"), (False, 8, "z of layer 1 (hidden 1)")])
+def test_the_summary_observer_checks_the_loss_it_computes(stats, window, where):
     """The lean engine computes no loss; the summary observer does, once per window, and a
     loss that is not finite stops training there, naming its step (here the first: one weight
-    is NaN from the start, and the engine's own parameter check is kept out of the way)."""
+    is NaN from the start, and the engine's own parameter check is kept out of the way).  The
+    first layer whose z is not finite is named when the step's arrays are kept: with
+    statistics, or in the engine's window."""
     d = mdata.load_sample()
     batches = MnistBatches(d.train_images[:1000], d.train_labels[:1000])
     net = build_network(MnistConfig())
@@ -127,26 +130,30 @@ def test_the_summary_observer_checks_the_loss_it_computes(stats, where):
     steps = []
     with pytest.raises(TrainingDiverged) as stopped:
         for ev in iterate(net, batches, make_optimizer(MnistConfig()), epochs=1, batch_size=64,
-                          lean=True, check_every=10**6, gradients=stats):
+                          lean=True, check_every=10**6, gradients=stats, window=window):
             steps.append(ev.step)
             observer.on_step(net, ev.record, ev.step, ev.epoch, ev.indices)
     assert steps[-1] == SummaryObserver.PENDING_SAMPLES // 64  # stopped at the first window
     assert str(stopped.value).startswith(f"training diverged at step 1: {where} is no longer")
 
 
-def test_a_window_of_steps_sums_to_numpy_statistics_of_its_raw_arrays():
+@pytest.mark.parametrize("window", [None, 51, 7])
+def test_a_window_of_steps_sums_to_numpy_statistics_of_its_raw_arrays(window):
     """The observer reduces a window of steps at once (PENDING_SAMPLES samples); its sums must
     be the sums NumPy gives over the same steps' z, a, δ and ∂E/∂W, copied out as each step is
-    made (the engine reuses its gradient buffers), computed here in float64 one step at a time."""
+    made (the engine reuses its gradient buffers and its window), computed here in float64 one
+    step at a time.  With the engine's window (engine/window.py) of 51 steps (the observer's
+    own) or 7, and without one; the smaller last batch of 5 has no room in a window."""
     d = mdata.load_sample()
-    batches = MnistBatches(d.train_images[:400], d.train_labels[:400])
+    batches = MnistBatches(d.train_images[:405], d.train_labels[:405])
     cfg = MnistConfig(layers=[784, 16, 12, 10])  # ReLU hidden layers: dead units are counted
     net = build_network(cfg)
     seen = []
     observer = SummaryObserver(seen.append, d.test_images[:20], d.test_labels[:20], None, True)
     raw = []
     for ev in iterate(net, batches, make_optimizer(cfg), epochs=1, batch_size=10, lean=True,
-                      rng=np.random.default_rng(5)):
+                      rng=np.random.default_rng(5), window=window):
+        assert (ev.record.window is None) == (window is None or ev.step == 41)
         rec = ev.record
         raw.append([(z.astype(np.float64), a.astype(np.float64), dl.astype(np.float64),
                      np.linalg.norm(g.astype(np.float64)))
@@ -155,18 +162,18 @@ def test_a_window_of_steps_sums_to_numpy_statistics_of_its_raw_arrays():
         observer.on_step(net, rec, ev.step, ev.epoch, ev.indices)
     observer.on_epoch(net, 1)
     (summary,) = seen
-    assert len(raw) == 40 and summary.samples == 400
+    assert len(raw) == 41 and summary.samples == 405
     for l in range(len(net.layers)):
         z = np.concatenate([step[l][0] for step in raw])
         a = np.concatenate([step[l][1] for step in raw])
         delta = np.concatenate([step[l][2] for step in raw])
         dead = sum(int((step[l][1].sum(axis=0) == 0).sum()) for step in raw)
         want = {"n_values": z.size, "sum_z": z.sum(), "sumsq_z": (z * z).sum(),
-                "sum_a": a.sum(), "sumsq_a": (a * a).sum(), "batches": 40,
+                "sum_a": a.sum(), "sumsq_a": (a * a).sum(), "batches": 41,
                 "sum_grad_norm": sum(step[l][3] for step in raw),
-                "sum_delta_sq": (delta * delta).sum(), "samples": 400}
+                "sum_delta_sq": (delta * delta).sum(), "samples": 405}
         if l < len(net.layers) - 1:
-            want.update(inactive=dead, inactive_of=40 * z.shape[1])
+            want.update(inactive=dead, inactive_of=41 * z.shape[1])
         row = summary.stats[l]
         for name, value in want.items():
             got = row[FIELDS.index(name)]
@@ -199,3 +206,36 @@ def test_plain_descent_with_statistics_takes_the_gradient_norm_from_the_step():
     got = summary.stats[:, FIELDS.index("sum_grad_norm")]
     np.testing.assert_allclose(got, want, rtol=1e-5)
     assert want.min() > 0.1  # not vacuous: the gradients are there to be measured
+
+
+@pytest.mark.parametrize("layers, activation, output, loss", [
+    ([784, 16, 12, 10], "relu", "softmax", "cross-entropy"),
+    ([784, 30, 10], "sigmoid", "sigmoid", "half-sse"),
+    ([784, 8, 10], "tanh", "identity", "mse")])
+def test_the_window_changes_where_arrays_are_written_not_the_numbers(layers, activation,
+                                                                      output, loss):
+    """Writing z, a and δ into the engine's window (out= its slots) makes the same numbers as
+    new arrays: 31 steps (the last a smaller batch, which has no room in the window) end in
+    bit-identical weights with and without a window, and each step's z, a and δ are equal."""
+    d = mdata.load_sample()
+    batches = MnistBatches(d.train_images[:610], d.train_labels[:610])
+    cfg = MnistConfig(layers=layers, activation=activation, output=output, loss=loss)
+    runs = []
+    for window in (None, 5):
+        net = build_network(cfg)
+        arrays = []
+        for ev in iterate(net, batches, make_optimizer(cfg), epochs=1, batch_size=20,
+                          rng=np.random.default_rng(4), lean=True, window=window):
+            rec = ev.record
+            arrays.append([x.copy() for x in rec.zs + rec.activations + rec.deltas])
+            if rec.window is not None and rec.window.full:
+                rec.window.clear()  # as the summary observer does when it has read them
+        runs.append((net, arrays))
+    (net0, arrays0), (net1, arrays1) = runs
+    assert len(arrays0) == 31
+    for step0, step1 in zip(arrays0, arrays1):
+        for x0, x1 in zip(step0, step1):
+            np.testing.assert_array_equal(x0, x1)
+    for l0, l1 in zip(net0.layers, net1.layers):
+        np.testing.assert_array_equal(l0.W, l1.W)
+        np.testing.assert_array_equal(l0.b, l1.b)

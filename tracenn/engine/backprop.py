@@ -26,6 +26,7 @@ from .functions import NUMPY_OPS
 from .mistakes import NO_MISTAKES, Mistakes
 from .network import Network
 from .optim import Optimizer, UpdateTrace
+from .window import Window
 
 
 @dataclass
@@ -55,38 +56,44 @@ class StepRecord:
     trace_b: list[UpdateTrace | None] | None = None
     dE_dx: np.ndarray | None = None  # (n, n_in): ∂E/∂x, the gradient at the inputs, with detail
     eta: float | None = None  # a folded step of plain descent (grads_W None): updates_W = η ∂E/∂W
+    window: Window | None = None  # zs, activations[1:] and deltas are slot `slot` of this window
+    slot: int | None = None
 
 
-def _output_delta(net: Network, z, a, t, detail: bool, mistakes: Mistakes, hooked: bool):
+def _output_delta(net: Network, z, a, t, detail: bool, mistakes: Mistakes, hooked: bool,
+                  out: np.ndarray | None = None):
     """δ^L, and the chain-rule factors ∂E/∂a, ∂a/∂z (computed when needed or asked for).
     `hooked`: mistakes are active (without, their hooks are not called: they would return
-    their argument)."""
-    out = net.layers[-1].activation
+    their argument).  With `out` (a window's slot), δ^L is written there."""
+    act = net.layers[-1].activation
     loss = net.loss
-    fused = loss.fused.get(out.name) if loss.fused else None
+    fused = loss.fused.get(act.name) if loss.fused else None
     dE_da = da_dz = None
     if fused is None or detail:
         dE_da = loss.dE_da(a, t)
         if hooked:
             dE_da = mistakes.output_dE_da(dE_da)
-        if out.prime is not None:
-            da_dz = out.prime(z, a, NUMPY_OPS)
+        if act.prime is not None:
+            da_dz = act.prime(z, a, NUMPY_OPS)
             if hooked:
-                da_dz = mistakes.prime(da_dz, out, z, a)
+                da_dz = mistakes.prime(da_dz, act, z, a)
         else:
-            da_dz = out.da_dz(z, a)
+            da_dz = act.da_dz(z, a)
             if hooked:
                 da_dz = mistakes.jacobian(da_dz, a)
     if fused is not None:
         delta = fused(a, t)
         if hooked:
             delta = mistakes.fused_delta(delta, a)
-    elif out.prime is not None:
-        delta = dE_da * da_dz
+    elif act.prime is not None:
+        return np.multiply(dE_da, da_dz, out=out), dE_da, da_dz
     else:
-        delta = out.backprop(dE_da, z, a)
+        delta = act.backprop(dE_da, z, a)
         if hooked:
             delta = mistakes.jacobian_delta(delta, dE_da, a)
+    if out is not None:
+        np.copyto(out, delta)
+        delta = out
     return delta, dE_da, da_dz
 
 
@@ -96,20 +103,29 @@ class Workspace:
     new 784×128 array per step is a page-faulting allocation).  A record made with a workspace
     holds these buffers: they are overwritten by the next step, so an observer that keeps a
     gradient or an update past its `on_step` must copy it.  Steps recorded in detail and steps
-    with active mistakes never use one (a mistake may keep or replace the arrays)."""
+    with active mistakes never use one (a mistake may keep or replace the arrays).
 
-    def __init__(self, net: Network):
+    With `window_steps`, the steps' z, a and δ are written into a Window of that many steps
+    (engine/window.py), made for the first batch's size; the record says which slot."""
+
+    def __init__(self, net: Network, window_steps: int | None = None):
         layers = net.layers
         self.grads_W = [np.empty_like(layer.W) for layer in layers]
         self.grads_b = [np.empty_like(layer.b) for layer in layers]
         self.updates_W = [np.empty_like(layer.W) for layer in layers]
         self.updates_b = [np.empty_like(layer.b) for layer in layers]
         self.scratch = [np.empty_like(layer.W) for layer in layers]  # g = ∂E/∂W + λW
+        self.window_steps = window_steps
+        self.window: Window | None = None
 
-    def fits(self, net: Network) -> bool:
-        return all(g.shape == layer.W.shape and g.dtype == layer.W.dtype and
-                   b.shape == layer.b.shape for g, b, layer in
-                   zip(self.grads_W, self.grads_b, net.layers))
+    def slot(self, net: Network, t: np.ndarray) -> tuple[Window | None, int | None]:
+        """The window and slot the next step (targets t) is written into, or (None, None)."""
+        if self.window_steps is None:
+            return None, None
+        if self.window is None:
+            self.window = Window(net, self.window_steps, t.shape[0])
+        i = self.window.take(t)
+        return (None, None) if i is None else (self.window, i)
 
 
 def train_step(net: Network, x: np.ndarray, t: np.ndarray, optimizer: Optimizer, *,
@@ -197,7 +213,8 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
     active (None: ask them)."""
     layers = net.layers
     L = len(layers)
-    zs, acts = net.forward(x)
+    window, slot = ws.slot(net, t) if ws is not None else (None, None)
+    zs, acts = net.forward(x, window, slot)
     if hooked is None:
         hooked = bool(mistakes)
     if hooked:
@@ -206,8 +223,9 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
     dE_das, da_dzs, deltas = [None] * L, [None] * L, [None] * L
     grads_W, grads_b, updates, b_updates = [None] * L, [None] * L, [None] * L, [None] * L
     traces_W, traces_b = ([None] * L, [None] * L) if detail else (None, None)
+    into = (lambda l: None) if window is None else (lambda l: window.delta[l][slot])
     delta, dE_das[-1], da_dzs[-1] = _output_delta(net, zs[-1], acts[-1], t, detail, mistakes,
-                                                  hooked)
+                                                  hooked, into(L - 1))
     sign = mistakes.update_sign() if hooked else 1.0
     if fold:  # plain descent, no gradient kept: see _bias_step
         eta_over_n, steps_W = optimizer.lr * scale, ws.updates_W
@@ -223,7 +241,7 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
             if hooked:
                 da_dz = mistakes.prime(da_dz, act, zs[l], acts[l + 1])
             dE_das[l], da_dzs[l] = dE_da, da_dz
-            delta = dE_da * da_dz
+            delta = np.multiply(dE_da, da_dz, out=into(l))
         deltas[l] = delta
         if fold:
             scaled = delta * eta_over_n
@@ -251,7 +269,8 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
     return StepRecord(x, t, zs, acts, losses, dE_das, da_dzs, deltas, grads_W, grads_b, None,
                       None, updates, None if losses is None else
                       float(np.add.reduce(losses, axis=None)) / x.shape[0],
-                      traces_W, traces_b, dE_dx, optimizer.lr if fold else None), b_updates
+                      traces_W, traces_b, dE_dx, optimizer.lr if fold else None, window,
+                      slot), b_updates
 
 
 def _gradients(layer, l: int, scaled, a_prev, ws: Workspace | None):

@@ -62,10 +62,11 @@ NUMPY_OPS = SimpleNamespace(
 class Activation:
     """One activation function a = f(z), applied to a layer's net inputs.
 
-    `fn(z)` maps z (n, K) to a (n, K).  For element-wise activations `prime(z, a, ops)` is f'(z)
-    written in terms of z and a = f(z) (sigmoid: a (1 − a)), so that the same formula serves
-    numpy and SymPy.  Softmax is not element-wise: its `prime` is None and `backprop` applies the
-    Jacobian ∂a_k/∂z_j = a_k (δ_kj − a_j) instead.
+    `fn(z)` maps z (n, K) to a (n, K); `fn(z, out=arr)` writes a into arr, shaped like z (the
+    training hot path's window, engine/window.py), with the same operations.  For element-wise
+    activations `prime(z, a, ops)` is f'(z) written in terms of z and a = f(z) (sigmoid:
+    a (1 − a)), so that the same formula serves numpy and SymPy.  Softmax is not element-wise:
+    its `prime` is None and `backprop` applies the Jacobian ∂a_k/∂z_j = a_k (δ_kj − a_j) instead.
     """
 
     name: str
@@ -96,18 +97,26 @@ class Activation:
         return a * (dE_da - np.sum(dE_da * a, axis=1, keepdims=True))
 
 
-def _sigmoid(z):
-    # 1 / (1 + e^−z), computed in one new array; for very negative z, e^−z overflows to inf and
-    # the result is exactly 0, the right limit (the training loop silences that warning).
-    e = np.negative(z)
+def _sigmoid(z, out=None):
+    # 1 / (1 + e^−z), computed in one new array (or `out`); for very negative z, e^−z overflows
+    # to inf and the result is exactly 0, the right limit (the training loop silences that warning).
+    e = np.negative(z, out=out)
     np.exp(e, out=e)
     e += 1
     return np.reciprocal(e, out=e)
 
 
-def _softmax(z):
+def _softmax(z, out=None):
     e = np.exp(z - z.max(axis=1, keepdims=True))  # shifting by the max leaves softmax unchanged
-    return e / e.sum(axis=1, keepdims=True)
+    return np.divide(e, e.sum(axis=1, keepdims=True), out=out)
+
+
+def _identity(z, out=None):
+    # a = z itself; into `out`, a copy
+    if out is None:
+        return z
+    np.copyto(out, z)
+    return out
 
 
 def _sym_sigmoid(zs):
@@ -153,7 +162,7 @@ TANH = Activation(
     "tanh",
     "tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z))",
     "tanh′(z) = 1 − tanh²(z)",
-    np.tanh,
+    lambda z, out=None: np.tanh(z, out=out),
     lambda z, a, ops: 1 - a * a,
     _sym_tanh,
 )
@@ -161,7 +170,7 @@ RELU = Activation(
     "relu",
     "relu(z) = max(0, z)",
     "relu′(z) = 1 if z > 0 else 0",
-    lambda z: np.maximum(z, 0),
+    lambda z, out=None: np.maximum(z, 0, out=out),
     lambda z, a, ops: ops.step(z),
     _sym_relu,
     kink=0.0,
@@ -170,7 +179,7 @@ IDENTITY = Activation(
     "identity",
     "f(z) = z",
     "f′(z) = 1",
-    lambda z: z,
+    _identity,
     lambda z, a, ops: 1 + 0 * z,  # written with z so numpy returns an array of ones
     _sym_identity,
     aliases=("linear", "purelin"),

@@ -12,6 +12,7 @@ import numpy as np
 from ..engine.functions import NUMPY_OPS, Activation
 from ..engine.loop import SUMMARY, Observer
 from ..engine.network import Network
+from ..engine.window import Window
 from ..errors import TrainingDiverged
 from ..notation import layer_name
 from .summary import FIELDS, Summary
@@ -65,36 +66,52 @@ def _flat(pieces: list[np.ndarray]) -> np.ndarray:
     return np.concatenate([p.ravel("K") for p in pieces])
 
 
-def summarise(net: Network, zs: list[list[np.ndarray]], acts: list[list[np.ndarray]],
-              deltas: list[list[np.ndarray]], batch_size: int, grad_norms: list[float],
-              columns: list | None = None) -> np.ndarray:
+def _by_unit(pieces: list[np.ndarray]) -> np.ndarray:
+    """Batches' a (n, units each) as one (k·units, n) array, a row per unit and batch, from
+    their transposes (contiguous, as the engine makes a column-major)."""
+    return np.concatenate([a.T for a in pieces]) if len(pieces) > 1 else pieces[0].T
+
+
+def steps_blocks(zs: list[list[np.ndarray]], acts: list[list[np.ndarray]],
+                 deltas: list[list[np.ndarray]]) -> list[tuple]:
+    """summarise's blocks from k steps' own arrays: zs[l], acts[l] and deltas[l] are the k
+    steps' z, a and δ of layer l+1."""
+    return [(_flat(z), _by_unit(a), _flat(d)) for z, a, d in zip(zs, acts, deltas)]
+
+
+def window_blocks(window: Window) -> list[tuple]:
+    """summarise's blocks from the steps in a Window: each kind is one contiguous block."""
+    f, n = window.filled, window.batch
+    return [(z[:f].ravel(), a[:f].reshape(-1, n), d[:f].ravel())
+            for z, a, d in zip(window.z, window.a, window.delta)]
+
+
+def summarise(net: Network, blocks: list[tuple], k: int, batch_size: int,
+              grad_norms: list[float], columns: list | None = None) -> np.ndarray:
     """The additive statistics of k batches of `batch_size` samples, one row per layer (columns:
-    FIELDS).  zs[l], acts[l] and deltas[l] are the k batches' arrays of layer l+1's z, a and δ;
-    grad_norms[l] is Σ‖∂E/∂W‖ of layer l+1 over the k batches.
+    FIELDS).  blocks[l] holds layer l+1's values over the k batches: z and δ as flat arrays (in
+    any order), and a as a (k·units, batch_size) array, a row per unit and batch (steps_blocks
+    and window_blocks make them); grad_norms[l] is Σ‖∂E/∂W‖ of layer l+1 over the k batches.
 
     With `columns` (one entry per layer), the arrays are one chunk of a batch made in chunks:
     whether a ReLU unit is dead is known only once the whole batch is seen, so each ReLU layer
     adds its column sums of a to columns[l] instead, and the row counts no batch; batch_row
     counts it when its last chunk is in."""
-    k = len(zs[0])
     out = np.empty((len(net.layers), len(FIELDS)))
     for l, layer in enumerate(net.layers):
-        zf, df = _flat(zs[l]), _flat(deltas[l])
+        zf, by_unit, df = blocks[l]
         dtype = zf.dtype
         act = layer.activation
+        af = by_unit.ravel()
         inactive = inactive_of = 0
         if act.name == "relu":  # a ≥ 0: a unit is dead for a batch exactly when its column sums to 0
-            # (k·units, batch): batch by batch, a row per unit, from a's transposes (contiguous)
-            by_unit = np.concatenate([a.T for a in acts[l]]) if k > 1 else acts[l][0].T
             col_a = by_unit @ _ones(batch_size, dtype)  # Σ over each batch, per unit
             if columns is None:
                 inactive, inactive_of = col_a.size - np.count_nonzero(col_a), col_a.size
             else:
                 columns[l] = col_a if columns[l] is None else columns[l] + col_a
             sum_a = np.dot(col_a, _ones(col_a.size, dtype))
-            af = by_unit.ravel("K")
         else:
-            af = _flat(acts[l])
             sum_a = np.dot(af, _ones(af.size, dtype))
             if act.name in ("sigmoid", "tanh"):
                 bound = dtype.type(saturation_bound(act))
@@ -165,6 +182,8 @@ class SummaryObserver(Observer):
         self.epoch_start = time.perf_counter()  # reset when an epoch's summary is emitted
         self.batch_in_epoch = 0
         self._pending: list[tuple] = []  # per step: t, and the activations, zs and δs it needs
+        self._written: Window | None = None  # the engine's window the steps below are in
+        self._written_steps: list[int] = []  # the steps in it, in its slots' order
         self._norms: list[float] = []  # per layer: Σ‖∂E/∂W‖ over the pending steps
         self._latest_updates: list[np.ndarray] | None = None  # the latest step's ΔW, by layer
         self._chunks: _Chunks | None = None  # the current batch's chunks, if made in chunks
@@ -173,21 +192,32 @@ class SummaryObserver(Observer):
         return SUMMARY
 
     def on_step(self, net, rec, step, epoch, idx):
-        if self.epoch_summary is None or self.epoch_summary.epoch != epoch:
-            self.epoch_summary = self._new(net, epoch, 0, "epoch")
+        summary = self.epoch_summary
+        if summary is None or summary.epoch != epoch:
+            summary = self.epoch_summary = self._new(net, epoch, 0, "epoch")
             self.window = self._new(net, epoch, 0, "every") if self.every else None
             self.batch_in_epoch = 0
-        self.batch_in_epoch += 1
+        self.batch_in_epoch = batch = self.batch_in_epoch + 1
         if self._chunks is not None:
             self._add_chunked(net, rec)
         else:
-            n = len(rec.t)
-            if self._pending and self._pending[0][0].shape[0] != n:  # a smaller last batch
-                self._flush(net)
+            written = rec.window
+            if written is not None:  # the engine wrote the step into its window
+                if self._pending:
+                    self._flush(net)  # the steps before it first
+                self._written = written
+                self._written_steps.append(step)
+            else:
+                n = rec.t.shape[0]
+                if self._written_steps or (self._pending and self._pending[0][0].shape[0] != n):
+                    self._flush(net)  # a smaller last batch, or one the window had no room for
+                if self.layer_stats:
+                    self._pending.append((rec.t, rec.activations, rec.zs, rec.deltas, step))
+                else:
+                    self._pending.append((rec.t, rec.activations[-1:], rec.zs[-1:], None, step))
             if self.layer_stats:
-                # Only what the sums need is kept: the gradients, the largest arrays of a step
-                # (and the engine's reused buffers), are reduced to their norms now.
-                self._pending.append((rec.t, rec.activations, rec.zs, rec.deltas, step))
+                # The gradients, the largest arrays of a step (and the engine's reused
+                # buffers), are reduced to their norms now.
                 norms = self._norms or [0.0] * len(net.layers)
                 if rec.eta is None:
                     for l, gW in enumerate(rec.grads_W):
@@ -198,17 +228,18 @@ class SummaryObserver(Observer):
                         norms[l] += math.sqrt(np.vdot(step_W, step_W)) / eta
                 self._norms = norms
                 self._latest_updates = rec.updates_W
-            else:
-                self._pending.append((rec.t, rec.activations[-1:], rec.zs[-1:], None, step))
-            if len(self._pending) * n >= self.PENDING_SAMPLES:
+            if written is not None:
+                if written.full or written.filled * written.batch >= self.PENDING_SAMPLES:
+                    self._flush(net)
+            elif len(self._pending) * self._pending[0][0].shape[0] >= self.PENDING_SAMPLES:
                 self._flush(net)
-        self.epoch_summary.batch = self.batch_in_epoch
+        summary.batch = batch
         if self.window is not None:
-            self.window.batch = self.batch_in_epoch
-            if self.batch_in_epoch % self.every == 0:
+            self.window.batch = batch
+            if batch % self.every == 0:
                 self._flush(net)
                 self._emit(net, self.window)
-                self.window = self._new(net, epoch, self.batch_in_epoch, "every")
+                self.window = self._new(net, epoch, batch, "every")
 
     def on_chunk(self, net, rec, idx):
         """One chunk of a batch made in chunks: its sums are added up now; the batch (its dead
@@ -220,9 +251,9 @@ class SummaryObserver(Observer):
         chunks.correct += int(np.count_nonzero(rec.activations[-1].argmax(axis=1) ==
                                                rec.t.argmax(axis=1)))
         if self.layer_stats:
-            row = summarise(net, [[z] for z in rec.zs], [[a] for a in rec.activations[1:]],
-                            [[d] for d in rec.deltas], m, [0.0] * len(net.layers),
-                            chunks.columns)
+            blocks = steps_blocks([[z] for z in rec.zs], [[a] for a in rec.activations[1:]],
+                                  [[d] for d in rec.deltas])
+            row = summarise(net, blocks, 1, m, [0.0] * len(net.layers), chunks.columns)
             chunks.stats = row if chunks.stats is None else chunks.stats + row
 
     def _add_chunked(self, net, rec):
@@ -237,7 +268,10 @@ class SummaryObserver(Observer):
                 summary.add(stats, rec.loss * chunks.samples, chunks.samples, chunks.correct)
 
     def _flush(self, net):
-        """Reduce the pending steps into the epoch's (and the window's) summary."""
+        """Reduce the pending steps (in the engine's window, or their own arrays) into the
+        epoch's (and the window's) summary."""
+        if self._written_steps:
+            self._flush_written(net)
         pending = self._pending
         if not pending:
             return
@@ -247,38 +281,64 @@ class SummaryObserver(Observer):
         stats = None
         if self.layer_stats:
             L = len(net.layers)
-            stats = summarise(net, [[p[2][l] for p in pending] for l in range(L)],
-                              [[p[1][l + 1] for p in pending] for l in range(L)],
-                              [[p[3][l] for p in pending] for l in range(L)], n, self._norms)
+            blocks = steps_blocks([[p[2][l] for p in pending] for l in range(L)],
+                                  [[p[1][l + 1] for p in pending] for l in range(L)],
+                                  [[p[3][l] for p in pending] for l in range(L)])
+            stats = summarise(net, blocks, len(pending), n, self._norms)
         out = stack([p[1][-1] for p in pending])
-        loss_sum = self._losses(net, pending, stack([p[2][-1] for p in pending]), out, t)
+        steps = [p[4] for p in pending]
+        arrays = None if pending[0][3] is None else \
+            (lambda i: (pending[i][2], pending[i][1][1:]))
+        loss_sum = self._losses(net, steps, stack([p[2][-1] for p in pending]), out, t, arrays)
+        self._add(stats, loss_sum, len(pending) * n, out, t)
+        self._pending, self._norms = [], []
+
+    def _flush_written(self, net):
+        """The steps in the engine's window: each kind of value is one block already."""
+        w, steps = self._written, self._written_steps
+        f, n = w.filled, w.batch
+        stats = summarise(net, window_blocks(w), f, n, self._norms) if self.layer_stats else None
+        K = w.z[-1].shape[1]
+        # (f·n, K), column-major as the engine's own z and a are: NumPy's reductions over K
+        # (softmax's log-sum-exp) are 4× faster that way than row by row
+        z = w.z[-1][:f].transpose(1, 0, 2).reshape(K, -1).T
+        out = w.a[-1][:f].transpose(1, 0, 2).reshape(K, -1).T
+        t = w.t[:f].reshape(-1, K)
+        loss_sum = self._losses(net, steps, z, out, t,
+                                lambda i: ([zl[i].T for zl in w.z], [al[i].T for al in w.a]))
+        self._add(stats, loss_sum, f * n, out, t)
+        w.clear()
+        self._written_steps, self._norms = [], []
+
+    def _add(self, stats, loss_sum: float, samples: int, out, t) -> None:
         correct = int(np.count_nonzero(out.argmax(axis=1) == t.argmax(axis=1)))
         for summary in (self.epoch_summary, self.window):
             if summary is not None:
-                summary.add(stats, loss_sum, len(pending) * n, correct)
-        self._pending, self._norms = [], []
+                summary.add(stats, loss_sum, samples, correct)
 
     @staticmethod
-    def _losses(net, pending, z, a, t) -> float:
-        """Σ of the pending steps' losses, computed here at once (the engine's hot path computes
-        no loss), and the divergence check that used to run on each step's loss: a loss that
-        is not finite raises TrainingDiverged naming its step and the first layer whose z or a
-        is not finite (with per-layer statistics, which keep every layer's arrays)."""
+    def _losses(net, steps: list[int], z, a, t, arrays=None) -> float:
+        """Σ of some steps' losses, computed here at once (the engine's hot path computes no
+        loss), and the divergence check that used to run on each step's loss: a loss that is
+        not finite raises TrainingDiverged naming its step and, where the step's arrays are kept
+        (`arrays(i)`: the i-th step's zs and activations after x), the first layer whose z or a
+        is not finite."""
         losses = net.output_losses(z, a, t)
         total = float(np.add.reduce(losses, axis=None, dtype=np.float64))
         if math.isfinite(total):
             return total
-        by_step = np.add.reduce(losses.reshape(len(pending), -1), axis=1)
-        p = pending[int(np.argmin(np.isfinite(by_step)))]
+        by_step = np.add.reduce(losses.reshape(len(steps), -1), axis=1)
+        i = int(np.argmin(np.isfinite(by_step)))
         L = len(net.layers)
         where = f"the loss at layer {L} (output)"
-        if p[3] is not None:
+        if arrays is not None:
+            zs, acts = arrays(i)
             for l in range(L):
-                if not (np.all(np.isfinite(p[2][l])) and np.all(np.isfinite(p[1][l + 1]))):
-                    what = "z" if not np.all(np.isfinite(p[2][l])) else "a"
+                if not (np.all(np.isfinite(zs[l])) and np.all(np.isfinite(acts[l]))):
+                    what = "z" if not np.all(np.isfinite(zs[l])) else "a"
                     where = f"{what} of layer {l + 1} ({layer_name(l, L)})"
                     break
-        raise TrainingDiverged(p[4], where)
+        raise TrainingDiverged(steps[i], where)
 
     @staticmethod
     def _new(net, epoch: int, batch: int, kind: str) -> Summary:

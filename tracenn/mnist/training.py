@@ -186,6 +186,7 @@ class Training:
                          batch_size=cfg.batch_size, rng=np.random.default_rng(cfg.seed + 1),
                          chunk_size=self.chunk, lean=True, check_every=_window(cfg.batch_size),
                          gradients=False,  # the observer needs ‖∂E/∂W‖ only: see SummaryObserver.on_step
+                         window=_room(cfg.batch_size),
                          on_chunk=lambda rec, idx: observer.on_chunk(net, rec, idx))
         steps = 0
         for ev in observed(net, events, observers, self.should_stop):
@@ -235,7 +236,7 @@ def measure_start(net: Network, batches: MnistBatches, batch_size: int, test_ima
     m = min(len(batches), max(START_SAMPLES, batch_size))
     first = MnistBatches(batches.images[:m], batches.labels[:m], batches.dtype)
     for ev in iterate(probe, first, SGD(0.0), epochs=1, batch_size=batch_size, chunk_size=chunk,
-                      lean=True, check_every=_window(batch_size),
+                      lean=True, check_every=_window(batch_size), window=_room(batch_size),
                       on_chunk=lambda rec, idx: observer.on_chunk(probe, rec, idx)):
         observer.on_step(probe, ev.record, ev.step, 0, ev.indices)
     observer.on_epoch(probe, 0)
@@ -250,6 +251,13 @@ def _window(batch_size: int) -> int:
     """Steps between the engine's checks that the parameters are finite: the steps the summary
     observer reduces at once (it checks their loss), so a NaN is caught within one window."""
     return max(1, SummaryObserver.PENDING_SAMPLES // batch_size)
+
+
+def _room(batch_size: int) -> int | None:
+    """The steps of the engine's window (engine/window.py) that the summary observer reduces at
+    once: one window of the divergence check; none for batches larger than a window's samples
+    (a window of one such batch would only hold what the step's own arrays hold)."""
+    return _window(batch_size) if batch_size <= SummaryObserver.PENDING_SAMPLES else None
 
 
 SCHEDULES = ("constant", "cosine")

@@ -1,0 +1,60 @@
+"""A window of training steps in arrays made once: k consecutive steps' z, a and δ of every
+layer, and their targets t, for an observer that reduces steps k at a time (MNIST's per-layer
+summaries).
+
+Without a window each step makes new arrays for z, a and δ, and such an observer keeps k steps'
+of them and concatenates each kind before reducing it: at batch 10 that is a copy of every value
+and a few hundred small allocations per window.  With one, the engine's forward pass and backprop
+write a step's arrays into the window's next slot (the same operations, `out=` the slot), so the
+k steps of a kind lie in one contiguous block when the observer reads them.
+
+Layout, per layer of n_out units, for batches of n samples:
+    z[l], a[l]   (k, n_out, n)   slot i, transposed, is step i's z or a, (n, n_out) column-major,
+                                 the layout the forward pass makes, (W aᵀ)ᵀ, without a window
+    delta[l]     (k, n, n_out)   slot i is step i's δ, row-major
+    t            (k, n, K)       slot i is step i's targets
+so a[l][:f] reshaped to (f·n_out, n) has a row per unit and batch, and every block ravels
+without a copy.  `filled` counts the slots written since the observer last emptied the window
+(`clear`); when it is full, or a batch has another size (an epoch's smaller last batch), `take`
+gives no slot and the engine makes new arrays as without a window.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .network import Network
+
+
+class Window:
+    """Room for `steps` steps of `batch` samples each of `net` (see the module's docstring)."""
+
+    def __init__(self, net: Network, steps: int, batch: int):
+        dtype = net.dtype
+        units = [layer.W.shape[0] for layer in net.layers]
+        self.steps, self.batch = steps, batch
+        self.z = [np.empty((steps, m, batch), dtype) for m in units]
+        self.a = [np.empty((steps, m, batch), dtype) for m in units]
+        self.delta = [np.empty((steps, batch, m), dtype) for m in units]
+        self.t: np.ndarray | None = None  # made with the first targets' dtype
+        self.filled = 0
+
+    def take(self, t: np.ndarray) -> int | None:
+        """The slot for the next step, whose targets are `t` (copied in), or None: full, or a
+        batch of another size."""
+        i = self.filled
+        if i == self.steps or t.shape[0] != self.batch:
+            return None
+        if self.t is None:
+            self.t = np.empty((self.steps, *t.shape), t.dtype)
+        self.t[i] = t
+        self.filled = i + 1
+        return i
+
+    @property
+    def full(self) -> bool:
+        return self.filled == self.steps
+
+    def clear(self) -> None:
+        """Empty the window (its values stay until overwritten): the next step takes slot 0."""
+        self.filled = 0
