@@ -124,7 +124,7 @@ class Workspace:
             return None, None
         if self.window is None:
             self.window = Window(net, self.window_steps, t.shape[0])
-        i = self.window.take(t)
+        i = self.window.take(t.shape[0])
         return (None, None) if i is None else (self.window, i)
 
 
@@ -223,11 +223,15 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
     dE_das, da_dzs, deltas = [None] * L, [None] * L, [None] * L
     grads_W, grads_b, updates, b_updates = [None] * L, [None] * L, [None] * L, [None] * L
     traces_W, traces_b = ([None] * L, [None] * L) if detail else (None, None)
-    into = (lambda l: None) if window is None else (lambda l: window.delta[l][slot])
+    into = [None] * L if window is None else window.slots[slot][2]  # where each δ goes
     delta, dE_das[-1], da_dzs[-1] = _output_delta(net, zs[-1], acts[-1], t, detail, mistakes,
-                                                  hooked, into(L - 1))
+                                                  hooked, into[-1])
     sign = mistakes.update_sign() if hooked else 1.0
-    if fold:  # plain descent, no gradient kept: see _bias_step
+    if fold:
+        # Plain gradient descent when no one looks at the gradient: the steps η ∂E/∂W =
+        # (η/n δ)ᵀ a^(l−1) and η ∂E/∂b = Σ η/n δ formed at once, as a bare NumPy loop does (η/n
+        # scales the small δ instead of the large ∂E/∂W: the same step up to float rounding);
+        # one bias shared by its layer's neurons takes the sum over them.
         eta_over_n, steps_W = optimizer.lr * scale, ws.updates_W
     for l in range(L - 1, -1, -1):  # layer l+1 in the book's numbering, output first
         layer = layers[l]
@@ -241,13 +245,14 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
             if hooked:
                 da_dz = mistakes.prime(da_dz, act, zs[l], acts[l + 1])
             dE_das[l], da_dzs[l] = dE_da, da_dz
-            delta = np.multiply(dE_da, da_dz, out=into(l))
+            delta = np.multiply(dE_da, da_dz, out=into[l])
         deltas[l] = delta
         if fold:
             scaled = delta * eta_over_n
             updates[l] = np.matmul(scaled.T, acts[l], out=steps_W[l])
             if layer.bias_trainable:
-                b_updates[l] = _bias_step(layer, np.add.reduce(scaled, axis=0))
+                b_upd = np.add.reduce(scaled, axis=0)  # η ∂E/∂b = Σ η/n δ
+                b_updates[l] = b_upd if len(b_upd) == len(layer.b) else b_upd.sum(keepdims=True)
             continue
         scaled = delta * scale if scale != 1.0 else delta
         gW, gb = _gradients(layer, l, scaled, acts[l], ws)
@@ -286,17 +291,6 @@ def _gradients(layer, l: int, scaled, a_prev, ws: Workspace | None):
     if len(layer.b) != len(gb):  # one bias feeds every neuron: its gradient is the sum
         gb = gb.sum(keepdims=True)
     return gW, gb
-
-
-def _bias_step(layer, b_upd):
-    """The bias's part of a plain step (see _backprop): Σ η/n δ over the batch, which is the
-    step η ∂E/∂b = Σ η/n δ formed at once, as a bare NumPy loop does; for one bias shared by
-    its layer's neurons, the sum over them.  With the weights' (η/n δ)ᵀ a^(l−1), this is plain
-    gradient descent when no one looks at the gradient: η/n scales the small δ instead of the
-    large ∂E/∂W, the same step up to float rounding."""
-    if len(layer.b) != len(b_upd):  # one shared bias: the sum over its neurons
-        return b_upd.sum(keepdims=True)
-    return b_upd
 
 
 def _updates(optimizer: Optimizer, layer, l: int, gW, gb, trains_b: bool, detail: bool,

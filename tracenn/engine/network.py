@@ -53,18 +53,22 @@ class Network:
         window (engine/window.py), z and a are written into its slot `slot`."""
         zs, activations = [], [x]
         a = x
-        for l, layer in enumerate(self.layers):
-            # z = a Wᵀ, computed as (W aᵀ)ᵀ: the same numbers, and for a small batch against a
-            # wide layer this orientation is a quarter faster in OpenBLAS.  z is then stored
-            # column-major, which NumPy and BLAS handle without copying.
-            if window is None:
+        if window is None:
+            for layer in self.layers:
+                # z = a Wᵀ, computed as (W aᵀ)ᵀ: the same numbers, and for a small batch
+                # against a wide layer this orientation is a quarter faster in OpenBLAS.  z is
+                # then stored column-major, which NumPy and BLAS handle without copying.
                 z = (layer.W @ a.T).T  # (n, n_out)
                 z += layer.b
                 a = layer.activation.fn(z)
-            else:
-                z = np.matmul(layer.W, a.T, out=window.z[l][slot]).T
-                z += layer.b
-                a = layer.activation.fn(z, out=window.a[l][slot].T)
+                zs.append(z)
+                activations.append(a)
+            return zs, activations
+        z_slots, a_slots, _ = window.slots[slot]
+        for layer, z_slot, a_slot in zip(self.layers, z_slots, a_slots):
+            z = np.matmul(layer.W, a.T, out=z_slot).T  # the same (W aᵀ)ᵀ, into the slot
+            z += layer.b
+            a = layer.activation.fn(z, out=a_slot)
             zs.append(z)
             activations.append(a)
         return zs, activations

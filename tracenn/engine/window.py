@@ -1,5 +1,5 @@
 """A window of training steps in arrays made once: k consecutive steps' z, a and δ of every
-layer, and their targets t, for an observer that reduces steps k at a time (MNIST's per-layer
+layer, for an observer that reduces steps k at a time (MNIST's per-layer
 summaries).
 
 Without a window each step makes new arrays for z, a and δ, and such an observer keeps k steps'
@@ -12,11 +12,11 @@ Layout, per layer of n_out units, for batches of n samples:
     z[l], a[l]   (k, n_out, n)   slot i, transposed, is step i's z or a, (n, n_out) column-major,
                                  the layout the forward pass makes, (W aᵀ)ᵀ, without a window
     delta[l]     (k, n, n_out)   slot i is step i's δ, row-major
-    t            (k, n, K)       slot i is step i's targets
 so a[l][:f] reshaped to (f·n_out, n) has a row per unit and batch, and every block ravels
 without a copy.  `filled` counts the slots written since the observer last emptied the window
 (`clear`); when it is full, or a batch has another size (an epoch's smaller last batch), `take`
-gives no slot and the engine makes new arrays as without a window.
+gives no slot and the engine makes new arrays as without a window.  The targets are not kept:
+they are the data's own arrays, which outlive the step.
 """
 
 from __future__ import annotations
@@ -36,18 +36,18 @@ class Window:
         self.z = [np.empty((steps, m, batch), dtype) for m in units]
         self.a = [np.empty((steps, m, batch), dtype) for m in units]
         self.delta = [np.empty((steps, batch, m), dtype) for m in units]
-        self.t: np.ndarray | None = None  # made with the first targets' dtype
+        # each slot's arrays as the step uses them, made once: slots[i] = (zs, acts, deltas)
+        # with zs[l] = z[l][i] (written by W aᵀ, read transposed), acts[l] = a[l][i].T
+        self.slots = [([z[i] for z in self.z], [a[i].T for a in self.a],
+                       [d[i] for d in self.delta]) for i in range(steps)]
         self.filled = 0
 
-    def take(self, t: np.ndarray) -> int | None:
-        """The slot for the next step, whose targets are `t` (copied in), or None: full, or a
-        batch of another size."""
+    def take(self, n: int) -> int | None:
+        """The slot for the next step, of n samples, or None: full, or a batch of another
+        size."""
         i = self.filled
-        if i == self.steps or t.shape[0] != self.batch:
+        if i == self.steps or n != self.batch:
             return None
-        if self.t is None:
-            self.t = np.empty((self.steps, *t.shape), t.dtype)
-        self.t[i] = t
         self.filled = i + 1
         return i
 

@@ -184,6 +184,7 @@ class SummaryObserver(Observer):
         self._pending: list[tuple] = []  # per step: t, and the activations, zs and δs it needs
         self._written: Window | None = None  # the engine's window the steps below are in
         self._written_steps: list[int] = []  # the steps in it, in its slots' order
+        self._written_t: list[np.ndarray] = []  # and their targets
         self._norms: list[float] = []  # per layer: Σ‖∂E/∂W‖ over the pending steps
         self._latest_updates: list[np.ndarray] | None = None  # the latest step's ΔW, by layer
         self._chunks: _Chunks | None = None  # the current batch's chunks, if made in chunks
@@ -207,6 +208,7 @@ class SummaryObserver(Observer):
                     self._flush(net)  # the steps before it first
                 self._written = written
                 self._written_steps.append(step)
+                self._written_t.append(rec.t)
             else:
                 n = rec.t.shape[0]
                 if self._written_steps or (self._pending and self._pending[0][0].shape[0] != n):
@@ -229,7 +231,8 @@ class SummaryObserver(Observer):
                 self._norms = norms
                 self._latest_updates = rec.updates_W
             if written is not None:
-                if written.full or written.filled * written.batch >= self.PENDING_SAMPLES:
+                if written.filled == written.steps or \
+                        written.filled * written.batch >= self.PENDING_SAMPLES:
                     self._flush(net)
             elif len(self._pending) * self._pending[0][0].shape[0] >= self.PENDING_SAMPLES:
                 self._flush(net)
@@ -303,12 +306,12 @@ class SummaryObserver(Observer):
         # (softmax's log-sum-exp) are 4× faster that way than row by row
         z = w.z[-1][:f].transpose(1, 0, 2).reshape(K, -1).T
         out = w.a[-1][:f].transpose(1, 0, 2).reshape(K, -1).T
-        t = w.t[:f].reshape(-1, K)
+        t = np.concatenate(self._written_t) if f > 1 else self._written_t[0]
         loss_sum = self._losses(net, steps, z, out, t,
                                 lambda i: ([zl[i].T for zl in w.z], [al[i].T for al in w.a]))
         self._add(stats, loss_sum, f * n, out, t)
         w.clear()
-        self._written_steps, self._norms = [], []
+        self._written_steps, self._written_t, self._norms = [], [], []
 
     def _add(self, stats, loss_sum: float, samples: int, out, t) -> None:
         correct = int(np.count_nonzero(out.argmax(axis=1) == t.argmax(axis=1)))
