@@ -122,10 +122,11 @@ class Workspace:
         """The window and slot the next step (targets t) is written into, or (None, None)."""
         if self.window_steps is None:
             return None, None
-        if self.window is None:
-            self.window = Window(net, self.window_steps, t.shape[0])
-        i = self.window.take(t.shape[0])
-        return (None, None) if i is None else (self.window, i)
+        window = self.window
+        if window is None:
+            window = self.window = Window(net, self.window_steps, t.shape[0])
+        i = window.take(t.shape[0])
+        return (None, None) if i is None else (window, i)
 
 
 def train_step(net: Network, x: np.ndarray, t: np.ndarray, optimizer: Optimizer, *,
@@ -221,7 +222,11 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
         t = mistakes.targets(t)  # the targets the loss is computed with
     losses = net.output_losses(zs[-1], acts[-1], t) if loss else None
     dE_das, da_dzs, deltas = [None] * L, [None] * L, [None] * L
-    grads_W, grads_b, updates, b_updates = [None] * L, [None] * L, [None] * L, [None] * L
+    updates, b_updates = [None] * L, [None] * L
+    # a folded step keeps no gradient: its record's grads_W and grads_b are one list of None
+    grads_W = grads_b = [None] * L
+    if not fold:
+        grads_b = [None] * L
     traces_W, traces_b = ([None] * L, [None] * L) if detail else (None, None)
     into = [None] * L if window is None else window.slots[slot][2]  # where each δ goes
     delta, dE_das[-1], da_dzs[-1] = _output_delta(net, zs[-1], acts[-1], t, detail, mistakes,

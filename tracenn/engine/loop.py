@@ -118,7 +118,7 @@ class Event(NamedTuple):
 
 def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = None,
             epochs: int | None = None, batch_size: int = 1, rng: np.random.Generator | None = None,
-            detail: Callable[[int], bool] = lambda step: False,
+            detail: Callable[[int], bool] | None = None,
             mistakes: Mistakes = NO_MISTAKES, chunk_size: int | None = None,
             on_chunk: Callable[[StepRecord, np.ndarray], None] | None = None,
             batch_order: BatchOrder | None = None, lean: bool = False,
@@ -127,7 +127,7 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
     """Train until `steps` updates or `epochs` passes over `data`, whichever comes first,
     yielding each step as it is made.  Batches are taken in order, or shuffled each epoch when
     `rng` is given; the last batch of an epoch may be smaller.  `detail(step)` says which steps
-    keep everything (see train_step).  With `chunk_size`, a batch larger than that is stepped
+    keep everything (see train_step; None: none).  With `chunk_size`, a batch larger than that is stepped
     in chunks of that many samples (train_step_chunked; `on_chunk(record, indices)` sees each
     chunk), unless mistakes are active or the step is kept in detail.  Raises TrainingDiverged
     naming the step, the layer and the quantity that stopped being finite.  `batch_order`
@@ -161,7 +161,7 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
                 batches = (next(data.batches(idx, len(idx))) for idx in plan.epoch(epoch, N))
             for batch, item in enumerate(batches, 1):
                 step += 1
-                full = detail(step)
+                full = detail is not None and detail(step)
                 if chunked:
                     idx, rec = _batch_step(net, data, optimizer, item, chunk_size, full,
                                            mistakes, step, on_chunk)
