@@ -114,13 +114,13 @@ def test_plain_descent_without_gradients_forms_the_step_at_once():
 
 @pytest.mark.parametrize("stats, window, where", [
     (True, None, "z of layer 1 (hidden 1)"), (False, None, "the loss at layer 3 (output)"),
-    (True, 8, "z of layer 1 (hidden 1)"), (False, 8, "z of layer 1 (hidden 1)")])
+    (True, 8, "z of layer 1 (hidden 1)"), (False, 8, "the loss at layer 3 (output)")])
 def test_the_summary_observer_checks_the_loss_it_computes(stats, window, where):
     """The lean engine computes no loss; the summary observer does, once per window, and a
     loss that is not finite stops training there, naming its step (here the first: one weight
     is NaN from the start, and the engine's own parameter check is kept out of the way).  The
-    first layer whose z is not finite is named when the step's arrays are kept: with
-    statistics, or in the engine's window."""
+    first layer whose z is not finite is named when every layer's arrays are kept: with
+    statistics (without, the engine's window keeps the output layer's only)."""
     d = mdata.load_sample()
     batches = MnistBatches(d.train_images[:1000], d.train_labels[:1000])
     net = build_network(MnistConfig())
@@ -130,7 +130,8 @@ def test_the_summary_observer_checks_the_loss_it_computes(stats, window, where):
     steps = []
     with pytest.raises(TrainingDiverged) as stopped:
         for ev in iterate(net, batches, make_optimizer(MnistConfig()), epochs=1, batch_size=64,
-                          lean=True, check_every=10**6, gradients=stats, window=window):
+                          lean=True, check_every=10**6, gradients=stats, window=window,
+                          window_output_only=not stats):
             steps.append(ev.step)
             observer.on_step(net, ev.record, ev.step, ev.epoch, ev.indices)
     assert steps[-1] == SummaryObserver.PENDING_SAMPLES // 64  # stopped at the first window
@@ -216,26 +217,29 @@ def test_the_window_changes_where_arrays_are_written_not_the_numbers(layers, act
                                                                       output, loss):
     """Writing z, a and δ into the engine's window (out= its slots) makes the same numbers as
     new arrays: 31 steps (the last a smaller batch, which has no room in the window) end in
-    bit-identical weights with and without a window, and each step's z, a and δ are equal."""
+    bit-identical weights with and without a window (of every layer, or of the output layer
+    only), and each step's z, a and δ are equal."""
     d = mdata.load_sample()
     batches = MnistBatches(d.train_images[:610], d.train_labels[:610])
     cfg = MnistConfig(layers=layers, activation=activation, output=output, loss=loss)
     runs = []
-    for window in (None, 5):
+    for window, output_only in ((None, False), (5, False), (5, True)):
         net = build_network(cfg)
         arrays = []
         for ev in iterate(net, batches, make_optimizer(cfg), epochs=1, batch_size=20,
-                          rng=np.random.default_rng(4), lean=True, window=window):
+                          rng=np.random.default_rng(4), lean=True, window=window,
+                          window_output_only=output_only):
             rec = ev.record
             arrays.append([x.copy() for x in rec.zs + rec.activations + rec.deltas])
             if rec.window is not None and rec.window.full:
                 rec.window.clear()  # as the summary observer does when it has read them
         runs.append((net, arrays))
-    (net0, arrays0), (net1, arrays1) = runs
+    (net0, arrays0), *windowed = runs
     assert len(arrays0) == 31
-    for step0, step1 in zip(arrays0, arrays1):
-        for x0, x1 in zip(step0, step1):
-            np.testing.assert_array_equal(x0, x1)
-    for l0, l1 in zip(net0.layers, net1.layers):
-        np.testing.assert_array_equal(l0.W, l1.W)
-        np.testing.assert_array_equal(l0.b, l1.b)
+    for net1, arrays1 in windowed:
+        for step0, step1 in zip(arrays0, arrays1):
+            for x0, x1 in zip(step0, step1):
+                np.testing.assert_array_equal(x0, x1)
+        for l0, l1 in zip(net0.layers, net1.layers):
+            np.testing.assert_array_equal(l0.W, l1.W)
+            np.testing.assert_array_equal(l0.b, l1.b)

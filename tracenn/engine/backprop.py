@@ -105,17 +105,19 @@ class Workspace:
     gradient or an update past its `on_step` must copy it.  Steps recorded in detail and steps
     with active mistakes never use one (a mistake may keep or replace the arrays).
 
-    With `window_steps`, the steps' z, a and δ are written into a Window of that many steps
-    (engine/window.py), made for the first batch's size; the record says which slot."""
+    With `window_steps`, the steps' z, a and δ (with `output_only`, the output layer's z and a)
+    are written into a Window of that many steps (engine/window.py), made for the first
+    batch's size; the record says which slot."""
 
-    def __init__(self, net: Network, window_steps: int | None = None):
+    def __init__(self, net: Network, window_steps: int | None = None, output_only: bool = False):
         layers = net.layers
         self.grads_W = [np.empty_like(layer.W) for layer in layers]
         self.grads_b = [np.empty_like(layer.b) for layer in layers]
+        # g = ∂E/∂W + λW, then the step: every optimizer is done with g before it writes the
+        # step, so one array serves both (one array less for the processor's cache to hold)
         self.updates_W = [np.empty_like(layer.W) for layer in layers]
         self.updates_b = [np.empty_like(layer.b) for layer in layers]
-        self.scratch = [np.empty_like(layer.W) for layer in layers]  # g = ∂E/∂W + λW
-        self.window_steps = window_steps
+        self.window_steps, self.output_only = window_steps, output_only
         self.window: Window | None = None
 
     def slot(self, net: Network, t: np.ndarray) -> tuple[Window | None, int | None]:
@@ -124,7 +126,7 @@ class Workspace:
             return None, None
         window = self.window
         if window is None:
-            window = self.window = Window(net, self.window_steps, t.shape[0])
+            window = self.window = Window(net, self.window_steps, t.shape[0], self.output_only)
         i = window.take(t.shape[0])
         return (None, None) if i is None else (window, i)
 
@@ -306,7 +308,7 @@ def _updates(optimizer: Optimizer, layer, l: int, gW, gb, trains_b: bool, detail
         upd, tW = optimizer.step((l, "W"), layer.W, gW, detail=True)
     elif ws is not None:
         upd, tW = optimizer.step((l, "W"), layer.W, gW, out=ws.updates_W[l],
-                                 scratch=ws.scratch[l])
+                                 scratch=ws.updates_W[l])
     else:
         upd, tW = optimizer.step((l, "W"), layer.W, gW)
     b_upd = tb = None

@@ -122,8 +122,8 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
             mistakes: Mistakes = NO_MISTAKES, chunk_size: int | None = None,
             on_chunk: Callable[[StepRecord, np.ndarray], None] | None = None,
             batch_order: BatchOrder | None = None, lean: bool = False,
-            check_every: int = 50, gradients: bool = True,
-            window: int | None = None) -> Iterator[Event]:
+            check_every: int = 50, gradients: bool = True, window: int | None = None,
+            window_output_only: bool = False) -> Iterator[Event]:
     """Train until `steps` updates or `epochs` passes over `data`, whichever comes first,
     yielding each step as it is made.  Batches are taken in order, or shuffled each epoch when
     `rng` is given; the last batch of an epoch may be smaller.  `detail(step)` says which steps
@@ -140,10 +140,11 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
     every `check_every` steps, so a NaN is caught within that window, named by its step range
     and layer; without `gradients` as well, a step of plain gradient descent keeps no
     ∂E/∂W (see train_step); with `window` as well, the steps' z, a and δ are written into a
-    Window of that many steps (engine/window.py), which the observer that reads them empties.
+    Window of that many steps (engine/window.py), which the observer that reads them empties
+    (`window_output_only`: the output layer's z and a only).
     Without `lean` every step computes and checks everything, as small traces do."""
     N = len(data)
-    workspace = Workspace(net, window) if lean else None
+    workspace = Workspace(net, window, window_output_only) if lean else None
     checked = 0  # the last step whose parameters were checked (lean)
     plan = batch_order or BatchOrder(batch_size, rng)
     per_epoch = plan.per_epoch(N)  # batches

@@ -16,7 +16,9 @@ so a[l][:f] reshaped to (f·n_out, n) has a row per unit and batch, and every bl
 without a copy.  `filled` counts the slots written since the observer last emptied the window
 (`clear`); when it is full, or a batch has another size (an epoch's smaller last batch), `take`
 gives no slot and the engine makes new arrays as without a window.  The targets are not kept:
-they are the data's own arrays, which outlive the step.
+they are the data's own arrays, which outlive the step.  A window of the output layer only
+(`output_only`: an observer that takes only the loss and the accuracy) holds its z and a, and
+None for the rest: those the engine makes as without a window.
 """
 
 from __future__ import annotations
@@ -29,17 +31,25 @@ from .network import Network
 class Window:
     """Room for `steps` steps of `batch` samples each of `net` (see the module's docstring)."""
 
-    def __init__(self, net: Network, steps: int, batch: int):
+    def __init__(self, net: Network, steps: int, batch: int, output_only: bool = False):
         dtype = net.dtype
-        units = [layer.W.shape[0] for layer in net.layers]
-        self.steps, self.batch = steps, batch
-        self.z = [np.empty((steps, m, batch), dtype) for m in units]
-        self.a = [np.empty((steps, m, batch), dtype) for m in units]
-        self.delta = [np.empty((steps, batch, m), dtype) for m in units]
+        L = len(net.layers)
+        units = [layer.W.shape[0] if not output_only or l == L - 1 else None
+                 for l, layer in enumerate(net.layers)]
+        self.steps, self.batch, self.output_only = steps, batch, output_only
+
+        def arrays(shape):
+            return [None if m is None else np.empty(shape(m), dtype) for m in units]
+
+        self.z = arrays(lambda m: (steps, m, batch))
+        self.a = arrays(lambda m: (steps, m, batch))
+        self.delta = [None] * L if output_only else arrays(lambda m: (steps, batch, m))
         # each slot's arrays as the step uses them, made once: slots[i] = (zs, acts, deltas)
-        # with zs[l] = z[l][i] (written by W aᵀ, read transposed), acts[l] = a[l][i].T
-        self.slots = [([z[i] for z in self.z], [a[i].T for a in self.a],
-                       [d[i] for d in self.delta]) for i in range(steps)]
+        # with zs[l] = z[l][i] (written by W aᵀ, read transposed), acts[l] = a[l][i].T; None
+        # where the window keeps nothing (out=None: the engine makes a new array)
+        self.slots = [([None if z is None else z[i] for z in self.z],
+                       [None if a is None else a[i].T for a in self.a],
+                       [None if d is None else d[i] for d in self.delta]) for i in range(steps)]
         self.filled = 0
 
     def take(self, n: int) -> int | None:

@@ -307,8 +307,9 @@ class SummaryObserver(Observer):
         z = w.z[-1][:f].transpose(1, 0, 2).reshape(K, -1).T
         out = w.a[-1][:f].transpose(1, 0, 2).reshape(K, -1).T
         t = np.concatenate(self._written_t) if f > 1 else self._written_t[0]
-        loss_sum = self._losses(net, steps, z, out, t,
-                                lambda i: ([zl[i].T for zl in w.z], [al[i].T for al in w.a]))
+        arrays = None if w.output_only else \
+            (lambda i: ([zl[i].T for zl in w.z], [al[i].T for al in w.a]))
+        loss_sum = self._losses(net, steps, z, out, t, arrays)
         self._add(stats, loss_sum, f * n, out, t)
         w.clear()
         self._written_steps, self._written_t, self._norms = [], [], []
