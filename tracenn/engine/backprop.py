@@ -224,21 +224,13 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
         t = mistakes.targets(t)  # the targets the loss is computed with
     losses = net.output_losses(zs[-1], acts[-1], t) if loss else None
     dE_das, da_dzs, deltas = [None] * L, [None] * L, [None] * L
-    updates, b_updates = [None] * L, [None] * L
-    # a folded step keeps no gradient: its record's grads_W and grads_b are one list of None
-    grads_W = grads_b = [None] * L
-    if not fold:
-        grads_b = [None] * L
+    grads_W, grads_b, updates, b_updates = [None] * L, [None] * L, [None] * L, [None] * L
     traces_W, traces_b = ([None] * L, [None] * L) if detail else (None, None)
     into = [None] * L if window is None else window.slots[slot][2]  # where each δ goes
     delta, dE_das[-1], da_dzs[-1] = _output_delta(net, zs[-1], acts[-1], t, detail, mistakes,
                                                   hooked, into[-1])
     sign = mistakes.update_sign() if hooked else 1.0
-    if fold:
-        # Plain gradient descent when no one looks at the gradient: the steps η ∂E/∂W =
-        # (η/n δ)ᵀ a^(l−1) and η ∂E/∂b = Σ η/n δ formed at once, as a bare NumPy loop does (η/n
-        # scales the small δ instead of the large ∂E/∂W: the same step up to float rounding);
-        # one bias shared by its layer's neurons takes the sum over them.
+    if fold:  # plain descent, no gradient kept: the steps (η/n δ)ᵀ a^(l−1) and Σ η/n δ at once
         eta_over_n, steps_W = optimizer.lr * scale, ws.updates_W
     for l in range(L - 1, -1, -1):  # layer l+1 in the book's numbering, output first
         layer = layers[l]
@@ -261,28 +253,35 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
                 b_upd = np.add.reduce(scaled, axis=0)  # η ∂E/∂b = Σ η/n δ
                 b_updates[l] = b_upd if len(b_upd) == len(layer.b) else b_upd.sum(keepdims=True)
             continue
-        scaled = delta * scale if scale != 1.0 else delta
-        gW, gb = _gradients(layer, l, scaled, acts[l], ws)
-        if hooked:
-            gW, gb = mistakes.gradient(gW, (l, "W")), mistakes.gradient(gb, (l, "b"))
-        grads_W[l], grads_b[l] = gW, gb
-        if optimizer is None:
-            continue
-        trains_b = mistakes.bias_trainable(layer.bias_trainable) if hooked else \
-            layer.bias_trainable
-        updates[l], b_updates[l], tW, tb = _updates(optimizer, layer, l, gW, gb, trains_b,
-                                                     detail, ws)
+        grads_W[l], grads_b[l], updates[l], b_updates[l], tW, tb = _layer_step(
+            optimizer, layer, l, delta * scale if scale != 1.0 else delta, acts[l], ws,
+            mistakes, hooked, sign, detail)
         if detail:
             traces_W[l], traces_b[l] = tW, tb
-        if hooked and sign != 1.0:
-            updates[l] = sign * updates[l]
-            b_updates[l] = None if b_updates[l] is None else sign * b_updates[l]
     dE_dx = deltas[0] @ layers[0].W if detail else None
     return StepRecord(x, t, zs, acts, losses, dE_das, da_dzs, deltas, grads_W, grads_b, None,
                       None, updates, None if losses is None else
                       float(np.add.reduce(losses, axis=None)) / x.shape[0],
                       traces_W, traces_b, dE_dx, optimizer.lr if fold else None, window,
                       slot), b_updates
+
+
+def _layer_step(optimizer: Optimizer | None, layer, l: int, scaled, a_prev, ws, mistakes,
+                hooked: bool, sign: float, detail: bool):
+    """Layer l+1's gradients from its (scaled) δ, and the optimizer's steps for them with the
+    mistakes' hooks: ∂E/∂W, ∂E/∂b, the W and b steps (None without an optimizer) and with
+    `detail` their UpdateTraces."""
+    gW, gb = _gradients(layer, l, scaled, a_prev, ws)
+    if hooked:
+        gW, gb = mistakes.gradient(gW, (l, "W")), mistakes.gradient(gb, (l, "b"))
+    if optimizer is None:
+        return gW, gb, None, None, None, None
+    trains_b = mistakes.bias_trainable(layer.bias_trainable) if hooked else layer.bias_trainable
+    upd, b_upd, tW, tb = _updates(optimizer, layer, l, gW, gb, trains_b, detail, ws)
+    if hooked and sign != 1.0:
+        upd = sign * upd
+        b_upd = None if b_upd is None else sign * b_upd
+    return gW, gb, upd, b_upd, tW, tb
 
 
 def _gradients(layer, l: int, scaled, a_prev, ws: Workspace | None):

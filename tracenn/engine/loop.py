@@ -118,8 +118,8 @@ class Event(NamedTuple):
 
 def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = None,
             epochs: int | None = None, batch_size: int = 1, rng: np.random.Generator | None = None,
-            detail: Callable[[int], bool] | None = None,
-            mistakes: Mistakes = NO_MISTAKES, chunk_size: int | None = None,
+            detail: Callable[[int], bool] | None = None, mistakes: Mistakes = NO_MISTAKES,
+            chunk_size: int | None = None,
             on_chunk: Callable[[StepRecord, np.ndarray], None] | None = None,
             batch_order: BatchOrder | None = None, lean: bool = False,
             check_every: int = 50, gradients: bool = True, window: int | None = None,
@@ -127,30 +127,27 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
     """Train until `steps` updates or `epochs` passes over `data`, whichever comes first,
     yielding each step as it is made.  Batches are taken in order, or shuffled each epoch when
     `rng` is given; the last batch of an epoch may be smaller.  `detail(step)` says which steps
-    keep everything (see train_step; None: none).  With `chunk_size`, a batch larger than that is stepped
-    in chunks of that many samples (train_step_chunked; `on_chunk(record, indices)` sees each
+    keep everything (train_step; None: none).  With `chunk_size`, a larger batch is stepped in
+    chunks of that many samples (train_step_chunked; `on_chunk(record, indices)` sees each
     chunk), unless mistakes are active or the step is kept in detail.  Raises TrainingDiverged
-    naming the step, the layer and the quantity that stopped being finite.  `batch_order`
-    (a BatchOrder) replaces `batch_size` and `rng` with any order of batches.
+    naming the step, the layer and the quantity that stopped being finite.  `batch_order` (a
+    BatchOrder) replaces `batch_size` and `rng` with any order of batches.
 
     `lean` is the training hot path (MNIST): a step not kept in detail computes no loss (its
-    record's loss is None; the observers that report it compute it from z, a and t, and check
-    it) and writes its gradients and updates into buffers reused step to step (see Workspace:
-    copy what must outlive the step).  Instead of each step's loss, the parameters are checked
-    every `check_every` steps, so a NaN is caught within that window, named by its step range
-    and layer; without `gradients` as well, a step of plain gradient descent keeps no
-    ∂E/∂W (see train_step); with `window` as well, the steps' z, a and δ are written into a
-    Window of that many steps (engine/window.py), which the observer that reads them empties
-    (`window_output_only`: the output layer's z and a only).
-    Without `lean` every step computes and checks everything, as small traces do."""
+    record's loss is None: observers compute and check it from z, a and t) and writes its
+    gradients and updates into buffers reused step to step (Workspace: copy what must outlive
+    the step).  The parameters are checked every `check_every` steps instead, so a NaN is caught
+    within that window, named by its step range and layer.  With it, no `gradients`: plain
+    descent keeps no ∂E/∂W (train_step); a `window`: the steps' z, a and δ go into a Window of
+    that many steps (engine/window.py; `window_output_only`: the output layer's z and a only).
+    Without `lean`, every step computes and checks everything, as small traces do."""
     N = len(data)
     workspace = Workspace(net, window, window_output_only) if lean else None
     checked = 0  # the last step whose parameters were checked (lean)
     plan = batch_order or BatchOrder(batch_size, rng)
-    per_epoch = plan.per_epoch(N)  # batches
+    per_epoch, step, epoch = plan.per_epoch(N), 0, 0  # batches an epoch; steps and epochs made
     chunked = chunk_size is not None and batch_size > chunk_size and not mistakes \
         and batch_order is None
-    step = epoch = 0
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         while (steps is None or step < steps) and (epochs is None or epoch < epochs):
             epoch += 1
