@@ -138,19 +138,21 @@ def test_the_summary_observer_checks_the_loss_it_computes(stats, window, where):
     assert str(stopped.value).startswith(f"training diverged at step 1: {where} is no longer")
 
 
-@pytest.mark.parametrize("window", [None, 51, 7])
-def test_a_window_of_steps_sums_to_numpy_statistics_of_its_raw_arrays(window):
+@pytest.mark.parametrize("window, every", [(None, None), (51, None), (7, None), (51, 9)])
+def test_a_window_of_steps_sums_to_numpy_statistics_of_its_raw_arrays(window, every):
     """The observer reduces a window of steps at once (PENDING_SAMPLES samples); its sums must
     be the sums NumPy gives over the same steps' z, a, δ and ∂E/∂W, copied out as each step is
     made (the engine reuses its gradient buffers and its window), computed here in float64 one
     step at a time.  With the engine's window (engine/window.py) of 51 steps (the observer's
-    own) or 7, and without one; the smaller last batch of 5 has no room in a window."""
+    own) or 7, and without one; the smaller last batch of 5 has no room in a window.  With a
+    summary every 9 batches the observer empties the window early (after 9, 18, … steps), and
+    the epoch's sums are still the raw arrays'."""
     d = mdata.load_sample()
     batches = MnistBatches(d.train_images[:405], d.train_labels[:405])
     cfg = MnistConfig(layers=[784, 16, 12, 10])  # ReLU hidden layers: dead units are counted
     net = build_network(cfg)
     seen = []
-    observer = SummaryObserver(seen.append, d.test_images[:20], d.test_labels[:20], None, True)
+    observer = SummaryObserver(seen.append, d.test_images[:20], d.test_labels[:20], every, True)
     raw = []
     for ev in iterate(net, batches, make_optimizer(cfg), epochs=1, batch_size=10, lean=True,
                       rng=np.random.default_rng(5), window=window):
@@ -162,8 +164,9 @@ def test_a_window_of_steps_sums_to_numpy_statistics_of_its_raw_arrays(window):
                                            rec.grads_W)])
         observer.on_step(net, rec, ev.step, ev.epoch, ev.indices)
     observer.on_epoch(net, 1)
-    (summary,) = seen
-    assert len(raw) == 41 and summary.samples == 405
+    *windows, summary = seen
+    assert len(windows) == (0 if every is None else 41 // every)
+    assert len(raw) == 41 and summary.samples == 405 and summary.kind == "epoch"
     for l in range(len(net.layers)):
         z = np.concatenate([step[l][0] for step in raw])
         a = np.concatenate([step[l][1] for step in raw])
@@ -179,6 +182,13 @@ def test_a_window_of_steps_sums_to_numpy_statistics_of_its_raw_arrays(window):
         for name, value in want.items():
             got = row[FIELDS.index(name)]
             assert got == pytest.approx(value, rel=1e-4, abs=1e-4), (l, name)
+        for k, part in enumerate(windows):  # each summary of 9 batches: its own steps' sums
+            steps = raw[k * every:(k + 1) * every]
+            a_part = np.concatenate([step[l][1] for step in steps])
+            assert part.stats[l, FIELDS.index("sumsq_a")] == \
+                pytest.approx((a_part * a_part).sum(), rel=1e-4), (k, l)
+            assert part.stats[l, FIELDS.index("sum_grad_norm")] == \
+                pytest.approx(sum(step[l][3] for step in steps), rel=1e-4), (k, l)
 
 
 def test_plain_descent_with_statistics_takes_the_gradient_norm_from_the_step():
