@@ -165,7 +165,8 @@ def numpy_floor_default_epochs(data, cfg: MnistConfig, epochs: int,
     each epoch and the final test accuracy (a check that the loop learns as tracenn does)."""
     rng = np.random.default_rng(seed)
     sizes, n, mu, lam = cfg.layers, cfg.batch_size, cfg.momentum, cfg.decay
-    Ws = [rng.normal(0, (2 / m) ** 0.5, (k, m)).astype(np.float32) for m, k in zip(sizes, sizes[1:])]
+    Ws = [rng.normal(0, (2 / m) ** 0.5, (k, m)).astype(np.float32)
+          for m, k in zip(sizes, sizes[1:])]
     bs = [np.zeros(k, np.float32) for k in sizes[1:]]
     vW, vb = [np.zeros_like(W) for W in Ws], [np.zeros_like(b) for b in bs]
     grads = [np.empty_like(W) for W in Ws]

@@ -56,7 +56,7 @@ class StepRecord:
     trace_b: list[UpdateTrace | None] | None = None
     dE_dx: np.ndarray | None = None  # (n, n_in): ∂E/∂x, the gradient at the inputs, with detail
     eta: float | None = None  # a folded step of plain descent (grads_W None): updates_W = η ∂E/∂W
-    window: Window | None = None  # zs, activations[1:] and deltas are slot `slot` of this window
+    window: Window | None = None  # its slot `slot` holds this step's z, a, δ (those it keeps)
     slot: int | None = None
 
 
