@@ -22,6 +22,7 @@ import pytest
 from tracenn.mnist import data as mdata
 from tracenn.mnist.download import download
 from tracenn.mnist.observer import SummaryObserver
+from tracenn.mnist.summary import FIELDS
 from tracenn.mnist.training import (MnistBatches, MnistConfig, build_network, make_optimizer,
                                   measure_start, run)
 
@@ -738,6 +739,9 @@ def test_interrupted_run_reports_what_it_did():
                  progress=lambda e, n: calls.append(n))
     assert result.interrupted
     assert result.summaries[-1].kind == "partial" and result.summaries[-1].batch == 10
+    # the 2 batches after the first window of 8 (512 samples) are counted too
+    assert result.summaries[-1].samples == 10 * 64
+    assert result.summaries[-1].stats[0, FIELDS.index("batches")] == 10
 
 
 @pytest.mark.parametrize("signum, status, name", [(signal.SIGINT, 130, "Ctrl-C"),
