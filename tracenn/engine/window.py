@@ -1,6 +1,5 @@
 """A window of training steps in arrays made once: k consecutive steps' z, a and δ of every
-layer, for an observer that reduces steps k at a time (MNIST's per-layer
-summaries).
+layer, for an observer that reduces steps k at a time (MNIST's per-layer summaries).
 
 Without a window each step makes new arrays for z, a and δ, and such an observer keeps k steps'
 of them and concatenates each kind before reducing it: at batch 10 that is a copy of every value

@@ -234,8 +234,7 @@ class SummaryObserver(Observer):
                 self._norms = norms
                 self._latest_updates = rec.updates_W
             if written is not None:
-                if written.filled == written.steps or \
-                        written.filled * written.batch >= self.PENDING_SAMPLES:
+                if written.full or written.filled * written.batch >= self.PENDING_SAMPLES:
                     self._flush(net)
             elif len(self._pending) * self._pending[0][0].shape[0] >= self.PENDING_SAMPLES:
                 self._flush(net)
