@@ -97,9 +97,12 @@ class Labels:
         return self.out(l - 1, k) if l == 1 else self.neurons[l - 2][k]
 
     @classmethod
-    def indexed(cls, sizes: list[int]) -> "Labels":
-        """Indexed names for a network of these sizes: x1.., n2[1].., W2[1,2], b2[1]."""
+    def indexed(cls, sizes: list[int], shared: list[bool] | None = None) -> "Labels":
+        """Indexed names for a network of these sizes: x1.., n2[1].., W2[1,2], b2[1]; a bias
+        shared by its layer's neurons (`shared[l-1]`) is b2.  These are the names a spec file
+        gets when it gives none (spec/reader.py), and the ones its writer leaves out."""
         layers = range(1, len(sizes))
+        shared = shared or [False] * (len(sizes) - 1)
         return cls(
             inputs=[f"x{k + 1}" for k in range(sizes[0])],
             neurons=[[f"n{l}[{j + 1}]" for j in range(sizes[l])] for l in layers],
@@ -107,5 +110,6 @@ class Labels:
                 [[f"W{l}[{j + 1},{k + 1}]" for k in range(sizes[l - 1])] for j in range(sizes[l])]
                 for l in layers
             ],
-            biases=[[f"b{l}[{j + 1}]" for j in range(sizes[l])] for l in layers],
+            biases=[[f"b{l}"] if shared[l - 1] else [f"b{l}[{j + 1}]" for j in range(sizes[l])]
+                    for l in layers],
         )

@@ -250,12 +250,10 @@ class Reader(Checks):
 
     def read_layers(self, net_t, layer_tables, layers, sizes, shared) -> Labels:
         """Given weights and biases into `layers`; the display names, returned as Labels."""
-        labels = Labels.indexed(sizes)
+        labels = Labels.indexed(sizes, shared)
         if "input_names" in net_t:
             labels.inputs = self.names(net_t["input_names"], "network.input_names", sizes[0])
         for i in range(len(sizes) - 1):
-            if shared[i]:
-                labels.biases[i] = [f"b{i + 1}"]
             if layers[i].b.shape[0] != (1 if shared[i] else sizes[i + 1]):
                 layers[i].b = np.zeros(1 if shared[i] else sizes[i + 1])
         named = 0

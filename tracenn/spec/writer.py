@@ -49,6 +49,7 @@ def spec_to_toml(spec: Spec, *, comment: str = "", weight_files: dict[int, str] 
     out += ["[network]", f"sizes = {_value(net.sizes)}",
             f"activations = {_value([layer.activation.name for layer in net.layers])}",
             f"loss = {_value(net.loss.name)}", f"input_names = {_value(labels.inputs)}", ""]
+    default = Labels.indexed(net.sizes, [layer.shared_bias for layer in net.layers])
     for l, layer in enumerate(net.layers):
         out += ["[[layer]]",
                 f"weights = {_value(weight_files[l])}" if l in weight_files else
@@ -59,7 +60,7 @@ def spec_to_toml(spec: Spec, *, comment: str = "", weight_files: dict[int, str] 
         if labels.blog:
             out.append(f"neuron_names = {_value(labels.neurons[l])}")
         if l not in weight_files:  # a wide layer's names are the indexed ones, W2[1,3]
-            out += _names(labels, l, net.sizes, layer.shared_bias)
+            out += _names(labels, default, l)
         out.append("")
     out += ["[training]", f"learning_rate = {_value(float(t.learning_rate))}"]
     out.append(f"epochs = {t.epochs}" if t.epochs is not None else f"steps = {t.steps or 1}")
@@ -77,19 +78,17 @@ def spec_to_toml(spec: Spec, *, comment: str = "", weight_files: dict[int, str] 
     return "\n".join(out) + "\n"
 
 
-def _names(labels: Labels, l: int, sizes: list[int], shared: bool) -> list[str]:
+def _names(labels: Labels, default: Labels, l: int) -> list[str]:
     """Layer l's weight_names and bias_names lines: both for a net named the blog's way (a
     reader of the file sees w5 and b2 beside their neurons), otherwise each only if it is not
-    what the reader would name them without it (spec/reader.py: indexed, b{l} if shared)."""
+    what the reader would name them without it (`default`: Labels.indexed)."""
     if labels.blog:
         return [f"weight_names = {_value(labels.weights[l])}",
                 f"bias_names = {_value(labels.biases[l])}"]
-    default = Labels.indexed(sizes)
-    biases = [f"b{l + 1}"] if shared else default.biases[l]
     out = []
     if labels.weights[l] != default.weights[l]:
         out.append(f"weight_names = {_value(labels.weights[l])}")
-    if labels.biases[l] != biases:
+    if labels.biases[l] != default.biases[l]:
         out.append(f"bias_names = {_value(labels.biases[l])}")
     return out
 
