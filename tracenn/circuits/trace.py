@@ -107,7 +107,8 @@ class CircuitTrace:
     check: object | None = None  # check.CircuitCheck
     bridge: object | None = None  # neuron.NeuronBridge
     format: int = FORMAT
-    rule: str = "local × upstream"  # how a downstream gradient was made (a mistake may drop a factor)
+    rule: str = "local × upstream"  # how a downstream gradient was made (a mistake may drop
+    #                                  a factor)
 
     def node(self, id: str) -> Node:
         """The node with this id (an input, a constant or a gate)."""

@@ -66,5 +66,6 @@ def key_latex(title: str, step, asked: list[str], decimals: int, picture: str = 
     if picture:
         body += [r"\begin{center}", picture, r"\end{center}"]
     body += [r"\begin{center}", r"\begin{tabular}{rlr}",
-             r"\toprule \# & quantity & answer \\ \midrule", *rows, r"\bottomrule", r"\end{tabular}", r"\end{center}"]
+             r"\toprule \# & quantity & answer \\ \midrule", *rows, r"\bottomrule",
+             r"\end{tabular}", r"\end{center}"]
     return document(body, tikz=bool(picture))

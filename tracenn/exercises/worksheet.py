@@ -217,7 +217,8 @@ def latex(title: str, spec: Spec, step: Step, asked: list[str], decimals: int,
     body += [rf"  \item {_tex(line)}" for line in _rules(spec, step)] + [r"\end{itemize}"]
     if picture:
         body += [r"\begin{center}", picture, r"\end{center}"]
-    given = [r"\subsection*{Given}", r"\begin{tabular}[t]{lr}", r"\toprule name & value \\ \midrule"]
+    given = [r"\subsection*{Given}", r"\begin{tabular}[t]{lr}",
+             r"\toprule name & value \\ \midrule"]
     given += [rf"{escape(a)} & {b} \\" for a, b in data] + [r"\bottomrule", r"\end{tabular}\qquad"]
     given += [r"\begin{tabular}[t]{llr}", r"\toprule parameter & connects & value \\ \midrule"]
     given += [rf"\texttt{{{escape(a)}}} & {escape(b)} & {c} \\" for a, b, c in params]
