@@ -156,6 +156,12 @@ def visible_numbers(driver) -> dict[str, float]:
         "return out;")
 
 
+def key_shows_gradients(driver) -> bool:
+    return driver.execute_script(
+        "const t = document.querySelector(\"#picture text[data-key='l:grad']\");"
+        "return getComputedStyle(t).visibility !== 'hidden';")
+
+
 def lit(driver) -> list[str]:
     return driver.execute_script(
         "return Array.from(document.querySelectorAll('#picture .lit')).map(e => e.dataset.key)")
@@ -182,6 +188,7 @@ def test_the_page_plays_forward_then_backward_one_gate_a_step(browser, cs231n_pa
     # 1: the inputs' values on their wires, nothing else
     assert label().startswith("step 1 of 7")
     assert visible_numbers(browser) == {"v:g1.0": -2, "v:g1.1": 5, "v:g2.1": -4}
+    assert not key_shows_gradients(browser)  # the key names no gradient before there is one
     nxt.click()  # 2: the add gate: q = x + y = 3
     assert "g1 = x + y = (-2.0000) + 5.0000 = 3.0000" in arith()
     assert visible_numbers(browser)["v:g2.0"] == 3 and "d:out" not in visible_numbers(browser)
@@ -191,6 +198,7 @@ def test_the_page_plays_forward_then_backward_one_gate_a_step(browser, cs231n_pa
     assert visible_numbers(browser)["v:out"] == -12
     nxt.click()  # 4: the backward pass starts with ∂f/∂f = 1
     assert label().endswith("(backward)") and visible_numbers(browser)["d:out"] == 1
+    assert key_shows_gradients(browser)
     nxt.click()  # 5: the mul gate swaps: ∂f/∂q = z = -4, ∂f/∂z = q = 3
     assert "∂f/∂g1 = z = -4.0000;  downstream = -4.0000 × 1.0000 = -4.0000" in arith()
     assert "∂f/∂z = g1 = 3.0000;  downstream = 3.0000 × 1.0000 = 3.0000" in arith()

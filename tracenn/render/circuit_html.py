@@ -57,7 +57,7 @@ def backward_steps(trace: CircuitTrace, precision: int) -> list[dict]:
     out = trace.node(trace.output)
     steps = [{"phase": "backward", "title": f"Backward: start at the output {out.label}",
               "lines": [f"∂{out.label}/∂{out.label} = {num(out.grad, precision)}"],
-              "show": ["d:out"], "lit": ["out"]}]
+              "show": ["d:out", "l:grad"], "lit": ["out"]}]  # the key's gradient line too
     for b in trace.backward:
         g = trace.node(b.gate)
         up = num(b.upstream, precision)
@@ -132,7 +132,8 @@ body {{ font-family: system-ui, sans-serif; margin: 1rem; color: #1a202c; }}
 (function () {{
   const steps = JSON.parse(document.getElementById("steps").textContent);
   const svg = document.querySelector("#picture svg");
-  const numbers = Array.from(svg.querySelectorAll("text[data-key^='v:'], text[data-key^='d:']"));
+  const numbers = Array.from(svg.querySelectorAll(
+    "text[data-key^='v:'], text[data-key^='d:'], text[data-key='l:grad']"));
   let at = 0, timer = null;
   function show(i) {{
     at = Math.max(0, Math.min(steps.length - 1, i));
