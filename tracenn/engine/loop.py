@@ -123,7 +123,7 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
             on_chunk: Callable[[StepRecord, np.ndarray], None] | None = None,
             batch_order: BatchOrder | None = None, lean: bool = False,
             check_every: int = 50, gradients: bool = True, window: int | None = None,
-            window_output_only: bool = False) -> Iterator[Event]:
+            window_output_only: bool = False, norms: bool = False) -> Iterator[Event]:
     """Train until `steps` updates or `epochs` passes over `data`, whichever comes first,
     yielding each step as it is made.  Batches are taken in order, or shuffled each epoch when
     `rng` is given; the last batch of an epoch may be smaller.  `detail(step)` says which steps
@@ -139,10 +139,11 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
     the step).  The parameters are checked every `check_every` steps instead, so a NaN is caught
     within that window, named by its step range and layer.  With it, no `gradients`: plain
     descent keeps no ∂E/∂W (train_step); a `window`: the steps' z, a and δ go into a Window of
-    that many steps (engine/window.py; `window_output_only`: the output layer's z and a only).
+    that many steps (engine/window.py; `window_output_only`: the output layer's z and a only);
+    `norms`: each record holds ‖∂E/∂W‖ of every layer, taken while it is in the cache.
     Without `lean`, every step computes and checks everything, as small traces do."""
     N = len(data)
-    workspace = Workspace(net, window, window_output_only) if lean else None
+    workspace = Workspace(net, window, window_output_only, norms) if lean else None
     checked = 0  # the last step whose parameters were checked (lean)
     plan = batch_order or BatchOrder(batch_size, rng)
     per_epoch, step, epoch = plan.per_epoch(N), 0, 0  # batches an epoch; steps and epochs made

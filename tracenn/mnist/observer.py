@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 
+from ..engine.backprop import gradient_norms
 from ..engine.functions import NUMPY_OPS, Activation
 from ..engine.loop import SUMMARY, Observer
 from ..engine.network import Network
@@ -159,8 +160,9 @@ class SummaryObserver(Observer):
     after every epoch.  Test accuracy and ‖W‖ are measured when a summary is emitted.  With
     `layer_stats` off, only the loss and the accuracies are kept.
 
-    ‖∂E/∂W‖ is taken after every step (for a folded step of plain descent, as ‖ΔW‖/η); ‖W‖ and
-    ‖ΔW‖ (of the latest update) when a summary is emitted.  The other statistics are sums over
+    ‖∂E/∂W‖ is taken after every step (the engine's, when its workspace takes them: `norms`;
+    for a folded step of plain descent, as ‖ΔW‖/η); ‖W‖ and ‖ΔW‖ (of the latest update) when a
+    summary is emitted.  The other statistics are sums over
     values, reduced up to PENDING_SAMPLES samples' worth at once: for small batches that is a
     tenth of the NumPy calls, and the result is the same sums.  The steps' z, a and δ are read
     from the engine's window (engine/window.py), where each kind of the window's steps lies in
@@ -222,15 +224,10 @@ class SummaryObserver(Observer):
                     self._pending.append((rec.t, rec.activations[-1:], rec.zs[-1:], None, step))
             if self.layer_stats:
                 # The gradients, the largest arrays of a step (and the engine's reused
-                # buffers), are reduced to their norms now.
+                # buffers), are reduced to their norms now (or the engine did: norms).
                 norms = self._norms or [0.0] * len(net.layers)
-                if rec.eta is None:
-                    for l, gW in enumerate(rec.grads_W):
-                        norms[l] += math.sqrt(np.vdot(gW, gW))
-                else:  # a folded step of plain descent: ΔW = η ∂E/∂W, so ‖∂E/∂W‖ = ‖ΔW‖ / η
-                    eta = abs(rec.eta)
-                    for l, step_W in enumerate(rec.updates_W):
-                        norms[l] += math.sqrt(np.vdot(step_W, step_W)) / eta
+                for l, g in enumerate(gradient_norms(rec)):
+                    norms[l] += g
                 self._norms = norms
                 self._latest_updates = rec.updates_W
             if written is not None:
@@ -266,7 +263,7 @@ class SummaryObserver(Observer):
         self._flush(net)  # the steps before it first
         stats = None
         if self.layer_stats:
-            stats = chunks.stats + batch_row(chunks.columns, [_norm(g) for g in rec.grads_W])
+            stats = chunks.stats + batch_row(chunks.columns, gradient_norms(rec))
             self._latest_updates = rec.updates_W
         for summary in (self.epoch_summary, self.window):
             if summary is not None:

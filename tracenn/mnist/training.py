@@ -187,6 +187,7 @@ class Training:
                          chunk_size=self.chunk, lean=True, check_every=_window(cfg.batch_size),
                          gradients=False,  # only ‖∂E/∂W‖ is looked at: SummaryObserver.on_step
                          window=_room(cfg.batch_size), window_output_only=not self.layer_stats,
+                         norms=self.layer_stats,
                          on_chunk=lambda rec, idx: observer.on_chunk(net, rec, idx))
         steps = 0
         for ev in observed(net, events, observers, self.should_stop):
@@ -237,7 +238,7 @@ def measure_start(net: Network, batches: MnistBatches, batch_size: int, test_ima
     first = MnistBatches(batches.images[:m], batches.labels[:m], batches.dtype)
     for ev in iterate(probe, first, SGD(0.0), epochs=1, batch_size=batch_size, chunk_size=chunk,
                       lean=True, check_every=_window(batch_size), window=_room(batch_size),
-                      window_output_only=not layer_stats,
+                      window_output_only=not layer_stats, norms=layer_stats,
                       on_chunk=lambda rec, idx: observer.on_chunk(probe, rec, idx)):
         observer.on_step(probe, ev.record, ev.step, 0, ev.indices)
     observer.on_epoch(probe, 0)
