@@ -191,22 +191,29 @@ def test_a_window_of_steps_sums_to_numpy_statistics_of_its_raw_arrays(window, ev
                 pytest.approx(sum(step[l][3] for step in steps), rel=1e-4), (k, l)
 
 
-def test_plain_descent_with_statistics_takes_the_gradient_norm_from_the_step():
-    """Nielsen's set-up with per-layer statistics: plain SGD forms its step at once (no ∂E/∂W is
-    kept), and the observer's Σ‖∂E/∂W‖ is Σ‖ΔW‖/η.  It must equal ‖(1/n) δᵀ a^(l−1)‖ computed
-    here in float64 from each step's raw δ and a, which is how BP4 defines the gradient."""
+@pytest.mark.parametrize("optimizer, norms", [("sgd", False), ("sgd", True),
+                                               ("momentum", False), ("momentum", True)])
+def test_the_gradient_norms_are_those_of_bp4(optimizer, norms):
+    """Nielsen's set-up with per-layer statistics.  Plain SGD forms its step at once (no ∂E/∂W
+    is kept) and ‖∂E/∂W‖ is taken as ‖ΔW‖/η; momentum with weight decay keeps ∂E/∂W in the
+    workspace.  Either way, by the engine (`norms`: while the array is in the cache) or by the
+    observer, the observer's Σ‖∂E/∂W‖ must equal ‖(1/n) δᵀ a^(l−1)‖ computed here in float64
+    from each step's raw δ and a, which is how BP4 defines the gradient."""
     d = mdata.load_sample()
     batches = MnistBatches(d.train_images[:300], d.train_labels[:300])
     cfg = MnistConfig(layers=[784, 30, 10], activation="sigmoid", output="sigmoid",
-                      loss="half-sse", optimizer="sgd", lr=3.0, batch_size=10)
+                      loss="half-sse", optimizer=optimizer, batch_size=10, lr=3.0,
+                      weight_decay=0.0 if optimizer == "sgd" else 1e-3)
     net = build_network(cfg)
     seen = []
     observer = SummaryObserver(seen.append, d.test_images[:20], d.test_labels[:20], None, True)
     want = np.zeros(len(net.layers))
     for ev in iterate(net, batches, make_optimizer(cfg), epochs=1, batch_size=10, lean=True,
-                      gradients=False, rng=np.random.default_rng(2)):
+                      gradients=False, rng=np.random.default_rng(2), norms=norms):
         rec = ev.record
-        assert rec.grads_W[0] is None and rec.eta == 3.0  # folded: no gradient was formed
+        folded = optimizer == "sgd"
+        assert (rec.grads_W[0] is None) == folded and rec.eta == (3.0 if folded else None)
+        assert (rec.grad_norms is not None) == norms
         for l in range(len(net.layers)):
             delta = rec.deltas[l].astype(np.float64)
             a_prev = rec.activations[l].astype(np.float64)
