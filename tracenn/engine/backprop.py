@@ -233,12 +233,10 @@ def train_step_chunked(net: Network, chunks: Iterable, optimizer: Optimizer, *,
 def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, detail: bool,
               mistakes: Mistakes, loss: bool = True, ws: Workspace | None = None,
               fold: bool = False, hooked: bool | None = None) -> tuple[StepRecord, list]:
-    """The forward pass and BP1–BP4 on (x, t), the gradients scaled by `scale` (1/n for a
-    batch's mean, 1 for a chunk's sums).  With an optimizer, each layer's update is computed as
-    soon as its gradient is known (a mistake may use it for the next layer down) but not yet
-    applied; returns the record and the bias updates.  `loss`, `ws` and `fold` (plain
-    gradient descent with no gradient kept): see train_step.  `hooked`: whether mistakes are
-    active (None: ask them)."""
+    """The forward pass and BP1–BP4 on (x, t), gradients scaled by `scale` (1/n: a batch's mean;
+    1: a chunk's sums).  With an optimizer, each layer's update is made once its gradient is
+    known (a mistake may use it below) and applied later; returns the record and the bias
+    updates.  `loss`, `ws`, `fold`: see train_step; `hooked`: mistakes active (None: ask)."""
     layers = net.layers
     L = len(layers)
     window, slot = ws.slot(net, t) if ws is not None else (None, None)
@@ -284,7 +282,7 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
             mistakes, hooked, sign, detail)
         if detail:
             traces_W[l], traces_b[l] = tW, tb
-        if norms is not None:
+        elif norms is not None:
             norms[l] = _norm(grads_W[l])  # the optimizer has just read it: still in the cache
     dE_dx = deltas[0] @ layers[0].W if detail else None
     return StepRecord(x, t, zs, acts, losses, dE_das, da_dzs, deltas, grads_W, grads_b, None,

@@ -133,10 +133,9 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
     naming the step, the layer and the quantity that stopped being finite.  `batch_order` (a
     BatchOrder) replaces `batch_size` and `rng` with any order of batches.
 
-    `lean` is the training hot path (MNIST): a step not kept in detail computes no loss (its
-    record's loss is None: observers compute and check it from z, a and t) and writes its
-    gradients and updates into buffers reused step to step (Workspace: copy what must outlive
-    the step).  The parameters are checked every `check_every` steps instead, so a NaN is caught
+    `lean` is the training hot path (MNIST): a step not kept in detail computes no loss (None:
+    observers compute and check it from z, a and t) and writes its gradients and updates into
+    buffers reused step to step (Workspace: copy what must outlive the step).  The parameters are checked every `check_every` steps instead, so a NaN is caught
     within that window, named by its step range and layer.  With it, no `gradients`: plain
     descent keeps no ∂E/∂W (train_step); a `window`: the steps' z, a and δ go into a Window of
     that many steps (engine/window.py; `window_output_only`: the output layer's z and a only);
