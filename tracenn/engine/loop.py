@@ -128,19 +128,19 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
     yielding each step as it is made.  Batches are taken in order, or shuffled each epoch when
     `rng` is given; the last batch of an epoch may be smaller.  `detail(step)` says which steps
     keep everything (train_step; None: none).  With `chunk_size`, a larger batch is stepped in
-    chunks of that many samples (train_step_chunked; `on_chunk(record, indices)` sees each
-    chunk), unless mistakes are active or the step is kept in detail.  Raises TrainingDiverged
-    naming the step, the layer and the quantity that stopped being finite.  `batch_order` (a
-    BatchOrder) replaces `batch_size` and `rng` with any order of batches.
+    chunks of that many samples (train_step_chunked; `on_chunk(record, indices)` sees each),
+    unless mistakes are active or the step is kept in detail.  `batch_order` (a BatchOrder)
+    replaces `batch_size` and `rng`.  Raises TrainingDiverged naming the step, the layer and
+    the quantity that stopped being finite.
 
     `lean` is the training hot path (MNIST): a step not kept in detail computes no loss (None:
     observers compute and check it from z, a and t) and writes its gradients and updates into
-    buffers reused step to step (Workspace: copy what must outlive the step).  The parameters are checked every `check_every` steps instead, so a NaN is caught
-    within that window, named by its step range and layer.  With it, no `gradients`: plain
-    descent keeps no ∂E/∂W (train_step); a `window`: the steps' z, a and δ go into a Window of
-    that many steps (engine/window.py; `window_output_only`: the output layer's z and a only);
-    `norms`: each record holds ‖∂E/∂W‖ of every layer, taken while it is in the cache.
-    Without `lean`, every step computes and checks everything, as small traces do."""
+    buffers reused step to step (Workspace: copy what must outlive the step); the parameters
+    are checked every `check_every` steps, so a NaN is caught within that window.  With it, no
+    `gradients`: plain descent keeps no ∂E/∂W (train_step); a `window`: the steps' z, a and δ
+    go into a Window of that many steps (engine/window.py; `window_output_only`: the output
+    layer's z and a only); `norms`: records hold ‖∂E/∂W‖ per layer (Workspace).  Without
+    `lean`, every step computes and checks everything, as small traces do."""
     N = len(data)
     workspace = Workspace(net, window, window_output_only, norms) if lean else None
     checked = 0  # the last step whose parameters were checked (lean)
