@@ -14,7 +14,7 @@ from tracenn.errors import TrainingDiverged
 from tracenn.mnist import data as mdata
 from tracenn.mnist.observer import SummaryObserver
 from tracenn.mnist.summary import FIELDS
-from tracenn.mnist.training import MnistBatches, MnistConfig, build_network, make_optimizer
+from tracenn.mnist.training import MnistBatches, MnistConfig, build_network, make_optimizer, run
 
 
 @pytest.mark.parametrize("name, decay", [("sgd", 0.0), ("momentum", 5e-4), ("nesterov", 5e-4),
@@ -191,39 +191,68 @@ def test_a_window_of_steps_sums_to_numpy_statistics_of_its_raw_arrays(window, ev
                 pytest.approx(sum(step[l][3] for step in steps), rel=1e-4), (k, l)
 
 
-@pytest.mark.parametrize("optimizer, norms", [("sgd", False), ("sgd", True),
-                                               ("momentum", False), ("momentum", True)])
-def test_the_gradient_norms_are_those_of_bp4(optimizer, norms):
-    """Nielsen's set-up with per-layer statistics.  Plain SGD forms its step at once (no ∂E/∂W
-    is kept) and ‖∂E/∂W‖ is taken as ‖ΔW‖/η; momentum with weight decay keeps ∂E/∂W in the
-    workspace.  Either way, by the engine (`norms`: while the array is in the cache) or by the
-    observer, the observer's Σ‖∂E/∂W‖ must equal ‖(1/n) δᵀ a^(l−1)‖ computed here in float64
-    from each step's raw δ and a, which is how BP4 defines the gradient."""
+def _gradient_norm_sums(optimizer: str, norms: bool):
+    """Σ‖∂E/∂W‖ per layer as the summary observer adds it up over one epoch of 305 samples of
+    the packaged digits (30 batches of 10 in the engine's window, then a smaller one that has
+    no room there), η changed before every step as a schedule would; and the same sums computed
+    here in float64 from each step's raw δ and a, ‖(1/n) δᵀ a^(l−1)‖, which is how BP4 defines
+    the gradient."""
     d = mdata.load_sample()
-    batches = MnistBatches(d.train_images[:300], d.train_labels[:300])
+    batches = MnistBatches(d.train_images[:305], d.train_labels[:305])
     cfg = MnistConfig(layers=[784, 30, 10], activation="sigmoid", output="sigmoid",
                       loss="half-sse", optimizer=optimizer, batch_size=10, lr=3.0,
                       weight_decay=0.0 if optimizer == "sgd" else 1e-3)
-    net = build_network(cfg)
+    net, opt = build_network(cfg), make_optimizer(cfg)
     seen = []
     observer = SummaryObserver(seen.append, d.test_images[:20], d.test_labels[:20], None, True)
     want = np.zeros(len(net.layers))
-    for ev in iterate(net, batches, make_optimizer(cfg), epochs=1, batch_size=10, lean=True,
+    for ev in iterate(net, batches, opt, epochs=1, batch_size=10, lean=True, window=51,
                       gradients=False, rng=np.random.default_rng(2), norms=norms):
         rec = ev.record
         folded = optimizer == "sgd"
-        assert (rec.grads_W[0] is None) == folded and rec.eta == (3.0 if folded else None)
+        assert (rec.grads_W[0] is None) == folded and (rec.eta is not None) == folded
         assert (rec.grad_norms is not None) == norms
         for l in range(len(net.layers)):
             delta = rec.deltas[l].astype(np.float64)
             a_prev = rec.activations[l].astype(np.float64)
             want[l] += np.linalg.norm(delta.T @ a_prev / len(delta))
         observer.on_step(net, rec, ev.step, ev.epoch, ev.indices)
+        opt.lr = 3.0 * (1 - ev.step / 40)  # the next step's η
     observer.on_epoch(net, 1)
     (summary,) = seen
-    got = summary.stats[:, FIELDS.index("sum_grad_norm")]
-    np.testing.assert_allclose(got, want, rtol=1e-5)
+    assert summary.samples == 305 and summary.stats[0, FIELDS.index("batches")] == 31
+    return summary.stats[:, FIELDS.index("sum_grad_norm")], want
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum"])
+def test_the_gradient_norms_are_those_of_bp4(optimizer):
+    """Plain SGD forms its step at once (no ∂E/∂W is kept) and ‖∂E/∂W‖ is taken as ‖ΔW‖/η of
+    that step's η; momentum with weight decay keeps ∂E/∂W in the workspace.  Taken by the engine
+    (`norms`: while the array is in the cache) or by the observer, the sums are the same to the
+    last bit, and they equal the float64 sums of BP4's gradient."""
+    by_engine, want = _gradient_norm_sums(optimizer, True)
+    by_observer, _ = _gradient_norm_sums(optimizer, False)
+    np.testing.assert_array_equal(by_engine, by_observer)
+    np.testing.assert_allclose(by_engine, want, rtol=1e-5)
     assert want.min() > 0.1  # not vacuous: the gradients are there to be measured
+
+
+def test_training_with_statistics_has_the_engine_take_the_norms(monkeypatch):
+    """`tracenn mnist` with per-layer statistics asks the engine for the norms (the faster
+    place), and without them for none."""
+    seen = []
+    on_step = SummaryObserver.on_step
+
+    def spy(self, net, rec, step, epoch, idx):
+        seen.append((self.layer_stats, rec.grad_norms is not None))
+        on_step(self, net, rec, step, epoch, idx)
+
+    monkeypatch.setattr(SummaryObserver, "on_step", spy)
+    sample = mdata.load_sample()
+    for stats in (True, False):
+        run(sample, MnistConfig(epochs=1, limit=200), layer_stats=stats, start_summary=False)
+    assert seen and all(stats == took for stats, took in seen)
+    assert {stats for stats, _ in seen} == {True, False}
 
 
 @pytest.mark.parametrize("layers, activation, output, loss", [

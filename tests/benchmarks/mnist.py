@@ -437,8 +437,9 @@ def default_section(data, rounds: int) -> None:
     ROWS.append(("default, with statistics", on, "bare NumPy loop", floor, None))
     with_stats, without = statistics_cost(data, cfg, rounds)
     share = (with_stats - without) / min(off)
-    print(f"default: the summary observer takes {1e3 * with_stats:.1f} ms/epoch with per-layer "
-          f"statistics, {1e3 * without:.1f} without (timed inside the run, least of {rounds}): "
+    print(f"default: the summary (its observer and the engine's ‖∂E/∂W‖) takes "
+          f"{1e3 * with_stats:.1f} ms/epoch with per-layer statistics, {1e3 * without:.1f} "
+          f"without (timed inside the run, least of {rounds}): "
           f"they add {1e3 * (with_stats - without):.1f} ms = {100 * share:.1f}% of the best "
           f"epoch without them; {verdict(100 * share, 5)}")
     COST.append((1e3 * (with_stats - without), 100 * share))

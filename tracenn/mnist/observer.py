@@ -160,18 +160,18 @@ class SummaryObserver(Observer):
     after every epoch.  Test accuracy and ‖W‖ are measured when a summary is emitted.  With
     `layer_stats` off, only the loss and the accuracies are kept.
 
-    ‖∂E/∂W‖ is taken after every step (the engine's, when its workspace takes them: `norms`;
-    for a folded step of plain descent, as ‖ΔW‖/η); ‖W‖ and ‖ΔW‖ (of the latest update) when a
-    summary is emitted.  The other statistics are sums over
-    values, reduced up to PENDING_SAMPLES samples' worth at once: for small batches that is a
-    tenth of the NumPy calls, and the result is the same sums.  The steps' z, a and δ are read
-    from the engine's window (engine/window.py), where each kind of the window's steps lies in
-    one block, and emptied after; a step with no room there (a smaller last batch, a window not
-    asked for) is kept by its own arrays, which are concatenated.  The loss too is computed
-    here, from the output layer's z, a and t of those steps at once (the engine's hot path
-    computes none), and checked: that is where a diverging run is stopped, within one window
-    (see _losses).  A large batch stepped in chunks is summed chunk by chunk (on_chunk) and
-    counted when its step is seen."""
+    ‖∂E/∂W‖ of every step is added up as it is seen: the engine's, when its workspace takes them
+    during the step (`norms`), else taken here (for a folded step of plain descent, as ‖ΔW‖/η);
+    ‖W‖ and ‖ΔW‖ (of the latest update) when a summary is emitted.  The other statistics are
+    sums over values, reduced up to PENDING_SAMPLES samples' worth at once: for small batches
+    that is a tenth of the NumPy calls, and the result is the same sums.  The steps' z, a and
+    δ are read from the engine's window (engine/window.py), where each kind of the window's
+    steps lies in one block, and emptied after; a step with no room there (a smaller last
+    batch, a window not asked for) is kept by its own arrays, which are concatenated.  The
+    loss too is computed here, from the output layer's z, a and t of those steps at once (the
+    engine's hot path computes none), and checked: that is where a diverging run is stopped,
+    within one window (see _losses).  A large batch stepped in chunks is summed chunk by chunk
+    (on_chunk) and counted when its step is seen."""
 
     PENDING_SAMPLES = 512
     takes_chunks = True

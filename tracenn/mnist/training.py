@@ -185,7 +185,7 @@ class Training:
         events = iterate(net, batches, optimizer, epochs=cfg.epochs,
                          batch_size=cfg.batch_size, rng=np.random.default_rng(cfg.seed + 1),
                          chunk_size=self.chunk, lean=True, check_every=_window(cfg.batch_size),
-                         gradients=False,  # only ‖∂E/∂W‖ is looked at: SummaryObserver.on_step
+                         gradients=False,  # only ‖∂E/∂W‖ is looked at, which `norms` takes
                          window=_room(cfg.batch_size), window_output_only=not self.layer_stats,
                          norms=self.layer_stats,
                          on_chunk=lambda rec, idx: observer.on_chunk(net, rec, idx))
