@@ -2,6 +2,7 @@
 a reference measured in the same run (np.loadtxt, a bare NumPy loop, PyTorch).
 
     python3 tests/benchmarks/mnist.py --data DIR [--only SECTION ...] [--work DIR]
+                                      [--rounds N] [--processes K]
 
 DIR holds the full MNIST as the four IDX files (../shared/tools/get-mnist DIR writes them).  The
 Kaggle-style CSV files (mnist_train.csv with the header "label,1x1,…,28x28", mnist_test.csv)
@@ -10,7 +11,11 @@ takes many minutes and reports figures rather than asserting them.
 
 This machine's speed drifts by tens of percent within minutes, so every comparison is made in
 rounds, one measurement of each contender per round, and a ratio is the median of the
-per-round ratios (with their range).  Sections:
+per-round ratios (with their range).  One process's rounds share its memory layout, and the
+medians of separate processes of the same code differ by a few percent (Nielsen's ratios by
+±2%, as much as some targets' margins): with --processes K the sections run in K fresh
+processes one after another, each printing its own figures, and issue 24's table is made
+from all their rounds together, with the range of the processes' own medians.  Sections:
 
   csv        reading mnist_train.csv: tracenn's reader against np.loadtxt(dtype=uint8) of the
              same file; the same for the pair train + test.  Target: ≤ 1.3×.
@@ -35,8 +40,10 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
+import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -449,21 +456,55 @@ ROWS: list = []  # (run, tracenn's seconds per round, reference, its seconds, ta
 COST: list = []  # (the statistics' ms per epoch, their share in %) of the default run
 
 
-def table() -> None:
+def table(rows=None, cost=None, per_process=None) -> None:
     """The rows of issue 24's table, from the sections run: medians of the rounds measured in
-    this run, with the range of the per-round ratios."""
-    if not ROWS and not COST:
+    this run, with the range of the per-round ratios.  From several processes (`per_process`:
+    each one's ROWS and COST), the rounds of all of them, and the range of their medians."""
+    rows, cost = (ROWS, COST) if rows is None else (rows, cost)
+    if not rows and not cost:
         return
-    print("\n| run | tracenn s/epoch | reference s/epoch | ratio (rounds) | target |")
-    print("| --- | --- | --- | --- | --- |")
-    for name, ours, ref_name, ref, target in ROWS:
+    spread = "" if per_process is None else " | processes' medians"
+    print(f"\n| run | tracenn s/epoch | reference s/epoch | ratio (rounds) | target{spread} |")
+    print("| --- | --- | --- | --- | --- |" + (" --- |" if spread else ""))
+    for i, (name, ours, ref_name, ref, target) in enumerate(rows):
         r = median_ratio(ours, ref)
         aim = "—" if target is None else f"≤ {target:g}× {'met' if r <= target else 'NOT met'}"
+        each = "" if per_process is None else " | " + _range(
+            [median_ratio(p_rows[i][1], p_rows[i][3]) for p_rows, _ in per_process], "×")
         print(f"| {name} | {median(ours):.3f} | {ref_name} {median(ref):.3f} | "
-              f"{ratios(ours, ref)} | {aim} |")
-    for ms, share in COST:
+              f"{ratios(ours, ref)} | {aim}{each} |")
+    if cost:
+        ms, share = median(c[0] for c in cost), median(c[1] for c in cost)
+        each = "" if per_process is None else " | " + _range([c[1] for c in cost], "%")
         print(f"| statistics' cost in the default run | {ms:.1f} ms/epoch | — | {share:.1f}% | "
-              f"≤ 5% {'met' if share <= 5 else 'NOT met'} |")
+              f"≤ 5% {'met' if share <= 5 else 'NOT met'}{each} |")
+
+
+def _range(values, unit: str) -> str:
+    return f"{min(values):.2f}{unit}–{max(values):.2f}{unit}" if unit == "×" else \
+        f"{min(values):.1f}{unit}–{max(values):.1f}{unit}"
+
+
+def in_processes(argv: list[str], k: int) -> None:
+    """Run this benchmark's sections (argv, without --processes) in k fresh processes, one
+    after another, passing their output through; then issue 24's table of all their rounds."""
+    per_process = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(k):
+            out = Path(tmp) / f"rows{i}.json"
+            print(f"--- process {i + 1} of {k}", flush=True)
+            subprocess.run([sys.executable, __file__, *argv, "--rows-to", str(out)], check=True)
+            if out.exists():
+                saved = json.loads(out.read_text())
+                per_process.append((saved["rows"], saved["cost"]))
+    if not per_process:
+        return
+    rows = [[name, [t for p, _ in per_process for t in p[i][1]], ref_name,
+             [t for p, _ in per_process for t in p[i][3]], target]
+            for i, (name, _, ref_name, _, target) in enumerate(per_process[0][0])]
+    cost = [c for _, p_cost in per_process for c in p_cost]
+    print(f"\n--- issue 24's table from all {k} processes' rounds")
+    table(rows, cost, per_process)
 
 
 def accuracy_section(data) -> None:
@@ -505,7 +546,19 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=7, help="rounds of each comparison")
     ap.add_argument("--nielsen-epochs", type=int, default=0,
                     help="also report Nielsen's accuracy after N epochs (the book runs 30)")
+    ap.add_argument("--processes", type=int, default=1,
+                    help="run the sections in K fresh processes and pool their rounds")
+    ap.add_argument("--rows-to", default=None, help=argparse.SUPPRESS)  # a child's table
     args = ap.parse_args()
+    if args.processes > 1:
+        argv, i = [], 1
+        while i < len(sys.argv):  # this command line without --processes K
+            arg = sys.argv[i]
+            i += 2 if arg == "--processes" else 1
+            if arg != "--processes" and not arg.startswith("--processes="):
+                argv.append(arg)
+        in_processes(argv, args.processes)
+        return
     data = load(args.data)
     print(f"data: {len(data.train_images)} training, {len(data.test_images)} test images; "
           f"numpy {np.__version__}")
@@ -523,6 +576,8 @@ def main() -> None:
     for name in SECTIONS:
         if name in args.only:
             sections[name]()
+    if args.rows_to:
+        Path(args.rows_to).write_text(json.dumps({"rows": ROWS, "cost": COST}))
     table()
 
 
