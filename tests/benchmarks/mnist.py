@@ -102,7 +102,7 @@ def statistics_cost(data, cfg: MnistConfig, reps: int) -> tuple[float, float]:
     spent = {False: [], True: []}
     clock, depth = [0.0], [0]
     places = [(SummaryObserver, name) for name in ("on_step", "on_epoch", "on_chunk")] + \
-        [(backprop, "_norm")]
+        [(backprop, "norm")]
     original = [(owner, name, getattr(owner, name)) for owner, name in places]
 
     def timed(f):

@@ -62,7 +62,8 @@ class StepRecord:
     grad_norms: list[float] | None = None  # ‖∂E/∂W‖ per layer, made by a workspace with norms
 
 
-def _norm(x: np.ndarray) -> float:
+def norm(x: np.ndarray) -> float:
+    """‖x‖, the Frobenius norm of an array (of ∂E/∂W, ΔW or W), as a float."""
     return math.sqrt(np.vdot(x, x))
 
 
@@ -73,8 +74,8 @@ def gradient_norms(rec: StepRecord) -> list[float]:
     if rec.grad_norms is not None:
         return rec.grad_norms
     if rec.eta is None:
-        return [_norm(g) for g in rec.grads_W]
-    return [_norm(u) / abs(rec.eta) for u in rec.updates_W]
+        return [norm(g) for g in rec.grads_W]
+    return [norm(u) / abs(rec.eta) for u in rec.updates_W]
 
 
 def _output_delta(net: Network, z, a, t, detail: bool, mistakes: Mistakes, hooked: bool,
@@ -129,7 +130,7 @@ class Workspace:
     for a 784×128 layer that read costs 8 µs there, and 13 µs once the step is over and the
     gradient has left the processor's cache, or 17 µs straight after BLAS wrote it on two
     cores (measured on MNIST's default run).  A folded step of plain descent has no gradient:
-    its norms are ‖ΔW‖/|η|, taken just after the update has read ΔW."""
+    its norms are ‖ΔW‖/|η|, taken as soon as ΔW is made."""
 
     def __init__(self, net: Network, window_steps: int | None = None, output_only: bool = False,
                  norms: bool = False):
@@ -180,9 +181,6 @@ def train_step(net: Network, x: np.ndarray, t: np.ndarray, optimizer: Optimizer,
     rec, b_updates = _backprop(net, x, t, scale, optimizer, detail, mistakes, loss, workspace,
                                fold, hooked)
     rec.W_old, rec.b_old = _apply(net.layers, rec.updates_W, b_updates, detail)
-    if fold and workspace.norms:  # ‖ΔW‖ / η, ΔW just read by the update
-        eta = abs(optimizer.lr)
-        rec.grad_norms = [_norm(u) / eta for u in rec.updates_W]
     return rec
 
 
@@ -256,7 +254,7 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
     sign = mistakes.update_sign() if hooked else 1.0
     if fold:  # plain descent, no gradient kept: the steps (η/n δ)ᵀ a^(l−1) and Σ η/n δ at once
         eta_over_n, steps_W = optimizer.lr * scale, ws.updates_W
-    norms = [None] * L if ws is not None and ws.norms and not fold else None
+    norms = [None] * L if ws is not None and ws.norms else None
     for l in range(L - 1, -1, -1):  # layer l+1 in the book's numbering, output first
         layer = layers[l]
         if l < L - 1:
@@ -277,14 +275,14 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
             if layer.bias_trainable:
                 b_upd = np.add.reduce(scaled, axis=0)  # η ∂E/∂b = Σ η/n δ
                 b_updates[l] = b_upd if len(b_upd) == len(layer.b) else b_upd.sum(keepdims=True)
-            continue
-        grads_W[l], grads_b[l], updates[l], b_updates[l], tW, tb = _layer_step(
-            optimizer, layer, l, delta * scale if scale != 1.0 else delta, acts[l], ws,
-            mistakes, hooked, sign, detail)
-        if detail:
-            traces_W[l], traces_b[l] = tW, tb
-        elif norms is not None:
-            norms[l] = _norm(grads_W[l])  # the optimizer has just read it: still in the cache
+        else:
+            grads_W[l], grads_b[l], updates[l], b_updates[l], tW, tb = _layer_step(
+                optimizer, layer, l, delta * scale if scale != 1.0 else delta, acts[l], ws,
+                mistakes, hooked, sign, detail)
+            if detail:
+                traces_W[l], traces_b[l] = tW, tb
+        if norms is not None:  # the array the step has just written (ΔW) or read (∂E/∂W)
+            norms[l] = norm(updates[l]) / abs(optimizer.lr) if fold else norm(grads_W[l])
     dE_dx = deltas[0] @ layers[0].W if detail else None
     return StepRecord(x, t, zs, acts, losses, dE_das, da_dzs, deltas, grads_W, grads_b, None,
                       None, updates, None if losses is None else

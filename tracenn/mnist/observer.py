@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from ..engine.backprop import gradient_norms
+from ..engine.backprop import gradient_norms, norm
 from ..engine.functions import NUMPY_OPS, Activation
 from ..engine.loop import SUMMARY, Observer
 from ..engine.network import Network
@@ -21,11 +21,6 @@ from .summary import FIELDS, Summary
 _FIELD = {name: i for i, name in enumerate(FIELDS)}
 
 SATURATION = 0.01  # f′ below this counts as saturated
-
-
-def _norm(x: np.ndarray) -> float:
-    flat = x.reshape(-1)
-    return math.sqrt(float(np.dot(flat, flat)))
 
 
 _ONES: dict = {}
@@ -366,9 +361,9 @@ class SummaryObserver(Observer):
 
     def _emit(self, net, summary: Summary):
         if self.layer_stats:
-            summary.weight_norms = [_norm(layer.W) for layer in net.layers]
+            summary.weight_norms = [norm(layer.W) for layer in net.layers]
             if self._latest_updates is not None:
-                summary.update_norms = [_norm(u) for u in self._latest_updates]
+                summary.update_norms = [norm(u) for u in self._latest_updates]
         summary.test_accuracy, _ = accuracy(net, self.test_images, self.test_labels)
         summary.seconds = time.perf_counter() - self.epoch_start
         self.emit(summary)
