@@ -550,6 +550,8 @@ def main() -> None:
                     help="run the sections in K fresh processes and pool their rounds")
     ap.add_argument("--rows-to", default=None, help=argparse.SUPPRESS)  # a child's table
     args = ap.parse_args()
+    if args.processes < 1:
+        ap.error(f"--processes must be at least 1, not {args.processes}")
     if args.processes > 1:
         argv, i = [], 1
         while i < len(sys.argv):  # this command line without --processes K
