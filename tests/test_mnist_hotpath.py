@@ -8,13 +8,14 @@ import re
 import numpy as np
 import pytest
 
-from tracenn.engine.loop import ArrayData, check_finite_parameters, iterate
+from tracenn.engine.loop import ArrayData, check_finite_parameters, iterate, observed
 from tracenn.engine.optim import make_optimizer as optimizer
 from tracenn.errors import TrainingDiverged
 from tracenn.mnist import data as mdata
 from tracenn.mnist.observer import SummaryObserver
 from tracenn.mnist.summary import FIELDS
-from tracenn.mnist.training import MnistBatches, MnistConfig, build_network, make_optimizer, run
+from tracenn.mnist.training import (MnistBatches, MnistConfig, _Progress, _room, build_network,
+                                    make_optimizer, run)
 
 
 @pytest.mark.parametrize("name, decay", [("sgd", 0.0), ("momentum", 5e-4), ("nesterov", 5e-4),
@@ -289,3 +290,69 @@ def test_the_window_changes_where_arrays_are_written_not_the_numbers(layers, act
         for l0, l1 in zip(net0.layers, net1.layers):
             np.testing.assert_array_equal(l0.W, l1.W)
             np.testing.assert_array_equal(l0.b, l1.b)
+
+
+def _summaries(sparse: bool, batch: int, every, stats: bool, norms: bool, optimizer: str):
+    """The summaries of two epochs of 407 packaged digits as the summary observer makes them,
+    with a progress observer counting samples, every step shown or (`sparse`) only those that
+    fill the engine's window or end an epoch; how many steps the observers were shown, the
+    steps made, and per epoch Σ cross-entropy and Σ correct computed here from the steps shown."""
+    d = mdata.load_sample()
+    batches = MnistBatches(d.train_images[:407], d.train_labels[:407])
+    cfg = MnistConfig(layers=[784, 16, 12, 10], optimizer=optimizer, batch_size=batch)
+    net = build_network(cfg)
+    seen, samples, shown = [], [], [0]
+    observer = SummaryObserver(seen.append, d.test_images[:30], d.test_labels[:30], every, stats)
+    progress = _Progress(lambda epoch, n: samples.append((epoch, n)))
+    events = iterate(net, batches, make_optimizer(cfg), epochs=2, batch_size=batch, lean=True,
+                     rng=np.random.default_rng(3), window=_room(batch), gradients=False,
+                     window_output_only=not stats, norms=norms, sparse=sparse, show_every=every)
+    by_hand = np.zeros((3, 2))  # per epoch: Σ cross-entropy and Σ correct, from each step shown
+    for ev in observed(net, events, [observer, progress]):
+        shown[0] += 1
+        a, t = ev.record.activations[-1].astype(np.float64), ev.record.t
+        by_hand[ev.epoch] += (-(t * np.log(np.maximum(a, 1e-300))).sum(),
+                              (a.argmax(axis=1) == t.argmax(axis=1)).sum())
+    totals = [sum(n for e, n in samples if e == epoch) for epoch in (1, 2)]
+    return seen, totals, shown[0], -(-407 // batch) * 2, by_hand
+
+
+@pytest.mark.parametrize("batch, every, stats, norms, optimizer", [
+    (10, None, True, True, "sgd"), (10, 9, True, True, "momentum"), (7, 13, True, True, "sgd"),
+    (7, None, False, False, "adam"), (64, 3, True, True, "momentum"), (1, 100, True, True, "sgd")])
+def test_a_sparse_run_summarises_what_a_run_showing_every_step_does(batch, every, stats, norms,
+                                                                     optimizer):
+    """A sparse run (iterate's `sparse`) shows the observers a step only when it fills the
+    engine's window, ends a multiple of `every` batches or is one of its epoch's last two; the
+    observer reads the others' targets and ‖∂E/∂W‖ from the window.  Every summary is the same
+    to the last bit as with every step shown (including the smaller last batch, summaries every
+    `every` batches, and ‖∂E/∂W‖ taken by the engine or by the observer), the progress observer
+    counts every sample of each epoch, and far fewer steps are shown."""
+    full, totals_full, shown_full, steps, by_hand = _summaries(False, batch, every, stats, norms,
+                                                               optimizer)
+    sparse, totals, shown, _, _ = _summaries(True, batch, every, stats, norms, optimizer)
+    assert shown_full == steps and totals_full == totals == [407, 407]
+    for s in full:  # the loss and the accuracy of each epoch, against the sums made here
+        if s.kind == "epoch":
+            assert s.sum_loss == pytest.approx(by_hand[s.epoch, 0], rel=1e-5)
+            assert s.correct == by_hand[s.epoch, 1]
+    window = _room(batch)
+    assert shown <= 2 * (steps // 2 // window + 2 + (steps // 2 // every if every else 0))
+    assert [(s.kind, s.epoch, s.batch) for s in sparse] == [(s.kind, s.epoch, s.batch) for s in full]
+    assert len(full) == 2 + (2 * (-(-407 // batch) // every) if every else 0)
+    for a, b in zip(full, sparse):
+        assert (a.samples, a.sum_loss, a.correct, a.test_accuracy) == \
+            (b.samples, b.sum_loss, b.correct, b.test_accuracy)
+        assert (a.weight_norms, a.update_norms) == (b.weight_norms, b.update_norms)
+        if stats:
+            np.testing.assert_array_equal(a.stats, b.stats)
+        else:
+            assert a.stats is None and b.stats is None
+
+
+def test_a_sparse_run_with_statistics_needs_the_engine_to_take_the_norms():
+    """The observer cannot take ‖∂E/∂W‖ of steps it is not shown (the gradient buffers are the
+    next step's by then): a sparse run with per-layer statistics but without `norms` is refused
+    when the first window is read, not summarised with norms missing."""
+    with pytest.raises(ValueError, match="norms"):
+        _summaries(True, 10, None, True, False, "sgd")

@@ -152,7 +152,10 @@ class Workspace:
         if window is None:
             window = self.window = Window(net, self.window_steps, t.shape[0], self.output_only)
         i = window.take(t.shape[0])
-        return (None, None) if i is None else (window, i)
+        if i is None:
+            return None, None
+        window.t[i] = t
+        return window, i
 
 
 def train_step(net: Network, x: np.ndarray, t: np.ndarray, optimizer: Optimizer, *,
@@ -236,12 +239,10 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
     1: a chunk's sums).  With an optimizer, each layer's update is made once its gradient is
     known (a mistake may use it below) and applied later; returns the record and the bias
     updates.  `loss`, `ws`, `fold`: see train_step; `hooked`: mistakes active (None: ask)."""
-    layers = net.layers
-    L = len(layers)
+    layers, L = net.layers, len(net.layers)
     window, slot = ws.slot(net, t) if ws is not None else (None, None)
     zs, acts = net.forward(x, window, slot)
-    if hooked is None:
-        hooked = bool(mistakes)
+    hooked = bool(mistakes) if hooked is None else hooked
     if hooked:
         t = mistakes.targets(t)  # the targets the loss is computed with
     losses = net.output_losses(zs[-1], acts[-1], t) if loss else None
@@ -283,6 +284,8 @@ def _backprop(net: Network, x, t, scale: float, optimizer: Optimizer | None, det
                 traces_W[l], traces_b[l] = tW, tb
         if norms is not None:  # the array the step has just written (ΔW) or read (∂E/∂W)
             norms[l] = norm(updates[l]) / abs(optimizer.lr) if fold else norm(grads_W[l])
+    if window is not None:
+        window.grad_norms[slot] = norms
     dE_dx = deltas[0] @ layers[0].W if detail else None
     return StepRecord(x, t, zs, acts, losses, dE_das, da_dzs, deltas, grads_W, grads_b, None,
                       None, updates, None if losses is None else

@@ -87,9 +87,15 @@ class Observer:
     An observer with `takes_chunks` also accepts steps made in chunks (a large batch, see
     train_step_chunked): `on_chunk` sees each chunk's record before `on_step` sees the step's,
     which then holds no per-sample arrays.  Training makes such steps only when every observer
-    takes them."""
+    takes them.
+
+    An observer without `every_step` does not need to see each step: in a sparse run (iterate's
+    `sparse`) it is shown a step written into the engine's window only when the window is full
+    or an epoch or the run is about to end; it reads the steps before from the window.
+    Training is sparse only when no observer needs every step."""
 
     takes_chunks = False
+    every_step = True
 
     def needs(self, step: int) -> int:
         return NONE
@@ -123,7 +129,8 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
             on_chunk: Callable[[StepRecord, np.ndarray], None] | None = None,
             batch_order: BatchOrder | None = None, lean: bool = False,
             check_every: int = 50, gradients: bool = True, window: int | None = None,
-            window_output_only: bool = False, norms: bool = False) -> Iterator[Event]:
+            window_output_only: bool = False, norms: bool = False, sparse: bool = False,
+            show_every: int | None = None) -> Iterator[Event]:
     """Train until `steps` updates or `epochs` passes over `data`, whichever comes first,
     yielding each step as it is made.  Batches are taken in order, or shuffled each epoch when
     `rng` is given; the last batch of an epoch may be smaller.  `detail(step)` says which steps
@@ -139,24 +146,19 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
     are checked every `check_every` steps, so a NaN is caught within that window.  With it, no
     `gradients`: plain descent keeps no ∂E/∂W (train_step); a `window`: the steps' z, a and δ
     go into a Window of that many steps (engine/window.py; `window_output_only`: the output
-    layer's z and a only); `norms`: records hold ‖∂E/∂W‖ per layer (Workspace).  Without
-    `lean`, every step computes and checks everything, as small traces do."""
-    N = len(data)
+    layer's z and a only); `norms`: records hold ‖∂E/∂W‖ per layer (Workspace); `sparse`: a
+    step written into the window is handed out only if it fills it, is one of the epoch's or
+    the run's last two, or ends a multiple of `show_every` batches (observers read the others
+    from the window: engine/window.py).  Without `lean`, every step computes everything."""
     workspace = Workspace(net, window, window_output_only, norms) if lean else None
-    checked = 0  # the last step whose parameters were checked (lean)
     plan = batch_order or BatchOrder(batch_size, rng)
-    per_epoch, step, epoch = plan.per_epoch(N), 0, 0  # batches an epoch; steps and epochs made
-    chunked = chunk_size is not None and batch_size > chunk_size and not mistakes \
-        and batch_order is None
+    per_epoch, step, epoch = plan.per_epoch(len(data)), 0, 0  # batches an epoch; steps and epochs
+    checked = 0  # the last step whose parameters were checked (lean)
+    chunked = batch_order is None and not mistakes and batch_size > (chunk_size or math.inf)
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         while (steps is None or step < steps) and (epochs is None or epoch < epochs):
             epoch += 1
-            if batch_order is None:  # the data's own slicing (MNIST reads its batches)
-                order = rng.permutation(N) if rng is not None else np.arange(N)
-                batches = _index_batches(order, batch_size) if chunked else \
-                    data.batches(order, batch_size)
-            else:
-                batches = (next(data.batches(idx, len(idx))) for idx in plan.epoch(epoch, N))
+            batches = _epoch_batches(data, plan, epoch, chunked, batch_order is None)
             for batch, item in enumerate(batches, 1):
                 step += 1
                 full = detail is not None and detail(step)
@@ -172,6 +174,10 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
                 if full or (lean and step - checked >= check_every):
                     check_finite_parameters(net, step, checked + 1 if lean else None)
                     checked = step
+                if sparse and rec.window is not None and not rec.window.full and not full and \
+                        batch < per_epoch - 1 and (steps is None or step < steps - 1) and \
+                        not (show_every and batch % show_every == 0):
+                    continue  # in the window, with its targets and ‖∂E/∂W‖ (sparse)
                 yield Event(rec, step, epoch, idx, batch == per_epoch)
                 if steps is not None and step >= steps:
                     break
@@ -192,6 +198,18 @@ def _batch_step(net, data, optimizer, idx, chunk_size, full, mistakes, step, on_
             on_chunk(rec, chunk_idx)
 
     return item, train_step_chunked(net, data.batches(item, chunk_size), optimizer, on_chunk=seen)
+
+
+def _epoch_batches(data, plan: BatchOrder, epoch: int, chunked: bool, own: bool):
+    """The batches of epoch `epoch`: (indices, x, t) each, or with `chunked` the indices only.
+    `own`: in the order `plan` draws (its rng, or none), sliced by the data itself (MNIST reads
+    its batches); otherwise the plan's own batches."""
+    N = len(data)
+    if not own:
+        return (next(data.batches(idx, len(idx))) for idx in plan.epoch(epoch, N))
+    order = plan.rng.permutation(N) if plan.rng is not None else np.arange(N)
+    return _index_batches(order, plan.batch_size) if chunked else \
+        data.batches(order, plan.batch_size)
 
 
 def _index_batches(order: np.ndarray, batch_size: int):

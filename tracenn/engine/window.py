@@ -12,12 +12,14 @@ Layout, per layer of n_out units, for batches of n samples:
                                  the layout the forward pass makes, (W aᵀ)ᵀ, without a window
     delta[l]     (k, n, n_out)   slot i is step i's δ, row-major
 so a[l][:f] reshaped to (f·n_out, n) has a row per unit and batch, and every block ravels
-without a copy.  `filled` counts the slots written since the observer last emptied the window
-(`clear`); when it is full, or a batch has another size (an epoch's smaller last batch), `take`
-gives no slot and the engine makes new arrays as without a window.  The targets are not kept:
-they are the data's own arrays, which outlive the step.  A window of the output layer only
-(`output_only`: an observer that takes only the loss and the accuracy) holds its z and a, and
-None for the rest: those the engine makes as without a window.
+without a copy.  Beside them, per slot: `t[i]`, the step's targets (by reference: they are the
+data's own arrays, which outlive the step), and `grad_norms[i]`, its ‖∂E/∂W‖ by layer when the
+workspace takes them (else None), so an observer can reduce steps it was not shown one by one
+(`iterate(..., sparse=True)`).  `filled` counts the slots written since the observer last
+emptied the window (`clear`); when it is full, or a batch has another size (an epoch's smaller
+last batch), `take` gives no slot and the engine makes new arrays as without a window.  A
+window of the output layer only (`output_only`: an observer that takes only the loss and the
+accuracy) holds its z and a, and None for the rest: those the engine makes as without a window.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class Window:
         self.slots = [([None if z is None else z[i] for z in self.z],
                        [None if a is None else a[i].T for a in self.a],
                        [None if d is None else d[i] for d in self.delta]) for i in range(steps)]
+        self.t: list = [None] * steps  # each slot's targets, (batch, K)
+        self.grad_norms: list = [None] * steps  # each slot's ‖∂E/∂W‖ by layer (or None)
         self.filled = 0
 
     def take(self, n: int) -> int | None:

@@ -170,6 +170,7 @@ class SummaryObserver(Observer):
 
     PENDING_SAMPLES = 512
     takes_chunks = True
+    every_step = False  # a sparse run's window holds what it takes of the steps not shown
 
     def __init__(self, emit, test_images, test_labels, every: int | None = None,
                  layer_stats: bool = True):
@@ -182,9 +183,9 @@ class SummaryObserver(Observer):
         self.epoch_start = time.perf_counter()  # reset when an epoch's summary is emitted
         self.batch_in_epoch = 0
         self._pending: list[tuple] = []  # per step: t, and the activations, zs and δs it needs
-        self._written: Window | None = None  # the engine's window the steps below are in
-        self._written_steps: list[int] = []  # the steps in it, in its slots' order
-        self._written_t: list[np.ndarray] = []  # and their targets
+        self._written: Window | None = None  # the engine's window, while it holds steps
+        self._written_first = 0  # the step in its first slot
+        self._slots_seen = 0  # its slots counted in batch_in_epoch (a sparse run shows not all)
         self._norms: list[float] = []  # per layer: Σ‖∂E/∂W‖ over the pending steps
         self._latest_updates: list[np.ndarray] | None = None  # the latest step's ΔW, by layer
         self._chunks: _Chunks | None = None  # the current batch's chunks, if made in chunks
@@ -198,38 +199,25 @@ class SummaryObserver(Observer):
             summary = self.epoch_summary = self._new(net, epoch, 0, "epoch")
             self.window = self._new(net, epoch, 0, "every") if self.every else None
             self.batch_in_epoch = 0
-        self.batch_in_epoch = batch = self.batch_in_epoch + 1
+        written = rec.window  # the engine wrote the step into its window (slot rec.slot)
+        # and, in a sparse run, the steps in the slots before it that were not shown
+        shown = 1 if written is None else rec.slot + 1 - self._slots_seen
+        self.batch_in_epoch = batch = self.batch_in_epoch + shown
         if self._chunks is not None:
             self._add_chunked(net, rec)
-        else:
-            written = rec.window
-            if written is not None:  # the engine wrote the step into its window
-                if self._pending:
-                    self._flush(net)  # the steps before it first
-                self._written = written
-                self._written_steps.append(step)
-                self._written_t.append(rec.t)
-            else:
-                n = rec.t.shape[0]
-                if self._written_steps or (self._pending and self._pending[0][0].shape[0] != n):
-                    self._flush(net)  # a smaller last batch, or one the window had no room for
-                if self.layer_stats:
-                    self._pending.append((rec.t, rec.activations, rec.zs, rec.deltas, step))
-                else:
-                    self._pending.append((rec.t, rec.activations[-1:], rec.zs[-1:], None, step))
+        elif written is not None:
+            if self._pending:
+                self._flush(net)  # the steps before it first
+            self._written, self._slots_seen = written, rec.slot + 1
+            self._written_first = step - rec.slot
             if self.layer_stats:
-                # The gradients, the largest arrays of a step (and the engine's reused
-                # buffers), are reduced to their norms now (or the engine did: norms).
-                norms = self._norms or [0.0] * len(net.layers)
-                for l, g in enumerate(gradient_norms(rec)):
-                    norms[l] += g
-                self._norms = norms
+                if rec.grad_norms is None:  # taken here, while the gradients are this step's
+                    written.grad_norms[rec.slot] = gradient_norms(rec)
                 self._latest_updates = rec.updates_W
-            if written is not None:
-                if written.full or written.filled * written.batch >= self.PENDING_SAMPLES:
-                    self._flush(net)
-            elif len(self._pending) * self._pending[0][0].shape[0] >= self.PENDING_SAMPLES:
+            if written.full or written.filled * written.batch >= self.PENDING_SAMPLES:
                 self._flush(net)
+        else:
+            self._add_pending(net, rec, step)
         summary.batch = batch
         if self.window is not None:
             self.window.batch = batch
@@ -237,6 +225,25 @@ class SummaryObserver(Observer):
                 self._flush(net)
                 self._emit(net, self.window)
                 self.window = self._new(net, epoch, batch, "every")
+
+    def _add_pending(self, net, rec, step):
+        """A step the engine's window had no room for (a smaller last batch, a full window, or
+        none asked for): kept by its own arrays, with Σ‖∂E/∂W‖ added up now (the gradients are
+        the engine's reused buffers)."""
+        n = rec.t.shape[0]
+        if self._written is not None or (self._pending and self._pending[0][0].shape[0] != n):
+            self._flush(net)  # a smaller last batch, or one the window had no room for
+        if self.layer_stats:
+            self._pending.append((rec.t, rec.activations, rec.zs, rec.deltas, step))
+            norms = self._norms or [0.0] * len(net.layers)
+            for l, g in enumerate(gradient_norms(rec)):
+                norms[l] += g
+            self._norms = norms
+            self._latest_updates = rec.updates_W
+        else:
+            self._pending.append((rec.t, rec.activations[-1:], rec.zs[-1:], None, step))
+        if len(self._pending) * n >= self.PENDING_SAMPLES:
+            self._flush(net)
 
     def on_chunk(self, net, rec, idx):
         """One chunk of a batch made in chunks: its sums are added up now; the batch (its dead
@@ -267,7 +274,7 @@ class SummaryObserver(Observer):
     def _flush(self, net):
         """Reduce the pending steps (in the engine's window, or their own arrays) into the
         epoch's (and the window's) summary."""
-        if self._written_steps:
+        if self._written is not None:
             self._flush_written(net)
         pending = self._pending
         if not pending:
@@ -292,21 +299,30 @@ class SummaryObserver(Observer):
 
     def _flush_written(self, net):
         """The steps in the engine's window: each kind of value is one block already."""
-        w, steps = self._written, self._written_steps
+        w, first = self._written, self._written_first
         f, n = w.filled, w.batch
-        stats = summarise(net, window_blocks(w), f, n, self._norms) if self.layer_stats else None
+        stats = None
+        if self.layer_stats:
+            if None in w.grad_norms[:f]:  # a sparse run whose engine took no ‖∂E/∂W‖
+                raise ValueError("per-layer statistics of steps not shown one by one need the "
+                                 "engine to take ‖∂E/∂W‖ (iterate's norms)")
+            norms = [0.0] * len(net.layers)  # Σ‖∂E/∂W‖ in the steps' order, as on_step added
+            for step_norms in w.grad_norms[:f]:
+                for l, g in enumerate(step_norms):
+                    norms[l] += g
+            stats = summarise(net, window_blocks(w), f, n, norms)
         K = w.z[-1].shape[1]
         # (f·n, K), column-major as the engine's own z and a are: NumPy's reductions over K
         # (softmax's log-sum-exp) are 4× faster that way than row by row
         z = w.z[-1][:f].transpose(1, 0, 2).reshape(K, -1).T
         out = w.a[-1][:f].transpose(1, 0, 2).reshape(K, -1).T
-        t = np.concatenate(self._written_t) if f > 1 else self._written_t[0]
+        t = np.concatenate(w.t[:f]) if f > 1 else w.t[0]
         arrays = None if w.output_only else \
             (lambda i: ([zl[i].T for zl in w.z], [al[i].T for al in w.a]))
-        loss_sum = self._losses(net, steps, z, out, t, arrays)
+        loss_sum = self._losses(net, range(first, first + f), z, out, t, arrays)
         self._add(stats, loss_sum, f * n, out, t)
         w.clear()
-        self._written_steps, self._written_t, self._norms = [], [], []
+        self._written, self._slots_seen = None, 0
 
     def _add(self, stats, loss_sum: float, samples: int, out, t) -> None:
         correct = int(np.count_nonzero(out.argmax(axis=1) == t.argmax(axis=1)))

@@ -187,7 +187,8 @@ class Training:
                          chunk_size=self.chunk, lean=True, check_every=_window(cfg.batch_size),
                          gradients=False,  # only ‖∂E/∂W‖ is looked at, which `norms` takes
                          window=_room(cfg.batch_size), window_output_only=not self.layer_stats,
-                         norms=self.layer_stats,
+                         norms=self.layer_stats, show_every=cfg.every,
+                         sparse=not any(o.every_step for o in observers),
                          on_chunk=lambda rec, idx: observer.on_chunk(net, rec, idx))
         steps = 0
         for ev in observed(net, events, observers, self.should_stop):
@@ -282,8 +283,16 @@ class LearningRate(Observer):
 
 
 class _Progress(Observer):
+    """Calls `callback(epoch, samples)` with the samples of the steps made since it last did.
+    In a sparse run the steps it was not shown are of the batch it is shown (iterate shows the
+    epoch's last two steps, so a smaller last batch is always seen)."""
+
+    every_step = False
+
     def __init__(self, callback):
         self.callback = callback
+        self.step = 0
 
     def on_step(self, net, rec, step, epoch, idx):
-        self.callback(epoch, len(idx))
+        self.callback(epoch, len(idx) * (step - self.step))
+        self.step = step
