@@ -14,8 +14,8 @@ from tracenn.errors import TrainingDiverged
 from tracenn.mnist import data as mdata
 from tracenn.mnist.observer import SummaryObserver
 from tracenn.mnist.summary import FIELDS
-from tracenn.mnist.training import (MnistBatches, MnistConfig, _Progress, _room, build_network,
-                                    make_optimizer, run)
+from tracenn.mnist.training import (MnistBatches, MnistConfig, _Progress, _room, _window,
+                                    build_network, make_optimizer, run)
 
 
 @pytest.mark.parametrize("name, decay", [("sgd", 0.0), ("momentum", 5e-4), ("nesterov", 5e-4),
@@ -292,54 +292,62 @@ def test_the_window_changes_where_arrays_are_written_not_the_numbers(layers, act
             np.testing.assert_array_equal(l0.b, l1.b)
 
 
-def _summaries(sparse: bool, batch: int, every, stats: bool, norms: bool, optimizer: str):
-    """The summaries of two epochs of 407 packaged digits as the summary observer makes them,
-    with a progress observer counting samples, every step shown or (`sparse`) only those that
-    fill the engine's window or end an epoch; how many steps the observers were shown, the
-    steps made, and per epoch Σ cross-entropy and Σ correct computed here from the steps shown."""
+N_SPARSE = 1103  # packaged digits: at each batch size below, a window fills twice an epoch
+
+
+class _Poisoned(MnistBatches):
+    """The packaged digits with one pixel of the batch of step `at` (counted over the run) made
+    infinite: that step's z, and so its loss, is not finite."""
+
+    def __init__(self, images, labels, at):
+        super().__init__(images, labels)
+        self.at, self.made = at, 0
+
+    def batches(self, order, batch_size):
+        for idx, x, t in super().batches(order, batch_size):
+            self.made += 1
+            if self.made == self.at:
+                x = x.copy()
+                x[0, 0] = np.inf
+            yield idx, x, t
+
+
+def _summaries(sparse: bool, batch: int, every, stats: bool, norms: bool, optimizer: str,
+               window=None, stop_at=None, poison_at=None, **options):
+    """Two epochs of N_SPARSE packaged digits summarised by the summary observer, with a
+    progress observer counting samples, every step shown or (`sparse`) only those the engine
+    shows (window: the engine's, default the observer's own size; stop_at: should_stop() is
+    true from that step on, as after Ctrl-C; poison_at: that step's input has an ∞).  Returns
+    the summaries (an interrupted epoch's last, as Training ends it; `options` go to iterate)
+    and the samples the progress
+    observer counted per epoch, the steps shown and made, and per epoch Σ cross-entropy and
+    Σ correct computed here from the steps shown."""
     d = mdata.load_sample()
-    batches = MnistBatches(d.train_images[:407], d.train_labels[:407])
+    batches = _Poisoned(d.train_images[:N_SPARSE], d.train_labels[:N_SPARSE], poison_at)
     cfg = MnistConfig(layers=[784, 16, 12, 10], optimizer=optimizer, batch_size=batch)
-    net = build_network(cfg)
+    net, opt = build_network(cfg), make_optimizer(cfg)
     seen, samples, shown = [], [], [0]
     observer = SummaryObserver(seen.append, d.test_images[:30], d.test_labels[:30], every, stats)
     progress = _Progress(lambda epoch, n: samples.append((epoch, n)))
-    events = iterate(net, batches, make_optimizer(cfg), epochs=2, batch_size=batch, lean=True,
-                     rng=np.random.default_rng(3), window=_room(batch), gradients=False,
-                     window_output_only=not stats, norms=norms, sparse=sparse, show_every=every)
+    stop = (lambda: False) if stop_at is None else (lambda: opt.t >= stop_at)
+    events = iterate(net, batches, opt, epochs=2, batch_size=batch, lean=True,
+                     rng=np.random.default_rng(3), window=window or _room(batch),
+                     check_every=_window(batch), gradients=False, window_output_only=not stats, norms=norms, sparse=sparse,
+                     show_every=every, should_stop=stop, **options)
     by_hand = np.zeros((3, 2))  # per epoch: Σ cross-entropy and Σ correct, from each step shown
-    for ev in observed(net, events, [observer, progress]):
+    for ev in observed(net, events, [observer, progress], stop):
         shown[0] += 1
         a, t = ev.record.activations[-1].astype(np.float64), ev.record.t
         by_hand[ev.epoch] += (-(t * np.log(np.maximum(a, 1e-300))).sum(),
                               (a.argmax(axis=1) == t.argmax(axis=1)).sum())
+    if stop_at is not None or options.get("steps"):
+        observer.finish_partial(net)
     totals = [sum(n for e, n in samples if e == epoch) for epoch in (1, 2)]
-    return seen, totals, shown[0], -(-407 // batch) * 2, by_hand
+    return seen, totals, (shown[0], opt.t), by_hand
 
 
-@pytest.mark.parametrize("batch, every, stats, norms, optimizer", [
-    (10, None, True, True, "sgd"), (10, 9, True, True, "momentum"), (7, 13, True, True, "sgd"),
-    (7, None, False, False, "adam"), (64, 3, True, True, "momentum"), (1, 100, True, True, "sgd")])
-def test_a_sparse_run_summarises_what_a_run_showing_every_step_does(batch, every, stats, norms,
-                                                                     optimizer):
-    """A sparse run (iterate's `sparse`) shows the observers a step only when it fills the
-    engine's window, ends a multiple of `every` batches or is one of its epoch's last two; the
-    observer reads the others' targets and ‖∂E/∂W‖ from the window.  Every summary is the same
-    to the last bit as with every step shown (including the smaller last batch, summaries every
-    `every` batches, and ‖∂E/∂W‖ taken by the engine or by the observer), the progress observer
-    counts every sample of each epoch, and far fewer steps are shown."""
-    full, totals_full, shown_full, steps, by_hand = _summaries(False, batch, every, stats, norms,
-                                                               optimizer)
-    sparse, totals, shown, _, _ = _summaries(True, batch, every, stats, norms, optimizer)
-    assert shown_full == steps and totals_full == totals == [407, 407]
-    for s in full:  # the loss and the accuracy of each epoch, against the sums made here
-        if s.kind == "epoch":
-            assert s.sum_loss == pytest.approx(by_hand[s.epoch, 0], rel=1e-5)
-            assert s.correct == by_hand[s.epoch, 1]
-    window = _room(batch)
-    assert shown <= 2 * (steps // 2 // window + 2 + (steps // 2 // every if every else 0))
+def _same_summaries(full, sparse, stats: bool):
     assert [(s.kind, s.epoch, s.batch) for s in sparse] == [(s.kind, s.epoch, s.batch) for s in full]
-    assert len(full) == 2 + (2 * (-(-407 // batch) // every) if every else 0)
     for a, b in zip(full, sparse):
         assert (a.samples, a.sum_loss, a.correct, a.test_accuracy) == \
             (b.samples, b.sum_loss, b.correct, b.test_accuracy)
@@ -348,6 +356,102 @@ def test_a_sparse_run_summarises_what_a_run_showing_every_step_does(batch, every
             np.testing.assert_array_equal(a.stats, b.stats)
         else:
             assert a.stats is None and b.stats is None
+
+
+@pytest.mark.parametrize("batch, every, stats, norms, optimizer, window", [
+    (10, None, True, True, "sgd", None), (10, 9, True, True, "momentum", None),
+    (7, 13, True, True, "sgd", None), (7, None, False, False, "adam", None),
+    (64, 3, True, True, "momentum", None), (1, 100, True, True, "sgd", None),
+    (10, None, True, True, "sgd", 5), (10, 4, False, False, "sgd", 6)])
+def test_a_sparse_run_summarises_what_a_run_showing_every_step_does(batch, every, stats, norms,
+                                                                     optimizer, window):
+    """A sparse run (iterate's `sparse`) shows the observers a step only when it fills the
+    engine's window, ends a multiple of `every` batches or is one of its epoch's last two; the
+    observer reads the others' targets and ‖∂E/∂W‖ from the window.  Every summary is the same
+    to the last bit as with every step shown (windows filled mid-epoch, the smaller last batch,
+    summaries every `every` batches, ‖∂E/∂W‖ taken by the engine or by the observer), the
+    progress observer counts every sample of each epoch, and far fewer steps are shown."""
+    full, totals_full, (shown_full, steps), by_hand = _summaries(
+        False, batch, every, stats, norms, optimizer, window)
+    sparse, totals, (shown, _), _ = _summaries(True, batch, every, stats, norms, optimizer,
+                                               window)
+    per_epoch = -(-N_SPARSE // batch)
+    assert steps == 2 * per_epoch and shown_full == steps
+    assert totals_full == totals == [N_SPARSE, N_SPARSE]
+    for s in full:  # the loss and the accuracy of each epoch, against the sums made here
+        if s.kind == "epoch":
+            assert s.sum_loss == pytest.approx(by_hand[s.epoch, 0], rel=1e-5)
+            assert s.correct == by_hand[s.epoch, 1]
+    k = window or _room(batch)
+    assert per_epoch // k >= 2  # windows fill within an epoch
+    assert shown <= 2 * (per_epoch // k + 2 + (per_epoch // every if every else 0))
+    assert len(full) == 2 + (2 * (per_epoch // every) if every else 0)
+    _same_summaries(full, sparse, stats)
+
+
+@pytest.mark.parametrize("batch, stop_at", [(10, 75), (10, 111), (7, 160), (64, 20)])
+def test_a_sparse_run_stops_after_the_step_it_was_asked_to(batch, stop_at):
+    """Ctrl-C: should_stop() is asked after every step, shown or not, so a sparse run stops
+    right after the step at which it becomes true, as a run showing every step does, and the
+    interrupted epoch's summary is the same."""
+    full, _, (_, made_full), _ = _summaries(False, batch, None, True, True, "momentum",
+                                            stop_at=stop_at)
+    sparse, _, (_, made), _ = _summaries(True, batch, None, True, True, "momentum",
+                                         stop_at=stop_at)
+    assert made == made_full == stop_at
+    assert full[-1].kind == "partial" or (full[-1].kind == "epoch" and
+                                          stop_at == -(-N_SPARSE // batch))
+    _same_summaries(full, sparse, True)
+
+
+@pytest.mark.parametrize("options", [dict(steps=75), dict(steps=102), dict(steps=150),
+                                     dict(detail=lambda step: step in (20, 70))])
+def test_a_sparse_run_ends_where_asked_and_keeps_detailed_steps(options):
+    """With `steps` the run's last step is shown (its last two are), so it ends there; with
+    `detail` (steps kept whole, outside any window) nothing is hidden, since a step with no
+    slot between hidden ones would be summarised out of order."""
+    full, _, (_, made_full), _ = _summaries(False, 10, None, True, True, "sgd", **options)
+    sparse, _, (shown, made), _ = _summaries(True, 10, None, True, True, "sgd", **options)
+    assert made == made_full == options.get("steps", 2 * -(-N_SPARSE // 10))
+    if "detail" in options:
+        assert shown == made
+    _same_summaries(full, sparse, True)
+
+
+@pytest.mark.parametrize("batch, at", [(10, 7), (10, 51), (10, 52), (10, 100), (7, 150)])
+def test_a_sparse_run_names_the_step_that_diverged(batch, at):
+    """A step whose input holds an ∞ makes its loss and the weights it updates infinite; the
+    engine's check of the parameters (or the observer's of the loss, when it reads the window)
+    names the same steps and layer in a sparse run as in one showing every step: a range of
+    at most one window that holds the step."""
+    messages = []
+    for sparse in (False, True):
+        with pytest.raises(TrainingDiverged) as caught:
+            _summaries(sparse, batch, None, True, True, "sgd", poison_at=at)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
+    found = re.search(r"\bsteps? (\d+)(?:–(\d+))?", messages[1])
+    first, last = int(found[1]), int(found[2] or found[1])
+    assert first <= at <= last and last - first < _window(batch), messages[1]
+
+
+def test_training_runs_sparse_unless_an_observer_needs_every_step(monkeypatch):
+    """Training shows its summary observer one step per window with a constant η, and every
+    step with the cosine schedule, whose observer sets η before each step."""
+    shown = []
+    original = SummaryObserver.on_step
+
+    def counted(self, *args):
+        shown.append(args[2])
+        return original(self, *args)
+
+    monkeypatch.setattr(SummaryObserver, "on_step", counted)
+    d = mdata.load_sample().limit(1020)
+    for schedule in ("constant", "cosine"):
+        shown.clear()
+        run(d, MnistConfig(layers=[784, 8, 10], batch_size=10, epochs=1, schedule=schedule),
+            layer_stats=True, start_summary=False)
+        assert shown == ([51, 101, 102] if schedule == "constant" else list(range(1, 103)))
 
 
 def test_a_sparse_run_with_statistics_needs_the_engine_to_take_the_norms():

@@ -125,11 +125,11 @@ class Workspace:
 
     With `window_steps`, the steps' z, a and δ (with `output_only`, the output layer's z and a)
     are written into a Window of that many steps (engine/window.py), made for the first
-    batch's size; the record says which slot.  With `norms`, each step's record holds
-    ‖∂E/∂W‖ of every layer (grad_norms), taken as soon as the optimizer has read the gradient:
-    for a 784×128 layer that read costs 8 µs there, and 13 µs once the step is over and the
-    gradient has left the processor's cache, or 17 µs straight after BLAS wrote it on two
-    cores (measured on MNIST's default run).  A folded step of plain descent has no gradient:
+    batch's size; the record says which slot, and the window keeps the step's targets (and
+    norms).  With `norms`, each step's record holds ‖∂E/∂W‖ of every layer (grad_norms), taken
+    as soon as the optimizer has read the gradient: for a 784×128 layer that read costs 8 µs
+    there, and 13 µs once the step is over and the gradient has left the processor's cache, or
+    17 µs straight after BLAS wrote it on two cores (measured on MNIST's default run).  A folded step of plain descent has no gradient:
     its norms are ‖ΔW‖/|η|, taken as soon as ΔW is made."""
 
     def __init__(self, net: Network, window_steps: int | None = None, output_only: bool = False,

@@ -82,7 +82,8 @@ class BatchOrder:
 class Observer:
     """Watches training.  `needs(step)` says how much of a step it wants (NONE, SUMMARY or
     FULL: FULL makes the engine keep the arrays from before the update and the optimizer's
-    record); `on_step` sees every step, `on_epoch` the end of every epoch.
+    record); `on_step` sees every step (but see `every_step`), `on_epoch` the end of every
+    epoch.
 
     An observer with `takes_chunks` also accepts steps made in chunks (a large batch, see
     train_step_chunked): `on_chunk` sees each chunk's record before `on_step` sees the step's,
@@ -125,36 +126,36 @@ class Event(NamedTuple):
 def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = None,
             epochs: int | None = None, batch_size: int = 1, rng: np.random.Generator | None = None,
             detail: Callable[[int], bool] | None = None, mistakes: Mistakes = NO_MISTAKES,
-            chunk_size: int | None = None,
             on_chunk: Callable[[StepRecord, np.ndarray], None] | None = None,
-            batch_order: BatchOrder | None = None, lean: bool = False,
-            check_every: int = 50, gradients: bool = True, window: int | None = None,
-            window_output_only: bool = False, norms: bool = False, sparse: bool = False,
-            show_every: int | None = None) -> Iterator[Event]:
+            chunk_size: int | None = None, batch_order: BatchOrder | None = None,
+            lean: bool = False, check_every: int = 50, gradients: bool = True,
+            window: int | None = None, window_output_only: bool = False, norms: bool = False,
+            sparse: bool = False, show_every: int | None = None,
+            should_stop: Callable[[], bool] | None = None) -> Iterator[Event]:
     """Train until `steps` updates or `epochs` passes over `data`, whichever comes first,
     yielding each step as it is made.  Batches are taken in order, or shuffled each epoch when
-    `rng` is given; the last batch of an epoch may be smaller.  `detail(step)` says which steps
-    keep everything (train_step; None: none).  With `chunk_size`, a larger batch is stepped in
-    chunks of that many samples (train_step_chunked; `on_chunk(record, indices)` sees each),
-    unless mistakes are active or the step is kept in detail.  `batch_order` (a BatchOrder)
-    replaces `batch_size` and `rng`.  Raises TrainingDiverged naming the step, the layer and
-    the quantity that stopped being finite.
+    `rng` is given (`batch_order`, a BatchOrder, replaces both); an epoch's last batch may be
+    smaller.  `detail(step)` says which steps keep everything (train_step).  With `chunk_size`,
+    a larger batch is stepped in chunks (train_step_chunked; `on_chunk(record, indices)` sees
+    each), unless mistakes are active or the step is kept in detail.  Raises TrainingDiverged
+    naming the step, the layer and the quantity that stopped being finite.
 
     `lean` is the training hot path (MNIST): a step not kept in detail computes no loss (None:
     observers compute and check it from z, a and t) and writes its gradients and updates into
-    buffers reused step to step (Workspace: copy what must outlive the step); the parameters
-    are checked every `check_every` steps, so a NaN is caught within that window.  With it, no
-    `gradients`: plain descent keeps no ∂E/∂W (train_step); a `window`: the steps' z, a and δ
-    go into a Window of that many steps (engine/window.py; `window_output_only`: the output
-    layer's z and a only); `norms`: records hold ‖∂E/∂W‖ per layer (Workspace); `sparse`: a
-    step written into the window is handed out only if it fills it, is one of the epoch's or
-    the run's last two, or ends a multiple of `show_every` batches (observers read the others
-    from the window: engine/window.py).  Without `lean`, every step computes everything."""
+    buffers reused step to step (Workspace); the parameters are checked every `check_every`
+    steps, so a NaN is caught within that window.  With it, no `gradients`: plain descent
+    keeps no ∂E/∂W (train_step); a `window`: the steps' z, a and δ go into a Window of that
+    many steps (engine/window.py; `window_output_only`: the output layer's only); `norms`:
+    records hold ‖∂E/∂W‖ per layer; `sparse` (without `detail` or `batch_order`: every step
+    of an epoch but its last has a slot): a step in the window is yielded only if it fills
+    it, is one of the epoch's or the run's last two, ends a multiple of `show_every` batches,
+    or `should_stop()` is true after it; observers read the others from the window."""
     workspace = Workspace(net, window, window_output_only, norms) if lean else None
     plan = batch_order or BatchOrder(batch_size, rng)
     per_epoch, step, epoch = plan.per_epoch(len(data)), 0, 0  # batches an epoch; steps and epochs
     checked = 0  # the last step whose parameters were checked (lean)
     chunked = batch_order is None and not mistakes and batch_size > (chunk_size or math.inf)
+    hide, last = sparse and detail is None and batch_order is None, (steps or math.inf) - 1
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         while (steps is None or step < steps) and (epochs is None or epoch < epochs):
             epoch += 1
@@ -174,9 +175,9 @@ def iterate(net: Network, data, optimizer: Optimizer, *, steps: int | None = Non
                 if full or (lean and step - checked >= check_every):
                     check_finite_parameters(net, step, checked + 1 if lean else None)
                     checked = step
-                if sparse and rec.window is not None and not rec.window.full and not full and \
-                        batch < per_epoch - 1 and (steps is None or step < steps - 1) and \
-                        not (show_every and batch % show_every == 0):
+                if hide and batch < per_epoch - 1 and step < last and rec.window is not None \
+                        and not rec.window.full and not (show_every and batch % show_every == 0
+                                                         or should_stop and should_stop()):
                     continue  # in the window, with its targets and ‖∂E/∂W‖ (sparse)
                 yield Event(rec, step, epoch, idx, batch == per_epoch)
                 if steps is not None and step >= steps:

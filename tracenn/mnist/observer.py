@@ -155,18 +155,19 @@ class SummaryObserver(Observer):
     after every epoch.  Test accuracy and ‖W‖ are measured when a summary is emitted.  With
     `layer_stats` off, only the loss and the accuracies are kept.
 
-    ‖∂E/∂W‖ of every step is added up as it is seen: the engine's, when its workspace takes them
-    during the step (`norms`), else taken here (for a folded step of plain descent, as ‖ΔW‖/η);
-    ‖W‖ and ‖ΔW‖ (of the latest update) when a summary is emitted.  The other statistics are
-    sums over values, reduced up to PENDING_SAMPLES samples' worth at once: for small batches
-    that is a tenth of the NumPy calls, and the result is the same sums.  The steps' z, a and
-    δ are read from the engine's window (engine/window.py), where each kind of the window's
-    steps lies in one block, and emptied after; a step with no room there (a smaller last
-    batch, a window not asked for) is kept by its own arrays, which are concatenated.  The
-    loss too is computed here, from the output layer's z, a and t of those steps at once (the
-    engine's hot path computes none), and checked: that is where a diverging run is stopped,
-    within one window (see _losses).  A large batch stepped in chunks is summed chunk by chunk
-    (on_chunk) and counted when its step is seen."""
+    The statistics are sums over values, reduced a window of steps at once: for small batches
+    that is a tenth of the NumPy calls, and the result is the same sums.  The steps' z, a, δ,
+    targets and ‖∂E/∂W‖ are read from the engine's window (engine/window.py) once it is full
+    (or a summary is due), where each kind lies in one block, so a sparse run need not show
+    this observer every step; a step with no room there (a smaller last batch, no window) is
+    kept by its own arrays, up to PENDING_SAMPLES samples, which are concatenated.  ‖∂E/∂W‖ is
+    the engine's when its workspace takes it (`norms`; a sparse run with statistics needs
+    that), else taken here as the step is seen (a folded step of plain descent: ‖ΔW‖/η); ‖W‖
+    and ‖ΔW‖ of the latest update when a summary is emitted.  The loss too is computed here,
+    from the output layer's z, a and t of those steps at once (the engine's hot path computes
+    none), and checked: that is where a diverging run is stopped, within one window (see
+    _losses).  A large batch stepped in chunks is summed chunk by chunk (on_chunk) and counted
+    when its step is seen."""
 
     PENDING_SAMPLES = 512
     takes_chunks = True
@@ -200,9 +201,9 @@ class SummaryObserver(Observer):
             self.window = self._new(net, epoch, 0, "every") if self.every else None
             self.batch_in_epoch = 0
         written = rec.window  # the engine wrote the step into its window (slot rec.slot)
-        # and, in a sparse run, the steps in the slots before it that were not shown
-        shown = 1 if written is None else rec.slot + 1 - self._slots_seen
-        self.batch_in_epoch = batch = self.batch_in_epoch + shown
+        # the steps made since the last one shown: in a sparse run, those in the slots before it
+        made = 1 if written is None else rec.slot + 1 - self._slots_seen
+        self.batch_in_epoch = batch = self.batch_in_epoch + made
         if self._chunks is not None:
             self._add_chunked(net, rec)
         elif written is not None:
@@ -214,7 +215,7 @@ class SummaryObserver(Observer):
                 if rec.grad_norms is None:  # taken here, while the gradients are this step's
                     written.grad_norms[rec.slot] = gradient_norms(rec)
                 self._latest_updates = rec.updates_W
-            if written.full or written.filled * written.batch >= self.PENDING_SAMPLES:
+            if written.full:  # a sparse run shows a window's steps no later than that
                 self._flush(net)
         else:
             self._add_pending(net, rec, step)

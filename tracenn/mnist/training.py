@@ -145,8 +145,8 @@ class Training:
     """One MNIST training run as `cfg` says, iterated: it yields each `Summary` (loss, train and
     test accuracy, and with `layer_stats` the per-layer statistics) as it is made, beginning
     with the untrained network's (`start_summary`, see measure_start); once exhausted, `result`
-    holds the MnistRun.  `progress(epoch, n)` is called after each batch; `should_stop()` after
-    each step (Ctrl-C).  A batch larger than `chunk` samples (default: as memory.chunk_samples
+    holds the MnistRun.  `progress(epoch, n)` is called with the samples of the batches done
+    since it last was; `should_stop()` after each step (Ctrl-C).  A batch larger than `chunk` samples (default: as memory.chunk_samples
     says; None: never) is stepped in chunks, with the statistics and update of the whole batch.
     Raises DataError (no training or test images), UnsupportedError (a network that does not
     fit in memory) and TrainingDiverged."""
@@ -189,6 +189,7 @@ class Training:
                          window=_room(cfg.batch_size), window_output_only=not self.layer_stats,
                          norms=self.layer_stats, show_every=cfg.every,
                          sparse=not any(o.every_step for o in observers),
+                         should_stop=self.should_stop,
                          on_chunk=lambda rec, idx: observer.on_chunk(net, rec, idx))
         steps = 0
         for ev in observed(net, events, observers, self.should_stop):
