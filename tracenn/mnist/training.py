@@ -146,8 +146,9 @@ class Training:
     test accuracy, and with `layer_stats` the per-layer statistics) as it is made, beginning
     with the untrained network's (`start_summary`, see measure_start); once exhausted, `result`
     holds the MnistRun.  `progress(epoch, n)` is called with the samples of the batches done
-    since it last was; `should_stop()` after each step (Ctrl-C).  A batch larger than `chunk` samples (default: as memory.chunk_samples
-    says; None: never) is stepped in chunks, with the statistics and update of the whole batch.
+    since it last was; `should_stop()` after each step (Ctrl-C).  A batch larger than `chunk`
+    samples (default: as memory.chunk_samples says; None: never) is stepped in chunks, with the
+    statistics and update of the whole batch.
     Raises DataError (no training or test images), UnsupportedError (a network that does not
     fit in memory) and TrainingDiverged."""
 
