@@ -129,8 +129,9 @@ class Workspace:
     norms).  With `norms`, each step's record holds ‖∂E/∂W‖ of every layer (grad_norms), taken
     as soon as the optimizer has read the gradient: for a 784×128 layer that read costs 8 µs
     there, and 13 µs once the step is over and the gradient has left the processor's cache, or
-    17 µs straight after BLAS wrote it on two cores (measured on MNIST's default run).  A folded step of plain descent has no gradient:
-    its norms are ‖ΔW‖/|η|, taken as soon as ΔW is made."""
+    17 µs straight after BLAS wrote it on two cores (measured on MNIST's default run).  A
+    folded step of plain descent has no gradient: its norms are ‖ΔW‖/|η|, taken as soon as ΔW
+    is made."""
 
     def __init__(self, net: Network, window_steps: int | None = None, output_only: bool = False,
                  norms: bool = False):

@@ -91,8 +91,9 @@ class Observer:
     takes them.
 
     An observer without `every_step` does not need to see each step: in a sparse run (iterate's
-    `sparse`) it is shown a step written into the engine's window only when the window is full
-    or an epoch or the run is about to end; it reads the steps before from the window.
+    `sparse`) it is shown a step written into the engine's window only when the window is full,
+    an epoch or the run is about to end, a `show_every` span ends or `should_stop()` is true;
+    it reads the steps before from the window.
     Training is sparse only when no observer needs every step."""
 
     takes_chunks = False
